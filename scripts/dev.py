@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""The project's two commands, runnable on a fresh machine with only Python 3.10+ and the package registries.
+
+    python3 scripts/dev.py test   # lint, type-check and run the whole test suite
+    python3 scripts/dev.py demo   # run the example end to end on the embedded sandbox
+
+Both set themselves up first: a pinned ``uv`` in ``.tools/`` and the locked environment in ``.venv/`` (``uv.lock``).
+The Airflow-facing tests also run against the lowest supported Airflow, in ``.venv-airflow-min/``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".tools"
+UV_VERSION = "0.13.9"
+MAIN_ENV = ROOT / ".venv"
+MIN_AIRFLOW_ENV = ROOT / ".venv-airflow-min"
+
+
+def _bin(env: Path, name: str) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def _run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    completed = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+
+
+def _uv() -> Path:
+    uv = _bin(TOOLS, "uv")
+    if not uv.exists():
+        venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+        _run(_bin(TOOLS, "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             f"uv=={UV_VERSION}")
+    return uv
+
+
+def _sync(env_dir: Path, *groups: str) -> dict[str, str]:
+    """Install the locked environment into ``env_dir`` and return the process environment that uses it."""
+    env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(env_dir))
+    env.pop("VIRTUAL_ENV", None)
+    args: list[str | Path] = [_uv(), "sync", "--locked", "--python", sys.executable, "--quiet"]
+    if groups:
+        args.append("--no-default-groups")
+        for group in groups:
+            args += ["--group", group]
+    _run(*args, env=env)
+    _expose_flyteidl_stubs(env_dir)
+    return env
+
+
+def _expose_flyteidl_stubs(env_dir: Path) -> None:
+    """Link flyteidl's .pyi files where mypy looks: the package ships them without a py.typed marker."""
+    python = _bin(env_dir, "python")
+    site = subprocess.run(
+        [str(python), "-c", "import flyteidl, os; print(os.path.dirname(flyteidl.__path__[0]))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    typings = ROOT / "build" / "typings"
+    typings.mkdir(parents=True, exist_ok=True)
+    for package in ("flyteidl",):
+        link = typings / package
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(Path(site) / package, target_is_directory=True)
+
+
+def test(pytest_args: list[str]) -> None:
+    env = _sync(MAIN_ENV)
+    python = _bin(MAIN_ENV, "python")
+    _run(python, "-m", "ruff", "check", ".", env=env)
+    _run(python, "-m", "ruff", "format", "--check", ".", env=env)
+    _run(python, "-m", "mypy", env=env)
+    _run(python, "-m", "pytest", *pytest_args, env=env)
+    if not pytest_args:
+        min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min")
+        _run(_bin(MIN_AIRFLOW_ENV, "python"), "-m", "pytest", "-m", "airflow", "-q", env=min_env)
+
+
+def demo(demo_args: list[str]) -> None:
+    env = _sync(MAIN_ENV)
+    _run(_bin(MAIN_ENV, "python"), "-m", "airflow_provider_flyte.cli", "demo", *demo_args, env=env)
+
+
+def main() -> None:
+    commands = {"test": test, "demo": demo}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(commands)}}} [args...]")
+    commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
