@@ -38,8 +38,9 @@ def _uv() -> Path:
     uv = _bin(TOOLS, "uv")
     if not uv.exists():
         venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
-        _run(_bin(TOOLS, "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             f"uv=={UV_VERSION}")
+        _run(
+            _bin(TOOLS, "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"uv=={UV_VERSION}"
+        )
     return uv
 
 
@@ -62,7 +63,9 @@ def _expose_flyteidl_stubs(env_dir: Path) -> None:
     python = _bin(env_dir, "python")
     site = subprocess.run(
         [str(python), "-c", "import flyteidl, os; print(os.path.dirname(flyteidl.__path__[0]))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     typings = ROOT / "build" / "typings"
     typings.mkdir(parents=True, exist_ok=True)
