@@ -1,0 +1,48 @@
+"""DAG parsing must stay light: the Airflow-facing modules load no grpc, protobuf or flyteidl module on import."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import airflow_provider_flyte
+
+# Every module a DAG file imports. Extend this list whenever an Airflow-facing module is added.
+PARSE_TIME_MODULES = [
+    "airflow_provider_flyte",
+    "airflow_provider_flyte.identifiers",
+    "airflow_provider_flyte.configuration",
+    "airflow_provider_flyte.exceptions",
+]
+
+_PROBE = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+heavy = sorted({m.split('.')[0] for m in sys.modules if m.startswith(('grpc', 'flyteidl', 'google.protobuf'))})
+print(json.dumps(heavy))
+"""
+
+
+@pytest.mark.airflow
+def test_parse_time_modules_load_no_grpc_protobuf_or_flyteidl() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, *PARSE_TIME_MODULES], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == []
+
+
+def test_probe_detects_heavy_imports() -> None:
+    # Guard against a probe that can never fail: importing a gRPC-backed module must be reported.
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, "flyteidl.core.literals_pb2"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "flyteidl" in json.loads(out)
+
+
+def test_lazy_public_names_resolve() -> None:
+    for name in airflow_provider_flyte.__all__:
+        assert getattr(airflow_provider_flyte, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = airflow_provider_flyte.Nope  # type: ignore[attr-defined]
