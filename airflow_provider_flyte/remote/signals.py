@@ -1,0 +1,157 @@
+"""Signals: what gate nodes wait for (approvals and ``wait_for_input`` values), listed and set through Admin.
+
+Improvements over flytekit: filters reach Admin as the string it expects, every page is followed, and
+:func:`set_signal_value` types the value by the signal's *declared* type, so ``set_input("n", 3)`` works for a
+``float`` signal instead of failing on Admin's castability check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
+from airflow_provider_flyte.identifiers import SignalIdentifier, WorkflowExecutionIdentifier
+from airflow_provider_flyte.remote._queries import PAGE_SIZE, join_filters, paginate
+
+if TYPE_CHECKING:
+    from flyteidl.admin import signal_pb2
+    from flyteidl.core import literals_pb2, types_pb2
+
+    from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
+
+
+def list_signals(
+    client: SynchronousFlyteClient,
+    execution_id: WorkflowExecutionIdentifier,
+    limit: int = PAGE_SIZE,
+    filters: str | Iterable[Any] | None = None,
+) -> list[signal_pb2.Signal]:
+    """All signals of an execution matching ``filters``, following every page of ``limit`` signals."""
+    from flyteidl.admin import signal_pb2
+
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise FlyteInvalidInputException(f"limit={limit!r} must be a positive integer")
+    joined = join_filters(filters)
+
+    def page(token: str) -> tuple[list[signal_pb2.Signal], str]:
+        request = signal_pb2.SignalListRequest(
+            workflow_execution_id=execution_id.to_flyte_idl(), limit=limit, token=token, filters=joined or ""
+        )
+        response = client.list_signals(request)
+        return list(response.signals), response.token
+
+    return list(paginate(page))
+
+
+def find_signal(
+    client: SynchronousFlyteClient, execution_id: WorkflowExecutionIdentifier, signal_id: str
+) -> signal_pb2.Signal:
+    """The signal ``signal_id`` of an execution.
+
+    Raises:
+        FlyteEntityNotExistException: when the execution has no such signal (yet: gates create theirs when reached).
+    """
+    for signal in list_signals(client, execution_id, filters=f"eq(signal_id,{signal_id})"):
+        if signal.id.signal_id == signal_id:
+            return signal
+    raise FlyteEntityNotExistException(
+        f"execution {execution_id} has no signal {signal_id!r} (the gate may not have been reached yet)"
+    )
+
+
+def set_signal_value(
+    client: SynchronousFlyteClient,
+    execution_id: WorkflowExecutionIdentifier,
+    signal_id: str,
+    value: Any,
+    *,
+    python_type: type | None = None,
+    literal_type: types_pb2.LiteralType | None = None,
+) -> None:
+    """Set a signal, converting ``value`` to a literal of the signal's declared type.
+
+    Args:
+        client: The friendly client.
+        execution_id: The execution whose gate waits for the signal.
+        signal_id: The gate's signal id (its name in flytekit).
+        value: A Python value, or a ready ``core.Literal``.
+        python_type: Convert as this Python type instead (the codec guides by it).
+        literal_type: Convert to this literal type instead of the declared one (no lookup RPC).
+
+    Raises:
+        FlyteEntityNotExistException: the signal does not exist (when its type had to be looked up).
+        FlyteInvalidInputException: the value does not fit the type.
+    """
+    from flyteidl.admin import signal_pb2
+
+    literal = _to_signal_literal(client, execution_id, signal_id, value, python_type, literal_type)
+    request = signal_pb2.SignalSetRequest(
+        id=SignalIdentifier(signal_id, execution_id).to_flyte_idl(),
+        value=literal,
+    )
+    client.set_signal(request)
+
+
+def _to_signal_literal(
+    client: SynchronousFlyteClient,
+    execution_id: WorkflowExecutionIdentifier,
+    signal_id: str,
+    value: Any,
+    python_type: type | None,
+    literal_type: types_pb2.LiteralType | None,
+) -> literals_pb2.Literal:
+    from flyteidl.core import literals_pb2
+
+    from airflow_provider_flyte.literals import to_literal
+
+    if isinstance(value, literals_pb2.Literal):
+        return value
+    if literal_type is None and python_type is None:
+        literal_type = find_signal(client, execution_id, signal_id).type
+    if literal_type is None:
+        literal_type = literal_type_of(python_type)
+    return to_literal(value, literal_type, name=f"signal {signal_id}")
+
+
+def literal_type_of(python_type: Any) -> types_pb2.LiteralType:
+    """The literal type of a simple Python type: scalars, and ``list``/``dict[str, ...]`` of them.
+
+    Raises:
+        FlyteInvalidInputException: for anything richer; pass ``literal_type`` (or neither, to use the signal's
+            declared type) instead.
+    """
+    import datetime
+    import typing
+
+    from flyteidl.core import types_pb2
+
+    simple = {
+        int: types_pb2.INTEGER,
+        float: types_pb2.FLOAT,
+        str: types_pb2.STRING,
+        bool: types_pb2.BOOLEAN,
+        datetime.datetime: types_pb2.DATETIME,
+        datetime.timedelta: types_pb2.DURATION,
+    }
+    if python_type in simple:
+        return types_pb2.LiteralType(simple=simple[python_type])
+    origin = typing.get_origin(python_type)
+    args = typing.get_args(python_type)
+    if origin is list and len(args) == 1:
+        return types_pb2.LiteralType(collection_type=literal_type_of(args[0]))
+    if origin is dict and len(args) == 2 and args[0] is str:
+        return types_pb2.LiteralType(map_value_type=literal_type_of(args[1]))
+    raise FlyteInvalidInputException(
+        f"python_type={python_type!r} is not a simple type (int, float, str, bool, datetime, timedelta, list, "
+        "dict[str, ...]); pass literal_type, or neither to use the signal's declared type"
+    )
+
+
+def boolean_literal(value: bool) -> literals_pb2.Literal:
+    """A ``core.Literal`` holding a boolean (what approve and reject send)."""
+    from flyteidl.core import literals_pb2
+
+    literal = literals_pb2.Literal()
+    literal.scalar.primitive.boolean = value
+    return literal
