@@ -103,14 +103,14 @@ def _to_signal_literal(
 ) -> literals_pb2.Literal:
     from flyteidl.core import literals_pb2
 
-    from airflow_provider_flyte.literals import to_literal
-
     if isinstance(value, literals_pb2.Literal):
         return value
     if literal_type is None and python_type is None:
         literal_type = find_signal(client, execution_id, signal_id).type
     if literal_type is None:
         literal_type = literal_type_of(python_type)
+    from airflow_provider_flyte.literals import to_literal
+
     return to_literal(value, literal_type, name=f"signal {signal_id}")
 
 
