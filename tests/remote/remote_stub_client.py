@@ -7,6 +7,8 @@ services over real gRPC and maps errors with the package's ``from_grpc_error``.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 import grpc
@@ -238,6 +240,73 @@ def make_client(config: PlatformConfig) -> Any:
     return SynchronousFlyteClient(config)
 
 
-def require_codec() -> None:
-    """Skip a test that converts Python values until the literal codec is importable."""
-    pytest.importorskip("airflow_provider_flyte.literals", reason="the literal codec has not landed yet")
+def install_codec(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``airflow_provider_flyte.literals`` importable for a test.
+
+    The package's codec is used when it exists. Until it lands, a stand-in covering integers, floats, strings,
+    booleans and datetimes is put in ``sys.modules`` for the duration of the test, so the remote's request building
+    can be checked now; the codec's own rules are tested in ``tests/literals``.
+    """
+    try:
+        import airflow_provider_flyte.literals  # noqa: F401
+    except ImportError:
+        monkeypatch.setitem(sys.modules, "airflow_provider_flyte.literals", _stand_in_codec())
+
+
+def _stand_in_codec() -> types.ModuleType:
+    import datetime
+
+    from flyteidl.core import literals_pb2, types_pb2
+
+    from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+
+    def to_literal(value: Any, literal_type: Any, *, name: str | None = None, uploader: Any = None) -> Any:
+        literal = literals_pb2.Literal()
+        primitive = literal.scalar.primitive
+        simple = literal_type.simple
+        if simple == types_pb2.INTEGER and type(value) is int:
+            primitive.integer = value
+        elif simple == types_pb2.FLOAT and type(value) in (int, float):
+            primitive.float_value = float(value)
+        elif simple == types_pb2.STRING and isinstance(value, str):
+            primitive.string_value = value
+        elif simple == types_pb2.BOOLEAN and isinstance(value, bool):
+            primitive.boolean = value
+        elif simple == types_pb2.DATETIME and isinstance(value, datetime.datetime):
+            primitive.datetime.FromDatetime(value)
+        else:
+            raise FlyteInvalidInputException(f"input {name!r}: {value!r} does not fit {literal_type}")
+        return literal
+
+    def to_python(literal: Any, literal_type: Any = None, *, python_type: Any = None) -> Any:
+        primitive = literal.scalar.primitive
+        return getattr(primitive, primitive.WhichOneof("value"))
+
+    def inputs_to_literal_map(values: Any, variables: Any, *, type_hints: Any = None, uploader: Any = None) -> Any:
+        declared = {
+            name: (
+                getattr(entry, "var", entry).type,
+                getattr(entry, "required", True) and not entry.HasField("default")
+                if hasattr(entry, "required")
+                else True,
+            )
+            for name, entry in (
+                variables.parameters if hasattr(variables, "parameters") else variables.variables
+            ).items()
+        }
+        for name in values:
+            if name not in declared:
+                raise FlyteInvalidInputException(f"unknown input {name!r}")
+        for name, (_type, required) in declared.items():
+            if required and name not in values:
+                raise FlyteInvalidInputException(f"missing input {name!r}")
+        return literals_pb2.LiteralMap(
+            literals={name: to_literal(value, declared[name][0], name=name) for name, value in values.items()}
+        )
+
+    module = types.ModuleType("airflow_provider_flyte.literals")
+    module.to_literal = to_literal  # type: ignore[attr-defined]
+    module.to_python = to_python  # type: ignore[attr-defined]
+    module.inputs_to_literal_map = inputs_to_literal_map  # type: ignore[attr-defined]
+    module.to_json_able = lambda value: value  # type: ignore[attr-defined]
+    return module

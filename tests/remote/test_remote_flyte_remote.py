@@ -16,7 +16,7 @@ from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
 from flyteidl.core import identifier_pb2, literals_pb2, types_pb2, workflow_pb2
 from flyteidl.service import dataproxy_pb2
 from remote_fake_admin import FakeFlyte, sample_task
-from remote_stub_client import make_client, require_codec
+from remote_stub_client import install_codec, make_client
 
 from airflow_provider_flyte.exceptions import (
     FlyteAssertion,
@@ -369,8 +369,10 @@ def test_set_input_accepts_literals_and_reports_unknown_signals(fake: FakeFlyte,
         remote.set_input("other", "waiting", 3)
 
 
-def test_set_input_converts_by_declared_type(fake: FakeFlyte, remote: FlyteRemote) -> None:
-    require_codec()
+def test_set_input_converts_by_declared_type(
+    fake: FakeFlyte, remote: FlyteRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_codec(monkeypatch)
     _start(fake, remote, "typed")
     fake.admin.add_signal("typed", "ratio", types_pb2.FLOAT)
     remote.set_input("ratio", "typed", 3)  # an int for a float signal works: the declared type guides conversion
@@ -456,8 +458,10 @@ def test_get_resolves_flyte_urls_and_download_writes_blobs(
 # ---------------------------------------------------------------- execute (needs the literal codec)
 
 
-def test_execute_task_checks_inputs_and_reuses_named_execution(fake: FakeFlyte, remote: FlyteRemote) -> None:
-    require_codec()
+def test_execute_task_checks_inputs_and_reuses_named_execution(
+    fake: FakeFlyte, remote: FlyteRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_codec(monkeypatch)
     _register_basics(remote)
     task = remote.fetch_task(name="core.add_one", version="v1")
     options = Options(labels={"team": "ml"}, max_parallelism=3, disable_notifications=True)
@@ -483,8 +487,10 @@ def test_execute_task_checks_inputs_and_reuses_named_execution(fake: FakeFlyte, 
         remote.execute(task, inputs={"x": 1}, execution_name="Bad_Name")
 
 
-def test_execute_workflow_runs_default_launch_plan(fake: FakeFlyte, remote: FlyteRemote) -> None:
-    require_codec()
+def test_execute_workflow_runs_default_launch_plan(
+    fake: FakeFlyte, remote: FlyteRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_codec(monkeypatch)
     _register_basics(remote)
     execution = remote.execute(remote.fetch_workflow(name="core.wf"), inputs={"x": 1}, execution_name_prefix="nightly")
     request = fake.admin.calls("CreateExecution")[0]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from flyteidl.admin import execution_pb2, launch_plan_pb2, schedule_pb2
 from remote_fake_admin import FakeFlyte, sample_task
-from remote_stub_client import make_client
+from remote_stub_client import install_codec, make_client
 
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.identifiers import Identifier, ResourceType
@@ -76,8 +76,8 @@ def test_launch_backfill_dry_run_and_register(remote: tuple[FakeFlyte, FlyteRemo
         flyte.launch_backfill(P, D, start, start + dt.timedelta(hours=1), "daily", dry_run=True)
 
 
-def test_launch_backfill_executes(remote: tuple[FakeFlyte, FlyteRemote]) -> None:
-    pytest.importorskip("airflow_provider_flyte.literals", reason="the literal codec has not landed yet")
+def test_launch_backfill_executes(remote: tuple[FakeFlyte, FlyteRemote], monkeypatch: pytest.MonkeyPatch) -> None:
+    install_codec(monkeypatch)
     fake, flyte = remote
     _scheduled_launch_plan(flyte)
     start = dt.datetime(2023, 1, 1)
