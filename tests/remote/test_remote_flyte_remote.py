@@ -498,3 +498,37 @@ def test_execute_workflow_runs_default_launch_plan(
     assert request.spec.launch_plan.name == "core.wf"
     assert execution.id.name.startswith("nightly-")
     assert remote.execute("lp:flytesnacks:development:core.wf:v1", inputs={"x": 2}).id.project == P
+
+
+def test_execute_wait_then_read_typed_outputs(
+    fake: FakeFlyte, remote: FlyteRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_codec(monkeypatch)
+    _register_basics(remote)
+    fake.admin.script_phases("with-outputs", [2, 4])
+    task = remote.fetch_task(name="core.add_one", version="v1")
+    execution = remote.execute(task, inputs={"x": 4}, execution_name="with-outputs")
+    five = literals_pb2.Literal()
+    five.scalar.primitive.integer = 5
+    fake.admin.set_data(
+        execution.id, fake.admin.calls("CreateExecution")[0].inputs, literals_pb2.LiteralMap(literals={"o0": five})
+    )
+    remote.wait(execution, poll_interval=0.001)
+    assert execution.is_successful
+    assert execution.outputs["o0"] == 5
+    assert execution.outputs.to_dict() == {"o0": 5}
+    assert dict(execution.inputs) == {"x": 4}
+
+
+def test_fixed_launch_plan_inputs_cannot_be_overridden(
+    fake: FakeFlyte, remote: FlyteRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_codec(monkeypatch)
+    _register_basics(remote)
+    fixed = launch_plan_pb2.LaunchPlan(id=Identifier(ResourceType.LAUNCH_PLAN, P, D, "fixed", "v1").to_flyte_idl())
+    fixed.spec.workflow_id.CopyFrom(Identifier(ResourceType.WORKFLOW, P, D, "core.wf", "v1").to_flyte_idl())
+    fixed.spec.fixed_inputs.literals["x"].scalar.primitive.integer = 1
+    plan = remote.register_launch_plan(fixed)
+    with pytest.raises(FlyteInvalidInputException, match="x are fixed by launch plan"):
+        remote.execute(plan, inputs={"x": 2})
+    assert remote.execute(plan, inputs={}).id.project == P
