@@ -1,0 +1,44 @@
+"""Flyte Admin clients: raw stubs with interceptors, friendly sync and asyncio clients, auth token sources.
+
+Names load lazily (PEP 562) so that importing this package loads no grpc, protobuf or flyteidl module until one of
+the names below is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_flyte.clients.auth.token_source import Token, TokenSource
+    from airflow_provider_flyte.clients.policy import RetryPolicy
+    from airflow_provider_flyte.clients.raw import RawAsyncFlyteClient, RawSynchronousFlyteClient
+
+_LAZY: dict[str, str] = {
+    "RawSynchronousFlyteClient": "airflow_provider_flyte.clients.raw",
+    "RawAsyncFlyteClient": "airflow_provider_flyte.clients.raw",
+    "RetryPolicy": "airflow_provider_flyte.clients.policy",
+    "Token": "airflow_provider_flyte.clients.auth.token_source",
+    "TokenSource": "airflow_provider_flyte.clients.auth.token_source",
+}
+
+__all__ = [
+    "RawAsyncFlyteClient",
+    "RawSynchronousFlyteClient",
+    "RetryPolicy",
+    "Token",
+    "TokenSource",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

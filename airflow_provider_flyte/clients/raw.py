@@ -1,0 +1,197 @@
+"""Raw Flyte Admin clients: one channel, the five service stubs, and the interceptor stack.
+
+The stubs are plain ``flyteidl`` stubs over an intercepted channel, so ``raw.admin_service.GetExecution(request)``
+takes and returns protobuf messages while the interceptors add the default metadata and the token, apply the
+per-attempt deadline, retry transient failures and raise :mod:`airflow_provider_flyte.exceptions` instead of
+``grpc.RpcError``. ``auth_metadata_service`` skips the token (its RPCs are how a client learns to authenticate).
+
+:class:`RawSynchronousFlyteClient` and :class:`RawAsyncFlyteClient` (grpc.aio) are built the same way from one
+:class:`~airflow_provider_flyte.configuration.PlatformConfig`; pass ``token_source=`` to make a sync and an asyncio
+client share one token cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import grpc
+import grpc.aio
+from flyteidl.service import (
+    admin_pb2_grpc,
+    auth_pb2_grpc,
+    dataproxy_pb2_grpc,
+    identity_pb2_grpc,
+    signal_pb2_grpc,
+)
+
+from airflow_provider_flyte.clients import aio_interceptors
+from airflow_provider_flyte.clients.channel import ChannelOptions, create_aio_channel, create_channel
+from airflow_provider_flyte.clients.interceptors import (
+    AuthInterceptor,
+    DefaultMetadata,
+    DefaultMetadataInterceptor,
+    RetryInterceptor,
+)
+from airflow_provider_flyte.clients.policy import RetryPolicy
+
+if TYPE_CHECKING:
+    from airflow_provider_flyte.clients.auth.token_source import TokenSource
+    from airflow_provider_flyte.configuration import PlatformConfig
+
+_UNSET: Any = object()
+
+
+def _stub(stub_class: Any, channel: Any) -> Any:
+    """Build a flyteidl stub (the generated ``*_pb2_grpc`` modules carry no type hints)."""
+    return stub_class(channel)
+
+
+def _token_sources(
+    config: PlatformConfig, token_source: TokenSource | None, proxy_token_source: TokenSource | None
+) -> tuple[TokenSource | None, TokenSource | None]:
+    """Resolve the bearer and proxy token sources (``_UNSET`` means: build from ``config``)."""
+    from airflow_provider_flyte.configuration import AuthMode
+
+    if token_source is _UNSET or proxy_token_source is _UNSET:
+        needs_auth = config.auth_mode is not AuthMode.NONE or bool(config.proxy_command)
+        if needs_auth:
+            from airflow_provider_flyte.clients.auth import proxy_token_source_for, token_source_for
+
+            if proxy_token_source is _UNSET:
+                proxy_token_source = proxy_token_source_for(config)
+            if token_source is _UNSET:
+                token_source = token_source_for(config, proxy_token_source=proxy_token_source)
+        token_source = None if token_source is _UNSET else token_source
+        proxy_token_source = None if proxy_token_source is _UNSET else proxy_token_source
+    return token_source, proxy_token_source
+
+
+class RawSynchronousFlyteClient:
+    """Sync gRPC stubs for Flyte Admin with auth, retries, deadlines and exception mapping.
+
+    Args:
+        config: Where and how to connect.
+        credentials: TLS credentials overriding the ones derived from ``config``.
+        options: Extra gRPC channel arguments.
+        token_source: The bearer token source; built from ``config.auth_mode`` when not given, ``None`` for none.
+        proxy_token_source: The ``proxy-authorization`` source; built from ``config.proxy_command`` when not given.
+        retry_policy: Overrides the policy derived from ``config``'s ``rpc_*``/``retry_*`` fields.
+
+    Attributes:
+        config: The configuration this client was built from.
+        admin_service: ``flyteidl.service.AdminService`` stub.
+        signal_service: ``flyteidl.service.SignalService`` stub.
+        data_proxy_service: ``flyteidl.service.DataProxyService`` stub.
+        auth_metadata_service: ``flyteidl.service.AuthMetadataService`` stub (no token attached).
+        identity_service: ``flyteidl.service.IdentityService`` stub.
+        token_source: The bearer token source in use (share it with a :class:`RawAsyncFlyteClient`).
+        retry_policy: The retry and deadline policy in use.
+    """
+
+    def __init__(
+        self,
+        config: PlatformConfig,
+        *,
+        credentials: grpc.ChannelCredentials | None = None,
+        options: ChannelOptions | None = None,
+        token_source: TokenSource | None = _UNSET,
+        proxy_token_source: TokenSource | None = _UNSET,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.config = config
+        self.retry_policy = retry_policy or RetryPolicy.from_config(config)
+        self.token_source, self.proxy_token_source = _token_sources(config, token_source, proxy_token_source)
+        self._channel = create_channel(config, credentials=credentials, options=options)
+
+        retry = RetryInterceptor(self.retry_policy)
+        defaults = DefaultMetadataInterceptor(DefaultMetadata())
+        proxy = [AuthInterceptor(self.proxy_token_source)] if self.proxy_token_source is not None else []
+        bearer = [AuthInterceptor(self.token_source)] if self.token_source is not None else []
+        authenticated = grpc.intercept_channel(self._channel, retry, *bearer, *proxy, defaults)
+        public = grpc.intercept_channel(self._channel, retry, *proxy, defaults)
+
+        self.admin_service = _stub(admin_pb2_grpc.AdminServiceStub, authenticated)
+        self.signal_service = _stub(signal_pb2_grpc.SignalServiceStub, authenticated)
+        self.data_proxy_service = _stub(dataproxy_pb2_grpc.DataProxyServiceStub, authenticated)
+        self.identity_service = _stub(identity_pb2_grpc.IdentityServiceStub, authenticated)
+        self.auth_metadata_service = _stub(auth_pb2_grpc.AuthMetadataServiceStub, public)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.config.endpoint!r}, auth_mode={self.config.auth_mode.value!r})"
+
+    def close(self) -> None:
+        """Close the channel; calls in flight are cancelled."""
+        self._channel.close()
+
+    def __enter__(self) -> RawSynchronousFlyteClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class RawAsyncFlyteClient:
+    """The grpc.aio twin of :class:`RawSynchronousFlyteClient`; create it inside the event loop that uses it.
+
+    Takes the same arguments and exposes the same attributes; the stubs' methods return awaitables.
+
+    Raises:
+        RuntimeError: when created outside a running event loop.
+    """
+
+    def __init__(
+        self,
+        config: PlatformConfig,
+        *,
+        credentials: grpc.ChannelCredentials | None = None,
+        options: ChannelOptions | None = None,
+        token_source: TokenSource | None = _UNSET,
+        proxy_token_source: TokenSource | None = _UNSET,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        asyncio.get_running_loop()  # grpc.aio binds the channel to the loop it is created in
+        self.config = config
+        self.retry_policy = retry_policy or RetryPolicy.from_config(config)
+        self.token_source, self.proxy_token_source = _token_sources(config, token_source, proxy_token_source)
+
+        retry = aio_interceptors.AsyncRetryInterceptor(self.retry_policy)
+        defaults = aio_interceptors.AsyncDefaultMetadataInterceptor(DefaultMetadata())
+        proxy = (
+            [aio_interceptors.AsyncAuthInterceptor(self.proxy_token_source)]
+            if self.proxy_token_source is not None
+            else []
+        )
+        bearer = [aio_interceptors.AsyncAuthInterceptor(self.token_source)] if self.token_source is not None else []
+        # grpc.aio takes interceptors per channel, so the token-free stub gets its own channel.
+        self._channel = create_aio_channel(
+            config, credentials=credentials, options=options, interceptors=[retry, *bearer, *proxy, defaults]
+        )
+        self._public_channel = create_aio_channel(
+            config, credentials=credentials, options=options, interceptors=[retry, *proxy, defaults]
+        )
+
+        self.admin_service = _stub(admin_pb2_grpc.AdminServiceStub, self._channel)
+        self.signal_service = _stub(signal_pb2_grpc.SignalServiceStub, self._channel)
+        self.data_proxy_service = _stub(dataproxy_pb2_grpc.DataProxyServiceStub, self._channel)
+        self.identity_service = _stub(identity_pb2_grpc.IdentityServiceStub, self._channel)
+        self.auth_metadata_service = _stub(auth_pb2_grpc.AuthMetadataServiceStub, self._public_channel)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint={self.config.endpoint!r}, auth_mode={self.config.auth_mode.value!r})"
+
+    async def close(self) -> None:
+        """Close both channels; calls in flight are cancelled."""
+        await self._channel.close()
+        await self._public_channel.close()
+
+    async def __aenter__(self) -> RawAsyncFlyteClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
