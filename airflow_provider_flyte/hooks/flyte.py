@@ -1,0 +1,493 @@
+"""FlyteHook: an Airflow ``flyte`` connection turned into Flyte clients.
+
+The connection maps onto :class:`~airflow_provider_flyte.configuration.PlatformConfig`: *host* and *port* form the
+Admin endpoint, *login* is the OAuth2 client id, *password* the client secret, and the extras hold the rest
+(``project``, ``domain``, ``insecure``, ``auth_mode``...). Extras are validated and coerced here once, for the sync
+hook (workers) and the async hook (triggerer) alike: URI-form ``AIRFLOW_CONN_*`` variables deliver every extra as a
+string, so ``insecure=false`` must become ``False``, and an unknown or malformed key fails with its name.
+
+Importing this module loads no grpc, protobuf or flyteidl code (DAG files import it); the clients are created, and
+their modules imported, on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_flyte.configuration import AuthMode, PlatformConfig
+from airflow_provider_flyte.exceptions import FlyteConfigurationException
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+    from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
+    from airflow_provider_flyte.remote import FlyteRemote
+
+log = logging.getLogger(__name__)
+
+CONN_TYPE = "flyte"
+DEFAULT_CONN_ID = "flyte_default"
+
+# The UI of Airflow 3.2+ stores connection-form fields in the extra, possibly under this prefix.
+_UI_PREFIX = f"extra__{CONN_TYPE}__"
+
+# Extra key -> expected kind. Keys other than project/domain are PlatformConfig fields of the same name.
+_EXTRA_KINDS: dict[str, str] = {
+    "project": "str",
+    "domain": "str",
+    "insecure": "bool",
+    "insecure_skip_verify": "bool",
+    "ca_cert_file_path": "str",
+    "console_endpoint": "str",
+    "auth_mode": "str",
+    "client_credentials_secret_file": "str",
+    "client_credentials_secret_env_var": "str",
+    "scopes": "strings",
+    "audience": "str",
+    "command": "strings",
+    "proxy_command": "strings",
+    "static_token": "str",
+    "http_proxy_url": "str",
+    "rpc_timeout": "float",
+    "rpc_retries": "int",
+    "retry_initial_backoff": "float",
+    "retry_max_backoff": "float",
+    "retry_total_timeout": "float",
+}
+
+# Extras that only meant something to flytekit (storage and stats settings of the 0.0.5 provider). They are ignored
+# with a warning, so a connection written for that provider keeps working.
+_FLYTEKIT_ONLY_EXTRAS = frozenset(
+    {
+        "env_prefix",
+        "default_dir",
+        "file_prefix",
+        "statsd_host",
+        "statsd_port",
+        "statsd_disabled",
+        "statsd_disabled_tags",
+        "local_sandbox_path",
+        "s3_enable_debug",
+        "s3_endpoint",
+        "s3_retries",
+        "s3_backoff",
+        "s3_access_key_id",
+        "s3_secret_access_key",
+        "gsutil_parallelism",
+    }
+)
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+_SCHEMES = ("dns:///", "grpc://", "grpcs://", "http://", "https://")
+
+
+@dataclass(frozen=True)
+class FlyteConnectionSettings:
+    """What a ``flyte`` connection says: how to reach Admin, and the default project and domain.
+
+    Attributes:
+        config: Endpoint, TLS, auth and retry settings.
+        project: Default project of operators and sensors using the connection, if set.
+        domain: Default domain, if set.
+    """
+
+    config: PlatformConfig
+    project: str | None = None
+    domain: str | None = None
+
+
+def settings_from_connection(
+    conn_id: str,
+    host: str | None,
+    port: int | None,
+    login: str | None,
+    password: str | None,
+    extra: Mapping[str, Any],
+) -> FlyteConnectionSettings:
+    """Validate and coerce the parts of a ``flyte`` connection into :class:`FlyteConnectionSettings`.
+
+    Args:
+        conn_id: The connection id, quoted in error messages.
+        host: Flyte Admin host (a ``dns:///``, ``grpc://`` or ``http(s)://`` prefix is accepted and dropped).
+        port: Admin's gRPC port; omitted, gRPC's default for the scheme applies.
+        login: OAuth2 client id.
+        password: OAuth2 client secret (never included in messages).
+        extra: The connection's extra, already decoded from JSON.
+
+    Raises:
+        FlyteConfigurationException: naming the connection and the offending field or extra key.
+    """
+    endpoint = _endpoint(conn_id, host, port)
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+    ignored: list[str] = []
+    for raw_key, raw_value in extra.items():
+        key = raw_key[len(_UI_PREFIX) :] if raw_key.startswith(_UI_PREFIX) else raw_key
+        if key in _FLYTEKIT_ONLY_EXTRAS:
+            ignored.append(key)
+            continue
+        kind = _EXTRA_KINDS.get(key)
+        if kind is None:
+            unknown.append(raw_key)
+            continue
+        if raw_value is None or (isinstance(raw_value, str) and not raw_value.strip()):
+            continue  # an empty form field means "not set"
+        values[key] = _coerce(conn_id, key, kind, raw_value)
+    if unknown:
+        known = ", ".join(sorted(_EXTRA_KINDS))
+        raise FlyteConfigurationException(
+            f"connection {conn_id!r} has unknown extra key(s) {', '.join(sorted(unknown))}; known keys: {known}"
+        )
+    if ignored:
+        log.warning(
+            "Connection %r: extra key(s) %s configure flytekit storage or stats, which this provider does not use; "
+            "they are ignored",
+            conn_id,
+            ", ".join(sorted(ignored)),
+        )
+    project = values.pop("project", None)
+    domain = values.pop("domain", None)
+    if "auth_mode" in values:
+        values["auth_mode"] = AuthMode.parse(values["auth_mode"], key=f"connection {conn_id!r} extra auth_mode")
+    elif password:
+        values["auth_mode"] = AuthMode.CLIENT_CREDENTIALS
+    elif "static_token" in values:
+        values["auth_mode"] = AuthMode.STATIC_TOKEN
+    try:
+        config = PlatformConfig(
+            endpoint=endpoint, client_id=login or None, client_credentials_secret=password or None, **values
+        )
+    except FlyteConfigurationException as error:
+        raise FlyteConfigurationException(f"connection {conn_id!r}: {error}") from None
+    return FlyteConnectionSettings(config=config, project=project, domain=domain)
+
+
+def _endpoint(conn_id: str, host: str | None, port: int | None) -> str:
+    text = (host or "").strip()
+    for scheme in _SCHEMES:
+        if text.lower().startswith(scheme):
+            text = text[len(scheme) :]
+            break
+    text = text.rstrip("/")
+    if not text:
+        raise FlyteConfigurationException(f"connection {conn_id!r} has no host; set it to Flyte Admin's address")
+    if port is None:
+        return text
+    try:
+        number = int(port)
+    except (TypeError, ValueError):
+        raise FlyteConfigurationException(f"connection {conn_id!r} has port={port!r}, which is not a number") from None
+    if not 0 < number < 65536:
+        raise FlyteConfigurationException(f"connection {conn_id!r} has port={port!r}, outside 1-65535")
+    if ":" in text.rsplit("]", 1)[-1]:
+        raise FlyteConfigurationException(
+            f"connection {conn_id!r} gives a port both in host={host!r} and in port={port!r}; keep one"
+        )
+    return f"{text}:{number}"
+
+
+def _coerce(conn_id: str, key: str, kind: str, value: Any) -> Any:
+    def bad(expected: str) -> FlyteConfigurationException:
+        shown = "***" if key == "static_token" else repr(value)
+        return FlyteConfigurationException(f"connection {conn_id!r} extra {key}={shown} must be {expected}")
+
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise bad("true or false")
+    if kind == "int":
+        if isinstance(value, bool):
+            raise bad("an integer")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise bad("an integer") from None
+    if kind == "float":
+        if isinstance(value, bool):
+            raise bad("a number")
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise bad("a number") from None
+    if kind == "strings":
+        if isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            return value
+        raise bad("a list of strings or a space/comma separated string")
+    if not isinstance(value, str):
+        raise bad("a string")
+    return value.strip()
+
+
+def _mask_secrets(password: str | None, extra: Mapping[str, Any]) -> None:
+    """Register the connection's secrets with Airflow's masker so they never reach task logs."""
+    from airflow.sdk.log import mask_secret
+
+    for secret in (password, extra.get("static_token"), extra.get(f"{_UI_PREFIX}static_token")):
+        if isinstance(secret, str) and secret:
+            mask_secret(secret)
+
+
+class FlyteHook(BaseHook):
+    """Talk to Flyte Admin through an Airflow connection of type ``flyte``.
+
+    The client and the remote are created on first use and reused for the hook's lifetime, so a poking sensor or a
+    polling operator keeps one channel (and one access token) instead of opening one per call.
+
+    Args:
+        flyte_conn_id: The connection to use.
+        project: Default project; overrides the connection's ``project`` extra.
+        domain: Default domain; overrides the connection's ``domain`` extra.
+    """
+
+    conn_name_attr = "flyte_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = CONN_TYPE
+    hook_name = "Flyte"
+
+    def __init__(
+        self,
+        flyte_conn_id: str = DEFAULT_CONN_ID,
+        project: str | None = None,
+        domain: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.flyte_conn_id = flyte_conn_id
+        self._project = project
+        self._domain = domain
+        self._client: SynchronousFlyteClient | None = None
+        self._remote: FlyteRemote | None = None
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Connection form layout for Airflow versions that read it from the hook (before 3.2)."""
+        return _UI_FIELD_BEHAVIOUR
+
+    @cached_property
+    def settings(self) -> FlyteConnectionSettings:
+        """The validated connection (looked up once)."""
+        conn = self.get_connection(self.flyte_conn_id)
+        extra = conn.extra_dejson
+        _mask_secrets(conn.password, extra)
+        return settings_from_connection(self.flyte_conn_id, conn.host, conn.port, conn.login, conn.password, extra)
+
+    @property
+    def platform_config(self) -> PlatformConfig:
+        """How to reach and authenticate against Flyte Admin."""
+        return self.settings.config
+
+    @property
+    def project(self) -> str | None:
+        """The default project: the hook's argument, else the connection's extra."""
+        return self._project or self.settings.project
+
+    @property
+    def domain(self) -> str | None:
+        """The default domain: the hook's argument, else the connection's extra."""
+        return self._domain or self.settings.domain
+
+    def get_conn(self) -> SynchronousFlyteClient:
+        """Return the synchronous Flyte client (same as :meth:`get_client`)."""
+        return self.get_client()
+
+    def get_client(self) -> SynchronousFlyteClient:
+        """Return the synchronous client, created on first call and reused afterwards."""
+        if self._client is None:
+            from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
+
+            self._client = SynchronousFlyteClient(self.platform_config)
+        return self._client
+
+    def get_remote(self) -> FlyteRemote:
+        """Return a :class:`~airflow_provider_flyte.remote.FlyteRemote` sharing the hook's client."""
+        if self._remote is None:
+            from airflow_provider_flyte.remote import FlyteRemote
+
+            self._remote = FlyteRemote(
+                self.platform_config, default_project=self.project, default_domain=self.domain, client=self.get_client()
+            )
+        return self._remote
+
+    def execution_id(
+        self, name: str, project: str | None = None, domain: str | None = None
+    ) -> WorkflowExecutionIdentifier:
+        """The id of execution ``name`` (or parse ``ex:project:domain:name``), defaulting project and domain.
+
+        Raises:
+            FlyteConfigurationException: when the project or domain is neither given nor configured.
+        """
+        return resolve_execution_id(name, project or self.project, domain or self.domain)
+
+    def console_url(self, execution_id: WorkflowExecutionIdentifier) -> str:
+        """The Flyte Console page of an execution."""
+        return execution_console_url(self.platform_config, execution_id)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the connection: settings, reachability and credentials (one authenticated RPC).
+
+        Returns:
+            ``(True, message)`` on success, ``(False, reason)`` otherwise, as Airflow's UI and CLI expect.
+        """
+        try:
+            config = self.platform_config
+            client = self.get_client()
+            version = client.get_version()
+            where = config.endpoint
+            if self.project:
+                client.get_project(self.project)
+                where += f", project {self.project!r}"
+            return True, f"Connected to Flyte Admin {_version_text(version)} at {where}"
+        except Exception as error:
+            return False, f"{type(error).__name__}: {error}"
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the client's channel, if one was opened."""
+        client, self._client, self._remote = self._client, None, None
+        if client is not None:
+            client.close()
+
+
+def _version_text(version: Any) -> str:
+    control_plane = getattr(version, "control_plane_version", None)
+    text = getattr(control_plane, "Version", "") if control_plane is not None else ""
+    return str(text) if text else "(version not reported)"
+
+
+def resolve_execution_id(name: str, project: str | None, domain: str | None) -> WorkflowExecutionIdentifier:
+    """``ex:project:domain:name`` parsed, or ``name`` with the given project and domain.
+
+    Raises:
+        FlyteConfigurationException: when a bare name comes without a project or domain.
+    """
+    if name.startswith("ex:"):
+        return WorkflowExecutionIdentifier.from_python_std(name)
+    if not project or not domain:
+        missing = "project" if not project else "domain"
+        raise FlyteConfigurationException(
+            f"execution {name!r} needs a {missing}: pass {missing}= or set the connection's {missing!r} extra"
+        )
+    return WorkflowExecutionIdentifier(project, domain, name)
+
+
+def execution_console_url(config: PlatformConfig, execution_id: WorkflowExecutionIdentifier) -> str:
+    """The Flyte Console URL of an execution (pure string work, no RPC, no protobuf)."""
+    from airflow_provider_flyte.remote.console import generate_console_url
+
+    return generate_console_url(config, execution_id)
+
+
+class FlyteAsyncHook:
+    """The triggerer's view of a ``flyte`` connection: resolved asynchronously, one channel per event loop.
+
+    Nothing here blocks the event loop: the connection comes from ``get_async_connection`` (Airflow's async path,
+    which on Airflow before 3.3.2 runs the lookup in a worker thread), and the client is an
+    :class:`~airflow_provider_flyte.clients.aio.AsyncFlyteClient` shared by every trigger of this connection running
+    on the same loop (see :func:`shared_async_client`).
+
+    Args:
+        flyte_conn_id: The connection to use.
+    """
+
+    def __init__(self, flyte_conn_id: str = DEFAULT_CONN_ID) -> None:
+        self.flyte_conn_id = flyte_conn_id
+        self._settings: FlyteConnectionSettings | None = None
+
+    async def get_settings(self) -> FlyteConnectionSettings:
+        """The validated connection (looked up once per hook)."""
+        if self._settings is None:
+            from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+            conn: Connection = await get_async_connection(self.flyte_conn_id, hook=FlyteHook)
+            extra = await get_async_extra_dejson(conn)
+            await _amask_secrets(conn.password, extra)
+            self._settings = settings_from_connection(
+                self.flyte_conn_id, conn.host, conn.port, conn.login, conn.password, extra
+            )
+        return self._settings
+
+    async def get_client(self) -> AsyncFlyteClient:
+        """The async client shared by this connection's users on the running event loop."""
+        settings = await self.get_settings()
+        return shared_async_client(self.flyte_conn_id, settings.config)
+
+
+async def _amask_secrets(password: str | None, extra: Mapping[str, Any]) -> None:
+    try:
+        from airflow.sdk.log import amask_secret  # Airflow 3.3.2+
+    except ImportError:
+        return  # older: the connection was fetched (and masked) by the sync path in a worker thread
+    for secret in (password, extra.get("static_token"), extra.get(f"{_UI_PREFIX}static_token")):
+        if isinstance(secret, str) and secret:
+            await amask_secret(secret)
+
+
+# One AsyncFlyteClient (one grpc.aio channel) per (connection, settings) and event loop. grpc.aio channels belong to
+# the loop they were created on, so the cache is per loop and forgets a loop once it is garbage collected.
+_LoopClients = dict[tuple[str, PlatformConfig], "AsyncFlyteClient"]
+_ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
+
+
+def shared_async_client(conn_id: str, config: PlatformConfig) -> AsyncFlyteClient:
+    """Return the running loop's client for ``(conn_id, config)``, creating it on first use."""
+    loop = asyncio.get_running_loop()
+    clients = _ASYNC_CLIENTS.setdefault(loop, {})
+    key = (conn_id, config)
+    client = clients.get(key)
+    if client is None:
+        from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+
+        client = AsyncFlyteClient(config)
+        clients[key] = client
+    return client
+
+
+async def release_async_client(conn_id: str, config: PlatformConfig) -> None:
+    """Close and forget the running loop's client for ``(conn_id, config)``, if any."""
+    clients = _ASYNC_CLIENTS.get(asyncio.get_running_loop(), {})
+    client = clients.pop((conn_id, config), None)
+    if client is not None:
+        closed = client.close()
+        if inspect.isawaitable(closed):
+            await closed
+
+
+_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden_fields": ["schema"],
+    "relabeling": {"host": "Flyte Admin host", "login": "Client ID", "password": "Client secret"},
+    "placeholders": {
+        "host": "flyte.example.com",
+        "port": "443",
+        "login": "OAuth2 client id (client credentials)",
+        "password": "OAuth2 client secret",
+        "extra": '{"project": "flytesnacks", "domain": "development", "insecure": false}',
+    },
+}
+"""The hook-method form of the connection UI metadata (``get_provider_info`` declares the 3.2+ form)."""
+
+__all__ = [
+    "CONN_TYPE",
+    "DEFAULT_CONN_ID",
+    "FlyteAsyncHook",
+    "FlyteConnectionSettings",
+    "FlyteHook",
+    "execution_console_url",
+    "resolve_execution_id",
+    "settings_from_connection",
+    "shared_async_client",
+]

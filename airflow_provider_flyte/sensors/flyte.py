@@ -1,0 +1,158 @@
+"""FlyteExecutionSensor: wait for an existing Flyte execution (started elsewhere) to reach a phase.
+
+Importing this module loads no grpc, protobuf or flyteidl code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
+
+from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.operators.flyte import (
+    DEFER_TIMEOUT_GRACE,
+    FlyteConsoleLink,
+    push_console_link,
+    validate_event,
+)
+from airflow_provider_flyte.triggers.flyte import TERMINAL_PHASE_NAMES, FlyteExecutionTrigger, normalize_phases
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class FlyteExecutionSensor(BaseSensorOperator):
+    """Succeed when a Flyte execution reaches one of ``target_phases``; fail if it finishes in another phase.
+
+    The execution is ``execution_id``: an ``ex:project:domain:name`` string, a bare name (with ``project`` and
+    ``domain`` or the connection's defaults), or the dict a :class:`FlyteOperator` returns (so
+    ``execution_id=launch.output`` works). Poke mode keeps one client for all pokes; deferrable mode waits in the
+    triggerer. ``timeout`` and ``soft_fail`` behave as for any sensor, in both modes.
+
+    Returns (XCom): ``{"execution_id", "project", "domain", "name", "phase", "console_url"}``.
+
+    Args:
+        execution_id: The execution to watch (templated).
+        project: Project of a bare execution name.
+        domain: Domain of a bare execution name.
+        target_phases: Phases that satisfy the sensor (default ``["SUCCEEDED"]``).
+        flyte_conn_id: The ``flyte`` connection.
+        deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+        **kwargs: Passed to ``BaseSensorOperator`` (``poke_interval``, ``timeout``, ``mode``, ``soft_fail``...).
+    """
+
+    template_fields: Sequence[str] = ("execution_id", "project", "domain", "flyte_conn_id")
+    operator_extra_links = (FlyteConsoleLink(),)
+    ui_color = "#cfe0f7"
+
+    def __init__(
+        self,
+        *,
+        execution_id: Any,
+        project: str | None = None,
+        domain: str | None = None,
+        target_phases: list[str] | None = None,
+        flyte_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.execution_id = execution_id
+        self.project = project
+        self.domain = domain
+        self.target_phases = normalize_phases(target_phases, f"{self.task_id}: target_phases")
+        self.flyte_conn_id = flyte_conn_id
+        self.deferrable = deferrable
+        self._url_pushed = False
+
+    @cached_property
+    def hook(self) -> FlyteHook:
+        """The hook of ``flyte_conn_id``; its client serves every poke."""
+        return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
+
+    def _resolved_id(self) -> WorkflowExecutionIdentifier:
+        value = self.execution_id
+        if isinstance(value, Mapping):
+            value = value.get("execution_id") or value.get("name")
+        if not isinstance(value, str) or not value:
+            raise FlyteInvalidInputException(
+                f"{self.task_id}: execution_id={self.execution_id!r} must be 'ex:project:domain:name', a name, "
+                "or a FlyteOperator result"
+            )
+        return self.hook.execution_id(value)
+
+    def execute(self, context: Context) -> Any:
+        """Poke once; if not done and deferrable, defer to :class:`FlyteExecutionTrigger`."""
+        if not self.deferrable:
+            return super().execute(context)
+        result = self.poke(context)
+        if result.is_done:
+            return result.xcom_value
+        self.defer(
+            trigger=FlyteExecutionTrigger(
+                execution_id=str(self._resolved_id()),
+                flyte_conn_id=self.flyte_conn_id,
+                poll_interval=float(self.poke_interval),
+                deadline=time.time() + float(self.timeout),
+                target_phases=list(self.target_phases),
+                terminate_on_kill=False,  # the sensor does not own the execution
+            ),
+            method_name="execute_complete",
+            # The trigger's own deadline reports the phase it last saw; Airflow's timeout is the backstop.
+            timeout=timedelta(seconds=float(self.timeout)) + DEFER_TIMEOUT_GRACE,
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        """One ``GetExecution``: done when the phase is a target; fail when it finished otherwise."""
+        execution_id = self._resolved_id()
+        url = self.hook.console_url(execution_id)
+        if not self._url_pushed:
+            push_console_link(context, url)
+            self._url_pushed = True
+        from airflow_provider_flyte.triggers._watcher import ExecutionSnapshot
+
+        snapshot = ExecutionSnapshot.from_execution(self.hook.get_client().get_execution(execution_id))
+        self.log.info("Flyte execution %s is %s (%s)", execution_id, snapshot.phase, url)
+        if snapshot.phase in self.target_phases:
+            return PokeReturnValue(True, self._result(execution_id, snapshot.phase, url))
+        if snapshot.phase in TERMINAL_PHASE_NAMES:
+            detail = f": {snapshot.message}" if snapshot.message else ""
+            raise AirflowFailException(f"Flyte execution {execution_id} ended {snapshot.phase}{detail} (see {url})")
+        return PokeReturnValue(False)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired.
+
+        Raises:
+            AirflowSensorTimeout: the deferral reached the sensor's timeout.
+            AirflowException: the execution finished outside ``target_phases``, or the watch failed.
+        """
+        event = validate_event(event)
+        execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
+        if event["status"] == "success":
+            return self._result(execution_id, event["phase"], event["console_url"])
+        if event["status"] == "timeout":
+            raise AirflowSensorTimeout(event["message"])
+        raise AirflowException(
+            f"Flyte execution {execution_id} ended {event['phase']}: {event['message']} (see {event['console_url']})"
+        )
+
+    @staticmethod
+    def _result(execution_id: WorkflowExecutionIdentifier, phase: str | None, url: str | None) -> dict[str, Any]:
+        return {
+            "execution_id": str(execution_id),
+            "project": execution_id.project,
+            "domain": execution_id.domain,
+            "name": execution_id.name,
+            "phase": phase,
+            "console_url": url,
+        }

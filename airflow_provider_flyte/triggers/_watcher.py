@@ -1,0 +1,295 @@
+"""One poller per (connection, event loop) serving every trigger that waits for a Flyte execution.
+
+A triggerer process runs all its triggers on one event loop. Polling each execution with its own ``GetExecution``
+costs one RPC per trigger per tick; here all executions watched through the same connection are fetched together:
+one ``ListExecutions`` per project/domain per tick, filtered with ``value_in(execution_name,a;b;...)`` (in chunks, so
+the filter stays a reasonable size). An execution the listing does not return (archived executions are hidden from
+listings) is fetched with ``GetExecution``. Transient failures are retried on the next ticks; a watch fails only
+after :data:`MAX_FAILED_TICKS` consecutive failed ticks, or at once on a non-transient error.
+
+The watcher starts when its first subscription opens and stops, releasing its client, when the last one closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import weakref
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_flyte.exceptions import (
+    FlyteEntityNotExistException,
+    FlyteException,
+    FlyteResourceExhaustedException,
+    FlyteSystemUnavailableException,
+    FlyteTimeout,
+)
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES, phase_name
+
+if TYPE_CHECKING:
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+
+log = logging.getLogger(__name__)
+
+MAX_NAMES_PER_LIST = 200
+"""Names per ``value_in`` filter: keeps one request's filter string a few kilobytes long."""
+
+MAX_FAILED_TICKS = 8
+"""Consecutive ticks with transient errors tolerated for a project/domain before its watches fail."""
+
+_TRANSIENT = (FlyteSystemUnavailableException, FlyteResourceExhaustedException, FlyteTimeout)
+
+TERMINAL_PHASES = frozenset(WORKFLOW_PHASES[phase] for phase in WORKFLOW_TERMINAL_PHASES)
+
+
+@dataclass(frozen=True)
+class ExecutionSnapshot:
+    """What a tick learned about one execution.
+
+    Attributes:
+        execution_id: The execution.
+        phase: Its phase name (``"RUNNING"``, ``"SUCCEEDED"``...).
+        message: Flyte's error message of a failed run, or the abort cause of an aborted one; else empty.
+    """
+
+    execution_id: WorkflowExecutionIdentifier
+    phase: str
+    message: str = ""
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the execution is finished."""
+        return self.phase in TERMINAL_PHASES
+
+    @classmethod
+    def from_execution(cls, execution: Any) -> ExecutionSnapshot:
+        """Build from an ``admin.Execution`` message."""
+        closure = execution.closure
+        phase = int(closure.phase)
+        message = ""
+        if closure.HasField("error"):
+            message = closure.error.message
+        elif closure.HasField("abort_metadata"):
+            message = closure.abort_metadata.cause
+        return cls(
+            WorkflowExecutionIdentifier.from_flyte_idl(execution.id),
+            phase_name(WORKFLOW_PHASES, phase),
+            message,
+        )
+
+
+class WatchError(Exception):
+    """Watching an execution failed (not found, persistent errors, bad credentials)."""
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One caller's interest in one execution; :meth:`next` returns each new snapshot."""
+
+    execution_id: WorkflowExecutionIdentifier
+    poll_interval: float
+    latest: ExecutionSnapshot | None = None
+    error: WatchError | None = None
+    _updated: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def publish(self, snapshot: ExecutionSnapshot) -> None:
+        """Record a snapshot (and wake the caller)."""
+        self.latest = snapshot
+        self._updated.set()
+
+    def fail(self, error: WatchError) -> None:
+        """Record a failure (and wake the caller)."""
+        self.error = error
+        self._updated.set()
+
+    async def next(self, timeout: float | None = None) -> ExecutionSnapshot:
+        """Wait for the next snapshot.
+
+        Raises:
+            WatchError: when the watch failed.
+            TimeoutError: when ``timeout`` seconds pass first (``asyncio.TimeoutError`` before Python 3.11).
+        """
+        await asyncio.wait_for(self._updated.wait(), timeout)
+        self._updated.clear()
+        if self.error is not None:
+            raise self.error
+        assert self.latest is not None  # set before the event
+        return self.latest
+
+
+@dataclass
+class WatcherStats:
+    """RPC counters of a watcher (read by tests and the coalescing benchmark)."""
+
+    ticks: int = 0
+    list_calls: int = 0
+    get_calls: int = 0
+
+
+class ExecutionWatcher:
+    """Polls the executions its subscriptions ask for, batching them per project/domain.
+
+    Args:
+        client: Async client whose ``list_executions_paginated`` and ``get_execution`` coroutines are used.
+        on_idle: Awaited after the last subscription closed and the poller stopped (releases shared resources).
+    """
+
+    def __init__(self, client: AsyncFlyteClient, on_idle: Callable[[], Awaitable[None]] | None = None) -> None:
+        self._client = client
+        self._on_idle = on_idle
+        self._subscriptions: dict[WorkflowExecutionIdentifier, set[Subscription]] = defaultdict(set)
+        self._failed_ticks: dict[tuple[str, str], int] = defaultdict(int)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.stats = WatcherStats()
+
+    @property
+    def watched(self) -> int:
+        """Number of distinct executions being watched."""
+        return len(self._subscriptions)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(
+        self, execution_id: WorkflowExecutionIdentifier, poll_interval: float
+    ) -> AsyncIterator[Subscription]:
+        """Watch ``execution_id`` while the context is open; the first snapshot comes with the next tick."""
+        subscription = Subscription(execution_id, poll_interval)
+        self._subscriptions[execution_id].add(subscription)
+        self._wake.set()  # a new execution is polled at the next tick, not a full interval later
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="flyte-execution-watcher")
+        try:
+            yield subscription
+        finally:
+            await self._unsubscribe(subscription)
+
+    async def _unsubscribe(self, subscription: Subscription) -> None:
+        watchers = self._subscriptions.get(subscription.execution_id)
+        if watchers is not None:
+            watchers.discard(subscription)
+            if not watchers:
+                del self._subscriptions[subscription.execution_id]
+        if self._subscriptions or self._task is None:
+            return
+        task, self._task = self._task, None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if self._subscriptions:
+            return  # someone subscribed while the poller stopped, and started a new one
+        if self._on_idle is not None:
+            await self._on_idle()
+
+    def _interval(self) -> float:
+        return min(sub.poll_interval for subs in self._subscriptions.values() for sub in subs)
+
+    async def _run(self) -> None:
+        while self._subscriptions:
+            # Let subscriptions opened in the same loop iteration join this tick before polling.
+            await asyncio.sleep(0)
+            self._wake.clear()
+            started = time.monotonic()
+            await self.poll_once()
+            wait = max(0.0, self._interval() - (time.monotonic() - started)) if self._subscriptions else 0.0
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def poll_once(self) -> None:
+        """One tick: refresh every watched execution and publish the results."""
+        self.stats.ticks += 1
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for execution_id in list(self._subscriptions):
+            groups[(execution_id.project, execution_id.domain)].append(execution_id.name)
+        await asyncio.gather(*(self._poll_group(project, domain, names) for (project, domain), names in groups.items()))
+
+    async def _poll_group(self, project: str, domain: str, names: list[str]) -> None:
+        key = (project, domain)
+        try:
+            found: dict[str, Any] = {}
+            for chunk in _chunks(sorted(names), MAX_NAMES_PER_LIST):
+                found.update(await self._list(project, domain, chunk))
+            for name in names:
+                execution = found.get(name)
+                if execution is None:
+                    execution = await self._get(WorkflowExecutionIdentifier(project, domain, name))
+                if execution is not None:
+                    self._publish(ExecutionSnapshot.from_execution(execution))
+        except _TRANSIENT as error:
+            self._failed_ticks[key] += 1
+            if self._failed_ticks[key] < MAX_FAILED_TICKS:
+                log.warning("Polling Flyte executions in %s/%s failed (%s); retrying next tick", project, domain, error)
+                return
+            self._fail(key, f"Flyte Admin kept failing for {MAX_FAILED_TICKS} polls; last error: {error}")
+        except FlyteException as error:
+            self._fail(key, str(error))
+        else:
+            self._failed_ticks.pop(key, None)
+
+    async def _list(self, project: str, domain: str, names: list[str]) -> dict[str, Any]:
+        self.stats.list_calls += 1
+        from airflow_provider_flyte.clients.filters import ValueIn
+
+        items, _token = await self._client.list_executions_paginated(
+            project, domain, limit=len(names), token="", filters=str(ValueIn("execution_name", names))
+        )
+        return {item.id.name: item for item in items}
+
+    async def _get(self, execution_id: WorkflowExecutionIdentifier) -> Any:
+        self.stats.get_calls += 1
+        try:
+            return await self._client.get_execution(execution_id)
+        except FlyteEntityNotExistException:
+            for subscription in self._subscriptions.get(execution_id, ()):
+                subscription.fail(WatchError(f"execution {execution_id} does not exist"))
+            return None
+
+    def _publish(self, snapshot: ExecutionSnapshot) -> None:
+        for subscription in self._subscriptions.get(snapshot.execution_id, ()):
+            subscription.publish(snapshot)
+
+    def _fail(self, key: tuple[str, str], message: str) -> None:
+        self._failed_ticks.pop(key, None)
+        for execution_id, subscriptions in self._subscriptions.items():
+            if (execution_id.project, execution_id.domain) == key:
+                for subscription in subscriptions:
+                    subscription.fail(WatchError(message))
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ExecutionWatcher]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def watcher_for(flyte_conn_id: str) -> ExecutionWatcher:
+    """The running loop's watcher for a connection (created, with its client, on first use)."""
+    from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, release_async_client
+
+    loop = asyncio.get_running_loop()
+    watchers = _WATCHERS.setdefault(loop, {})
+    watcher = watchers.get(flyte_conn_id)
+    if watcher is None:
+        hook = FlyteAsyncHook(flyte_conn_id)
+        client = await hook.get_client()
+        watcher = watchers.get(flyte_conn_id)  # another trigger may have created it while we awaited
+        if watcher is None:
+            config = (await hook.get_settings()).config
+
+            async def on_idle() -> None:
+                if watchers.get(flyte_conn_id) is watcher:
+                    del watchers[flyte_conn_id]
+                await release_async_client(flyte_conn_id, config)
+
+            watcher = ExecutionWatcher(client, on_idle)
+            watchers[flyte_conn_id] = watcher
+    return watcher

@@ -1,0 +1,176 @@
+"""FlyteExecutionTrigger: wait in the triggerer until a Flyte execution reaches a phase of interest.
+
+The trigger is fully asynchronous: the connection is resolved with Airflow's async lookup and executions are polled
+over a ``grpc.aio`` channel shared by every trigger of the same connection on the triggerer's event loop. Triggers
+watching executions of one project/domain are served together by one ``ListExecutions`` per tick (see
+:mod:`airflow_provider_flyte.triggers._watcher`).
+
+Events are flat JSON dicts::
+
+    {"status": "success" | "failed" | "timeout" | "error",
+     "phase": "SUCCEEDED" | ... | None, "execution_id": "ex:project:domain:name",
+     "message": "...", "console_url": "https://..." | None}
+
+Importing this module loads no grpc, protobuf or flyteidl code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_flyte.exceptions import FlyteFailedPreconditionException, FlyteInvalidInputException
+from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
+
+log = logging.getLogger(__name__)
+
+EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+"""Every ``status`` a :class:`FlyteExecutionTrigger` event can carry."""
+
+WORKFLOW_PHASE_NAMES = frozenset(WORKFLOW_PHASES)
+TERMINAL_PHASE_NAMES = frozenset(WORKFLOW_PHASES[phase] for phase in WORKFLOW_TERMINAL_PHASES)
+
+
+def normalize_phases(phases: Iterable[str] | str | None, argument: str) -> list[str]:
+    """Upper-cased, validated workflow phase names (``["SUCCEEDED"]`` when ``phases`` is None).
+
+    Raises:
+        FlyteInvalidInputException: naming ``argument`` and the unknown phase.
+    """
+    if phases is None:
+        return ["SUCCEEDED"]
+    if isinstance(phases, str):
+        phases = [phases]
+    result: list[str] = []
+    for phase in phases:
+        name = str(phase).strip().upper()
+        if name not in WORKFLOW_PHASE_NAMES:
+            known = ", ".join(sorted(WORKFLOW_PHASE_NAMES))
+            raise FlyteInvalidInputException(f"{argument} has unknown phase {phase!r}; known phases: {known}")
+        if name not in result:
+            result.append(name)
+    if not result:
+        raise FlyteInvalidInputException(f"{argument} is empty; give at least one phase")
+    return result
+
+
+class FlyteExecutionTrigger(BaseTrigger):
+    """Fire when a Flyte execution reaches one of ``target_phases``, finishes otherwise, or ``deadline`` passes.
+
+    Args:
+        execution_id: The execution, as ``ex:project:domain:name``.
+        flyte_conn_id: The ``flyte`` connection to poll through.
+        poll_interval: Seconds between polls.
+        deadline: Absolute time (seconds since the epoch) after which a ``timeout`` event fires; ``None`` waits
+            as long as Airflow lets the deferral last.
+        target_phases: Phases that end the wait with ``status="success"`` (default ``["SUCCEEDED"]``). Any other
+            terminal phase ends it with ``status="failed"``.
+        terminate_on_kill: Abort the execution when the user kills the deferred task (Airflow 3.3+ calls
+            :meth:`on_kill`); ``False`` for watchers of executions they did not start, such as sensors.
+    """
+
+    def __init__(
+        self,
+        execution_id: str,
+        flyte_conn_id: str = DEFAULT_CONN_ID,
+        poll_interval: float = 10.0,
+        deadline: float | None = None,
+        target_phases: list[str] | None = None,
+        terminate_on_kill: bool = True,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.execution_id = str(WorkflowExecutionIdentifier.from_python_std(execution_id))
+        self.flyte_conn_id = flyte_conn_id
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
+            raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
+        self.poll_interval = float(poll_interval)
+        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
+            raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
+        self.deadline = None if deadline is None else float(deadline)
+        self.target_phases = normalize_phases(target_phases, "target_phases")
+        self.terminate_on_kill = bool(terminate_on_kill)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and JSON-able keyword arguments (no secrets: the connection is looked up by id)."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "execution_id": self.execution_id,
+                "flyte_conn_id": self.flyte_conn_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "target_phases": list(self.target_phases),
+                "terminate_on_kill": self.terminate_on_kill,
+            },
+        )
+
+    def _event(self, status: str, phase: str | None, message: str, console_url: str | None) -> TriggerEvent:
+        return TriggerEvent(  # type: ignore[no-untyped-call]
+            {
+                "status": status,
+                "phase": phase,
+                "execution_id": self.execution_id,
+                "message": message,
+                "console_url": console_url,
+            }
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until the execution reaches a phase of interest or the deadline passes; yield one event."""
+        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
+        from airflow_provider_flyte.triggers._watcher import WatchError, watcher_for
+
+        execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
+        console_url: str | None = None
+        phase: str | None = None
+        try:
+            settings = await FlyteAsyncHook(self.flyte_conn_id).get_settings()
+            console_url = execution_console_url(settings.config, execution_id)
+            watcher = await watcher_for(self.flyte_conn_id)
+            async with watcher.subscribe(execution_id, self.poll_interval) as subscription:
+                while True:
+                    remaining = None if self.deadline is None else self.deadline - time.time()
+                    if remaining is not None and remaining <= 0:
+                        raise asyncio.TimeoutError
+                    snapshot = await subscription.next(timeout=remaining)
+                    if snapshot.phase != phase:
+                        phase = snapshot.phase
+                        self.log.info("Flyte execution %s is %s (%s)", self.execution_id, phase, console_url)
+                    if phase in self.target_phases:
+                        yield self._event("success", phase, snapshot.message, console_url)
+                        return
+                    if snapshot.is_terminal:
+                        message = snapshot.message or f"execution ended {phase}"
+                        yield self._event("failed", phase, message, console_url)
+                        return
+        except asyncio.TimeoutError:
+            waited = f"still {phase}" if phase else "not reached a phase of interest"
+            yield self._event(
+                "timeout", phase, f"execution {self.execution_id} is {waited} at its deadline", console_url
+            )
+        except WatchError as error:
+            yield self._event("error", phase, str(error), console_url)
+        except Exception as error:
+            self.log.exception("Watching Flyte execution %s failed", self.execution_id)
+            yield self._event("error", phase, f"{type(error).__name__}: {error}", console_url)
+
+    async def on_kill(self) -> None:
+        """Abort the execution when the user kills the deferred task (Airflow 3.3+; never on triggerer restarts)."""
+        if not self.terminate_on_kill:
+            return
+        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook
+
+        execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
+        client = await FlyteAsyncHook(self.flyte_conn_id).get_client()
+        try:
+            await client.terminate_execution(execution_id, "Killed by Airflow: the deferred task was stopped by a user")
+            self.log.info("Terminated Flyte execution %s", self.execution_id)
+        except FlyteFailedPreconditionException:
+            self.log.info("Flyte execution %s had already finished", self.execution_id)
