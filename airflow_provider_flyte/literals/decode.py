@@ -1,0 +1,315 @@
+"""``flyteidl.core.Literal`` -> Python value, guided by the declared ``LiteralType`` when there is one.
+
+As for writing, each literal type compiles once into a cached *reader*. Without a declared type the reader follows
+the literal's own shape (a union carries its variant's type, a blob its format and dimensionality).
+
+What comes back: ``int``/``float``/``str``/``bool``; aware UTC ``datetime``; ``timedelta``; ``None``; ``list`` and
+``dict``; enum values as ``str``; :class:`~airflow_provider_flyte.literals.values.FlyteFile`,
+:class:`~airflow_provider_flyte.literals.values.FlyteDirectory` and
+:class:`~airflow_provider_flyte.literals.values.StructuredDataset` references; msgpack binaries and ``Struct``
+generics as plain dicts (a ``python_type`` rebuilds dataclasses, models, enums, ...).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from flyteidl.core import literals_pb2, types_pb2
+from google.protobuf import json_format
+
+from airflow_provider_flyte.literals import structured
+from airflow_provider_flyte.literals._errors import ReadMismatch
+from airflow_provider_flyte.literals.types import literal_type_to_str, type_key
+from airflow_provider_flyte.literals.values import FlyteDirectory, FlyteErrorValue, FlyteFile, StructuredDataset
+
+Reader = Callable[[literals_pb2.Literal], Any]
+
+_UTC = datetime.timezone.utc
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
+_cache: dict[bytes | None, Reader] = {}
+_CACHE_LIMIT = 2048
+
+
+def describe_literal(literal: literals_pb2.Literal) -> str:
+    """A short description of what a literal holds (``a collection``, ``a string primitive``...), for errors."""
+    kind = literal.WhichOneof("value")
+    if kind != "scalar":
+        return {"collection": "a collection", "map": "a map", "offloaded_metadata": "an offloaded literal"}.get(
+            kind or "", "an empty literal"
+        )
+    scalar_kind = literal.scalar.WhichOneof("value")
+    if scalar_kind == "primitive":
+        return f"a {literal.scalar.primitive.WhichOneof('value') or 'empty'} primitive"
+    if scalar_kind == "binary":
+        return f"a binary ({literal.scalar.binary.tag or 'untagged'})"
+    return f"a {scalar_kind or 'empty'} scalar"
+
+
+def reader_for(literal_type: types_pb2.LiteralType | None) -> Reader:
+    """The compiled reader for ``literal_type`` (``None``: follow each literal's own shape); cached."""
+    key = None if literal_type is None else type_key(literal_type)
+    reader = _cache.get(key)
+    if reader is None:
+        reader = _infer if literal_type is None else _compile(literal_type)
+        if len(_cache) >= _CACHE_LIMIT:
+            _cache.clear()
+        _cache[key] = reader
+    return reader
+
+
+def _check_offloaded(literal: literals_pb2.Literal, expected: str) -> None:
+    if literal.WhichOneof("value") == "offloaded_metadata":
+        raise ReadMismatch(
+            expected,
+            "an offloaded literal",
+            f"stored at {literal.offloaded_metadata.uri}; offloaded literals are not fetched by this codec",
+        )
+
+
+# --- reading by the literal's own shape ------------------------------------------------------------------------
+
+
+def _read_primitive(primitive: literals_pb2.Primitive) -> Any:
+    kind = primitive.WhichOneof("value")
+    if kind == "datetime":
+        stamp = primitive.datetime
+        return _EPOCH + datetime.timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
+    if kind == "duration":
+        return datetime.timedelta(seconds=primitive.duration.seconds, microseconds=primitive.duration.nanos // 1000)
+    if kind is None:
+        raise ReadMismatch("a primitive value", "an empty primitive")
+    return getattr(primitive, kind)
+
+
+def _read_binary(binary: literals_pb2.Binary) -> Any:
+    if binary.tag == structured.MSGPACK_TAG:
+        return structured.unpack(binary.value)
+    return binary.value
+
+
+def _read_blob(blob: literals_pb2.Blob) -> FlyteFile | FlyteDirectory:
+    blob_type = blob.metadata.type
+    if blob_type.dimensionality == types_pb2.BlobType.MULTIPART:
+        return FlyteDirectory(blob.uri, blob_type.format)
+    return FlyteFile(blob.uri, blob_type.format)
+
+
+def _read_dataset(dataset: literals_pb2.StructuredDataset) -> StructuredDataset:
+    sd_type = dataset.metadata.structured_dataset_type
+    columns = tuple((column.name, literal_type_to_str(column.literal_type)) for column in sd_type.columns)
+    return StructuredDataset(dataset.uri, sd_type.format, columns)
+
+
+def _read_scalar(scalar: literals_pb2.Scalar) -> Any:
+    kind = scalar.WhichOneof("value")
+    if kind == "primitive":
+        return _read_primitive(scalar.primitive)
+    if kind == "none_type":
+        return None
+    if kind == "union":
+        stored = scalar.union.type if scalar.union.HasField("type") else None
+        return reader_for(stored)(scalar.union.value)
+    if kind == "binary":
+        return _read_binary(scalar.binary)
+    if kind == "generic":
+        return json_format.MessageToDict(scalar.generic)
+    if kind == "blob":
+        return _read_blob(scalar.blob)
+    if kind == "structured_dataset":
+        return _read_dataset(scalar.structured_dataset)
+    if kind == "schema":
+        return StructuredDataset(scalar.schema.uri)
+    if kind == "error":
+        return FlyteErrorValue(scalar.error.message, scalar.error.failed_node_id)
+    raise ReadMismatch("a value", "an empty scalar")
+
+
+def _infer(literal: literals_pb2.Literal) -> Any:
+    kind = literal.WhichOneof("value")
+    if kind == "scalar":
+        return _read_scalar(literal.scalar)
+    if kind == "collection":
+        return _read_items(literal.collection, _infer)
+    if kind == "map":
+        return _read_entries(literal.map, _infer)
+    _check_offloaded(literal, "a value")
+    raise ReadMismatch("a value", "an empty literal")
+
+
+def _read_items(collection: literals_pb2.LiteralCollection, read_item: Reader) -> list[Any]:
+    items: list[Any] = []
+    append = items.append
+    index = -1
+    try:
+        for index, item in enumerate(collection.literals):  # noqa: B007 -- index names the failing element
+            append(read_item(item))
+    except ReadMismatch as error:
+        raise error.at(f"[{index}]") from None
+    return items
+
+
+def _read_entries(literal_map: literals_pb2.LiteralMap, read_item: Reader) -> dict[str, Any]:
+    result = {}
+    key = ""
+    try:
+        for key, item in literal_map.literals.items():
+            result[key] = read_item(item)
+    except ReadMismatch as error:
+        raise error.at(f"[{key!r}]") from None
+    return result
+
+
+# --- reading against a declared type ---------------------------------------------------------------------------
+
+
+def _compile(literal_type: types_pb2.LiteralType) -> Reader:
+    kind = literal_type.WhichOneof("type")
+    expected = literal_type_to_str(literal_type)
+    if kind == "collection_type":
+        return _compile_list(reader_for(literal_type.collection_type), expected)
+    if kind == "map_value_type":
+        return _compile_map(reader_for(literal_type.map_value_type), expected)
+    if kind == "simple":
+        return _compile_simple(literal_type, expected)
+    if kind == "union_type":
+        return _infer
+    return _compile_scalar_kind(
+        {
+            "enum_type": ("primitive",),
+            "blob": ("blob",),
+            "structured_dataset_type": ("structured_dataset", "schema"),
+            "schema": ("schema", "structured_dataset"),
+        }.get(kind or "", ()),
+        expected,
+    )
+
+
+def _mismatch(literal: literals_pb2.Literal, expected: str) -> ReadMismatch:
+    _check_offloaded(literal, expected)
+    return ReadMismatch(expected, describe_literal(literal))
+
+
+def _compile_list(read_item: Reader, expected: str) -> Reader:
+    def read_list(literal: literals_pb2.Literal) -> Any:
+        if literal.WhichOneof("value") == "collection":
+            return _read_items(literal.collection, read_item)
+        return _read_wrapped(literal, expected)
+
+    return read_list
+
+
+def _compile_map(read_item: Reader, expected: str) -> Reader:
+    def read_map(literal: literals_pb2.Literal) -> Any:
+        if literal.WhichOneof("value") == "map":
+            return _read_entries(literal.map, read_item)
+        return _read_wrapped(literal, expected)
+
+    return read_map
+
+
+def _read_wrapped(literal: literals_pb2.Literal, expected: str) -> Any:
+    """A value in a form other than the declared one that flytekit also reads: a union wrapper or msgpack."""
+    if literal.WhichOneof("value") == "scalar" and literal.scalar.WhichOneof("value") in ("union", "binary"):
+        return _read_scalar(literal.scalar)
+    raise _mismatch(literal, expected)
+
+
+_PRIMITIVE_FIELDS: dict[int, tuple[str, ...]] = {
+    types_pb2.INTEGER: ("integer", "float_value"),
+    types_pb2.FLOAT: ("float_value", "integer"),
+    types_pb2.STRING: ("string_value",),
+    types_pb2.BOOLEAN: ("boolean",),
+    types_pb2.DATETIME: ("datetime",),
+    types_pb2.DURATION: ("duration",),
+}
+
+
+def _compile_simple(literal_type: types_pb2.LiteralType, expected: str) -> Reader:
+    simple = literal_type.simple
+    if simple == types_pb2.STRUCT:
+        return _compile_struct(literal_type, expected)
+    if simple == types_pb2.NONE:
+        return _compile_scalar_kind(("none_type",), expected)
+    fields = _PRIMITIVE_FIELDS.get(simple)
+    if fields is None:
+        return _infer
+    first = fields[0]
+
+    def read_simple(literal: literals_pb2.Literal) -> Any:
+        scalar = literal.scalar
+        if scalar.WhichOneof("value") == "primitive":
+            primitive = scalar.primitive
+            kind = primitive.WhichOneof("value")
+            if kind == first and kind in ("integer", "float_value", "string_value", "boolean"):
+                return getattr(primitive, kind)
+            if kind in fields:
+                return _convert_primitive(_read_primitive(primitive), simple, expected, literal)
+        return _read_wrapped(literal, expected)
+
+    return read_simple
+
+
+def _convert_primitive(value: Any, simple: int, expected: str, literal: literals_pb2.Literal) -> Any:
+    if simple == types_pb2.FLOAT and type(value) is int:
+        return float(value)
+    if simple == types_pb2.INTEGER and type(value) is float:
+        # The console sends JavaScript numbers: an integral float is an int, anything else would lose data.
+        if not value.is_integer():
+            raise ReadMismatch(expected, describe_literal(literal), f"{value!r} is not a whole number")
+        return int(value)
+    return value
+
+
+def _compile_scalar_kind(kinds: tuple[str, ...], expected: str) -> Reader:
+    def read_scalar_kind(literal: literals_pb2.Literal) -> Any:
+        if literal.WhichOneof("value") == "scalar" and literal.scalar.WhichOneof("value") in kinds:
+            return _read_scalar(literal.scalar)
+        return _read_wrapped(literal, expected)
+
+    return read_scalar_kind
+
+
+def _compile_struct(literal_type: types_pb2.LiteralType, expected: str) -> Reader:
+    field_types = dict(literal_type.structure.dataclass_type)
+
+    def read_struct(literal: literals_pb2.Literal) -> Any:
+        scalar = literal.scalar
+        kind = scalar.WhichOneof("value") if literal.WhichOneof("value") == "scalar" else None
+        if kind == "binary":
+            return _read_binary(scalar.binary)
+        if kind == "generic":
+            # Struct numbers are all doubles: give the declared int fields their ints back.
+            return _restore_ints(json_format.MessageToDict(scalar.generic), field_types)
+        if kind == "union":
+            return _read_scalar(scalar)
+        raise _mismatch(literal, expected)
+
+    return read_struct
+
+
+def _restore_ints(tree: Any, field_types: dict[str, types_pb2.LiteralType]) -> Any:
+    if not isinstance(tree, dict) or not field_types:
+        return tree
+    return {key: _restore_value(item, field_types.get(key)) for key, item in tree.items()}
+
+
+def _restore_value(value: Any, literal_type: types_pb2.LiteralType | None) -> Any:
+    if literal_type is None or value is None:
+        return value
+    kind = literal_type.WhichOneof("type")
+    if kind == "simple":
+        if literal_type.simple == types_pb2.INTEGER and type(value) is float and value.is_integer():
+            return int(value)
+        if literal_type.simple == types_pb2.STRUCT:
+            return _restore_ints(value, dict(literal_type.structure.dataclass_type))
+        return value
+    if kind == "collection_type" and isinstance(value, list):
+        return [_restore_value(item, literal_type.collection_type) for item in value]
+    if kind == "map_value_type" and isinstance(value, dict):
+        return {key: _restore_value(item, literal_type.map_value_type) for key, item in value.items()}
+    if kind == "union_type":
+        non_none = [v for v in literal_type.union_type.variants if v.WhichOneof("type") != "simple" or v.simple]
+        return _restore_value(value, non_none[0]) if len(non_none) == 1 else value
+    return value
