@@ -10,11 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
     from airflow_provider_flyte.clients.auth.token_source import Token, TokenSource
+    from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
     from airflow_provider_flyte.clients.policy import RetryPolicy
     from airflow_provider_flyte.clients.raw import RawAsyncFlyteClient, RawSynchronousFlyteClient
 
 _LAZY: dict[str, str] = {
+    "SynchronousFlyteClient": "airflow_provider_flyte.clients.friendly",
+    "AsyncFlyteClient": "airflow_provider_flyte.clients.aio",
     "RawSynchronousFlyteClient": "airflow_provider_flyte.clients.raw",
     "RawAsyncFlyteClient": "airflow_provider_flyte.clients.raw",
     "RetryPolicy": "airflow_provider_flyte.clients.policy",
@@ -23,9 +27,11 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncFlyteClient",
     "RawAsyncFlyteClient",
     "RawSynchronousFlyteClient",
     "RetryPolicy",
+    "SynchronousFlyteClient",
     "Token",
     "TokenSource",
 ]
