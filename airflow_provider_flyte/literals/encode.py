@@ -191,6 +191,7 @@ def _compile_simple(literal_type: types_pb2.LiteralType, lenient: bool, expected
     if simple == types_pb2.INTEGER:
 
         def write_int(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
+            # `value >> 63` is 0 exactly for ints in [0, 2**63): the common case skips the range check.
             out.scalar.primitive.integer = value if type(value) is int and not value >> 63 else _as_int(value, lenient)
 
         return write_int
@@ -242,9 +243,24 @@ def _is_instance(value: Any, accepted: tuple[type, ...]) -> bool:
     return isinstance(value, accepted)
 
 
+# Primitive element types get a dedicated loop: the value goes straight into the new element's primitive field,
+# without a writer call per element. Each entry: (exact Python type, Primitive field, coercion for other types).
+_PRIMITIVE_ITEMS: dict[int, tuple[type, str, Callable[[Any, bool], Any]]] = {
+    types_pb2.INTEGER: (int, "integer", _as_int),
+    types_pb2.FLOAT: (float, "float_value", _as_float),
+    types_pb2.STRING: (str, "string_value", _as_str),
+    types_pb2.BOOLEAN: (bool, "boolean", _as_bool),
+}
+
+
 def _compile_list(item_type: types_pb2.LiteralType, lenient: bool, expected: str) -> Writer:
     write_item = writer_for(item_type, lenient)
     sequence_types: tuple[type, ...] = (list, tuple) if lenient else (list,)
+    primitive = None
+    if item_type.WhichOneof("type") == "simple" and literal_values(item_type) is None:
+        primitive = _PRIMITIVE_ITEMS.get(item_type.simple)
+    if primitive is not None:
+        return _compile_primitive_list(*primitive, lenient, sequence_types, expected)
 
     def write_list(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
         if type(value) is not list and not _is_instance(value, sequence_types):
@@ -260,6 +276,35 @@ def _compile_list(item_type: types_pb2.LiteralType, lenient: bool, expected: str
             raise error.at(f"[{index}]") from None
 
     return write_list
+
+
+def _compile_primitive_list(
+    exact: type,
+    field: str,
+    coerce: Callable[[Any, bool], Any],
+    lenient: bool,
+    sequence_types: tuple[type, ...],
+    expected: str,
+) -> Writer:
+    check_range = exact is int
+
+    def write_primitive_list(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
+        if type(value) is not list and not _is_instance(value, sequence_types):
+            raise Mismatch(expected, value)
+        collection = out.collection
+        collection.SetInParent()
+        add = collection.literals.add
+        index = -1
+        try:
+            for index, item in enumerate(value):  # noqa: B007 -- index names the failing element
+                # `item >> 63` is 0 exactly for ints in [0, 2**63): the common case skips the range check.
+                if type(item) is not exact or (check_range and item >> 63):
+                    item = coerce(item, lenient)
+                setattr(add().scalar.primitive, field, item)
+        except Mismatch as error:
+            raise error.at(f"[{index}]") from None
+
+    return write_primitive_list
 
 
 def _compile_map(value_type: types_pb2.LiteralType, lenient: bool, expected: str) -> Writer:
@@ -294,9 +339,15 @@ def _compile_union(literal_type: types_pb2.LiteralType, expected: str) -> Writer
     ]
     none_variant = next((i for i, v in enumerate(variants) if is_none_type(v)), None)
 
+    # A non-None value never fits the NONE variant: leave it out of the trials. With a single candidate left (the
+    # usual `Optional[X]`) the value is written straight into place, with no trial copy.
+    candidates = [i for i in range(len(variants)) if i != none_variant]
+    single = candidates[0] if len(candidates) == 1 else None
+
     def attempt(writers: list[Writer], value: Any, ctx: WriteContext) -> list[tuple[int, literals_pb2.Literal]]:
         matches = []
-        for index, write in enumerate(writers):
+        for index in candidates:
+            write = writers[index]
             trial = literals_pb2.Literal()
             try:
                 write(value, trial, ctx)
@@ -305,11 +356,26 @@ def _compile_union(literal_type: types_pb2.LiteralType, expected: str) -> Writer
             matches.append((index, trial))
         return matches
 
+    def write_single(value: Any, union: literals_pb2.Union, ctx: WriteContext) -> None:
+        assert single is not None
+        try:
+            strict[single](value, union.value, ctx)
+        except Mismatch:
+            union.ClearField("value")
+            # The lenient attempt's error, if any, points inside the value (e.g. the bad list element).
+            lenient[single](value, union.value, ctx)
+        union.type.CopyFrom(stored_types[single])
+
     def write_union(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
         if value is None and none_variant is not None:
-            matches = [(none_variant, literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void())))]
-        else:
-            matches = attempt(strict, value, ctx) or attempt(lenient, value, ctx)
+            union = out.scalar.union
+            union.value.scalar.none_type.SetInParent()
+            union.type.CopyFrom(stored_types[none_variant])
+            return
+        if single is not None:
+            write_single(value, out.scalar.union, ctx)
+            return
+        matches = attempt(strict, value, ctx) or attempt(lenient, value, ctx)
         if len(matches) > 1 and type(value) is str and len(string_variant) == 1:
             # flytekit's rule: a bare string matching both `str` and an enum goes to `str`.
             matches = [match for match in matches if match[0] == string_variant[0]]

@@ -164,7 +164,11 @@ def from_tree(data: Any, python_type: Any) -> Any:
         return _from_mapping(data, python_type)
     if not isinstance(python_type, type):
         return data
-    if isinstance(data, python_type) and not (python_type is int and isinstance(data, bool)):
+    # bool is an int and datetime a date, but neither should pass for the other unchanged.
+    narrower = (python_type is int and isinstance(data, bool)) or (
+        python_type is datetime.date and isinstance(data, datetime.datetime)
+    )
+    if isinstance(data, python_type) and not narrower:
         return data
     return _from_scalar_or_object(data, python_type)
 

@@ -54,7 +54,12 @@ def literal_values(literal_type: types_pb2.LiteralType) -> list[Any] | None:
     if "literal_values" not in fields:
         return None
     values = json_format.MessageToDict(literal_type.annotation.annotations).get("literal_values")
-    return list(values) if isinstance(values, list) else None
+    if not isinstance(values, list):
+        return None
+    if literal_type.simple == types_pb2.INTEGER:
+        # Struct numbers are doubles; the values of an int Literal[...] are ints.
+        return [int(v) if isinstance(v, float) and v.is_integer() else v for v in values]
+    return values
 
 
 def is_dataclass_struct(literal_type: types_pb2.LiteralType) -> bool:

@@ -29,7 +29,9 @@ class FlytekitPeer:
         from flytekit.models.types import LiteralType
 
         declared = (
-            self._engine.to_literal_type(python_type) if declared_pb is None else LiteralType.from_flyte_idl(declared_pb)
+            self._engine.to_literal_type(python_type)
+            if declared_pb is None
+            else LiteralType.from_flyte_idl(declared_pb)
         )
         return self._engine.to_literal(self._context, value, python_type, declared).to_flyte_idl()
 
