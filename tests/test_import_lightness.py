@@ -14,6 +14,11 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.identifiers",
     "airflow_provider_flyte.configuration",
     "airflow_provider_flyte.exceptions",
+    "airflow_provider_flyte.get_provider_info",
+    "airflow_provider_flyte.hooks.flyte",
+    "airflow_provider_flyte.operators.flyte",
+    "airflow_provider_flyte.sensors.flyte",
+    "airflow_provider_flyte.triggers.flyte",
 ]
 
 _PROBE = """

@@ -13,7 +13,6 @@ their modules imported, on first use.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import weakref
 from collections.abc import Mapping
@@ -345,12 +344,12 @@ class FlyteHook(BaseHook):
         try:
             config = self.platform_config
             client = self.get_client()
-            version = client.get_version()
+            version = client.get_control_plane_version() or "(version not reported)"
             where = config.endpoint
             if self.project:
-                client.get_project(self.project)
+                client.get_project(self.project)  # an authenticated call, and the project must exist
                 where += f", project {self.project!r}"
-            return True, f"Connected to Flyte Admin {_version_text(version)} at {where}"
+            return True, f"Connected to Flyte Admin {version} at {where}"
         except Exception as error:
             return False, f"{type(error).__name__}: {error}"
         finally:
@@ -361,12 +360,6 @@ class FlyteHook(BaseHook):
         client, self._client, self._remote = self._client, None, None
         if client is not None:
             client.close()
-
-
-def _version_text(version: Any) -> str:
-    control_plane = getattr(version, "control_plane_version", None)
-    text = getattr(control_plane, "Version", "") if control_plane is not None else ""
-    return str(text) if text else "(version not reported)"
 
 
 def resolve_execution_id(name: str, project: str | None, domain: str | None) -> WorkflowExecutionIdentifier:
@@ -462,9 +455,7 @@ async def release_async_client(conn_id: str, config: PlatformConfig) -> None:
     clients = _ASYNC_CLIENTS.get(asyncio.get_running_loop(), {})
     client = clients.pop((conn_id, config), None)
     if client is not None:
-        closed = client.close()
-        if inspect.isawaitable(closed):
-            await closed
+        await client.close()
 
 
 _UI_FIELD_BEHAVIOUR: dict[str, Any] = {

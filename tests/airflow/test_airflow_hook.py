@@ -1,0 +1,141 @@
+"""FlyteHook: connection -> settings (validation, coercion, secrets), without a database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from airflow_provider_flyte.configuration import AuthMode
+from airflow_provider_flyte.exceptions import FlyteConfigurationException
+from airflow_provider_flyte.get_provider_info import get_provider_info
+from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, FlyteHook, settings_from_connection
+
+pytestmark = pytest.mark.airflow
+
+URI = "flyte://my-client:s3cr3t-value@flyte.example.com:443?project=flytesnacks&domain=development&insecure=false"
+
+
+def settings(extra: dict[str, object], **parts: object):  # type: ignore[no-untyped-def]
+    base: dict[str, object] = {"host": "flyte.example.com", "port": 443, "login": None, "password": None}
+    base.update(parts)
+    return settings_from_connection("flyte_test", extra=extra, **base)  # type: ignore[arg-type]
+
+
+def test_uri_env_var_extras_arrive_as_strings_and_are_coerced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_URI", URI + "&rpc_timeout=12.5&rpc_retries=2&scopes=a%20b")
+    hook = FlyteHook("flyte_uri")
+    config = hook.platform_config
+    assert config.endpoint == "flyte.example.com:443"
+    assert config.insecure is False
+    assert config.rpc_timeout == 12.5
+    assert config.rpc_retries == 2
+    assert config.scopes == ("a", "b")
+    assert config.client_id == "my-client"
+    assert config.auth_mode is AuthMode.CLIENT_CREDENTIALS  # a client secret implies client credentials
+    assert (hook.project, hook.domain) == ("flytesnacks", "development")
+    assert "s3cr3t-value" not in repr(hook.settings)
+
+
+def test_hook_arguments_override_connection_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_URI", URI)
+    hook = FlyteHook("flyte_uri", project="other", domain="production")
+    assert (hook.project, hook.domain) == ("other", "production")
+    assert str(hook.execution_id("abc")) == "ex:other:production:abc"
+    assert str(hook.execution_id("ex:p:d:n")) == "ex:p:d:n"
+
+
+def test_async_hook_resolves_the_same_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_URI", URI)
+    resolved = asyncio.run(FlyteAsyncHook("flyte_uri").get_settings())
+    assert resolved == FlyteHook("flyte_uri").settings
+
+
+def test_unknown_extra_key_is_named() -> None:
+    with pytest.raises(
+        FlyteConfigurationException, match=r"connection 'flyte_test' has unknown extra key\(s\) projcet"
+    ):
+        settings({"projcet": "x"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("insecure", "maybe", "insecure='maybe' must be true or false"),
+        ("rpc_retries", "two", "rpc_retries='two' must be an integer"),
+        ("rpc_timeout", True, "rpc_timeout=True must be a number"),
+        ("project", 7, "project=7 must be a string"),
+        ("auth_mode", "kerberos", "not a known auth mode"),
+    ],
+)
+def test_malformed_extra_is_named(key: str, value: object, expected: str) -> None:
+    with pytest.raises(FlyteConfigurationException, match="flyte_test") as error:
+        settings({key: value})
+    assert expected in str(error.value)
+
+
+def test_static_token_value_never_appears_in_errors() -> None:
+    with pytest.raises(FlyteConfigurationException) as error:
+        settings({"static_token": 12345678})
+    assert "12345678" not in str(error.value)
+    assert "static_token=***" in str(error.value)
+
+
+def test_ui_prefixed_and_empty_fields() -> None:
+    result = settings({"extra__flyte__project": "p", "extra__flyte__domain": "", "extra__flyte__insecure": True})
+    assert result.project == "p"
+    assert result.domain is None
+    assert result.config.insecure is True
+
+
+def test_flytekit_only_extras_of_the_old_provider_are_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        result = settings({"s3_secret_access_key": "hidden-value-1", "statsd_host": "x", "project": "p"})
+    assert result.project == "p"
+    assert "s3_secret_access_key, statsd_host" in caplog.text
+    assert "hidden-value-1" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "endpoint"),
+    [
+        ("dns:///flyte.example.com", None, "flyte.example.com"),
+        ("https://flyte.example.com/", 8089, "flyte.example.com:8089"),
+        ("localhost:30080", None, "localhost:30080"),
+    ],
+)
+def test_endpoint_forms(host: str, port: int | None, endpoint: str) -> None:
+    assert settings({}, host=host, port=port).config.endpoint == endpoint
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "message"),
+    [
+        (None, None, "has no host"),
+        ("flyte.example.com:443", 444, "both in host"),
+        ("flyte.example.com", 70000, "outside 1-65535"),
+    ],
+)
+def test_bad_host_or_port(host: str | None, port: int | None, message: str) -> None:
+    with pytest.raises(FlyteConfigurationException, match=message):
+        settings({}, host=host, port=port)
+
+
+def test_test_connection_reports_failure_without_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_BAD", '{"conn_type": "flyte", "host": "h", "extra": {"nope": 1}}')
+    ok, message = FlyteHook("flyte_bad").test_connection()
+    assert ok is False
+    assert "nope" in message
+
+
+def test_provider_info_declares_the_connection_form_and_classes() -> None:
+    info = get_provider_info()
+    assert info["package-name"] == "airflow-provider-flyte"
+    (conn_type,) = info["connection-types"]
+    assert conn_type["connection-type"] == FlyteHook.conn_type == "flyte"
+    assert conn_type["hook-class-name"] == "airflow_provider_flyte.hooks.flyte.FlyteHook"
+    assert conn_type["conn-fields"]["static_token"]["schema"]["format"] == "password"
+    # Every conn-field must be an extra the hook accepts.
+    settings({name: None for name in conn_type["conn-fields"]})
+    assert info["extra-links"] == ["airflow_provider_flyte.operators.flyte.FlyteConsoleLink"]
