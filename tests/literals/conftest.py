@@ -28,11 +28,10 @@ class FlytekitPeer:
         """The ``flyteidl`` Literal flytekit writes for ``value`` of ``python_type`` (declared by flytekit or given)."""
         from flytekit.models.types import LiteralType
 
-        declared = (
-            self._engine.to_literal_type(python_type)
-            if declared_pb is None
-            else LiteralType.from_flyte_idl(declared_pb)
-        )
+        if declared_pb is None:
+            declared = self._engine.to_literal_type(python_type)
+        else:
+            declared = LiteralType.from_flyte_idl(declared_pb)
         return self._engine.to_literal(self._context, value, python_type, declared).to_flyte_idl()
 
     def to_python(self, literal: Any, python_type: Any) -> Any:

@@ -261,7 +261,7 @@ def test_union_tags_are_flytekits(flytekit_peer: Any) -> None:
     # Variants declared without tags (another SDK) get the tags flytekit would write.
     from airflow_provider_flyte.literals.types import default_union_tag
 
-    for variant, tag in zip(declared.union_type.variants, tags):
+    for variant, tag in zip(declared.union_type.variants, tags, strict=True):
         bare = type(variant)()
         bare.CopyFrom(variant)
         bare.ClearField("structure")
