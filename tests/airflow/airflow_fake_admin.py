@@ -29,7 +29,7 @@ class FakeAdmin(admin_pb2_grpc.AdminServiceServicer):
         self.calls: Counter[str] = Counter()
         self.filters: list[str] = []
         self.unavailable_left = 0  # the next N calls fail with UNAVAILABLE
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
     def set_phase(self, execution: str, phase: str, message: str = "") -> None:
         """Create or update ``ex:project:domain:name`` with ``phase`` (and an error message)."""
@@ -43,9 +43,16 @@ class FakeAdmin(admin_pb2_grpc.AdminServiceServicer):
         with self._lock:
             self.executions[(project, domain, name)] = pb
 
+    def wait_for_calls(self, rpc: str, count: int, timeout: float = 30.0) -> None:
+        """Block until ``rpc`` was called ``count`` times (raise after ``timeout`` seconds)."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: self.calls[rpc] >= count, timeout):
+                raise TimeoutError(f"{rpc} was called {self.calls[rpc]} times, expected {count}")
+
     def _enter(self, rpc: str, context: Any) -> None:
         with self._lock:
             self.calls[rpc] += 1
+            self._lock.notify_all()
             if self.unavailable_left > 0:
                 self.unavailable_left -= 1
                 context.abort(grpc.StatusCode.UNAVAILABLE, "fake admin is restarting")

@@ -58,8 +58,7 @@ async def test_waits_through_running_until_the_target_phase(admin: FakeAdminServ
     admin.admin.set_phase(EX + "slow", "RUNNING")
     trigger = FlyteExecutionTrigger(EX + "slow", poll_interval=0.02)
     task = asyncio.create_task(first_event(trigger))
-    while admin.admin.calls["ListExecutions"] < 3:  # it keeps polling while the run is RUNNING
-        await asyncio.sleep(0.01)
+    await asyncio.to_thread(admin.admin.wait_for_calls, "ListExecutions", 3)  # it keeps polling while RUNNING
     assert not task.done()
     admin.admin.set_phase(EX + "slow", "SUCCEEDED")
     assert (await task)["status"] == "success"
@@ -184,8 +183,7 @@ async def test_cleanup_never_terminates(admin: FakeAdminServer) -> None:
     admin.admin.set_phase(EX + "kept", "RUNNING")
     trigger = FlyteExecutionTrigger(EX + "kept", poll_interval=0.02)
     task = asyncio.create_task(first_event(trigger))
-    while admin.admin.calls["ListExecutions"] < 1:
-        await asyncio.sleep(0.01)
+    await asyncio.to_thread(admin.admin.wait_for_calls, "ListExecutions", 1)
     task.cancel()  # what a triggerer restart does to a running trigger
     with pytest.raises(asyncio.CancelledError):
         await task
