@@ -279,7 +279,7 @@ def _compile_list(item_type: types_pb2.LiteralType, lenient: bool, expected: str
 
 
 def _compile_primitive_list(
-    exact: type,
+    exact: Any,
     field: str,
     coerce: Callable[[Any, bool], Any],
     lenient: bool,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.literals.codec import to_literal, to_python
 from airflow_provider_flyte.literals.encode import Uploader
 from airflow_provider_flyte.literals.types import literal_type_to_str
+
+_PENDING_UPLOAD = "pending-upload://"
 
 Variables = (
     interface_pb2.VariableMap
@@ -93,9 +96,23 @@ def inputs_to_literal_map(
         raise FlyteInvalidInputException("; ".join(problems))
     hints = type_hints or {}
     literal_map = literals_pb2.LiteralMap()
+    # First pass: convert everything with a stand-in uploader that only notes which inputs hold local files, so a
+    # bad value anywhere fails before any upload happens. Second pass: redo just those inputs, uploading for real.
+    needs_upload: set[str] = set()
     for name, value in values.items():
+
+        def note_upload(path: pathlib.Path, is_directory: bool, name: str = name) -> str:
+            needs_upload.add(name)
+            return _PENDING_UPLOAD
+
         literal = to_literal(
-            value, declared[name][0], name=f"input {name!r}", uploader=uploader, python_type=hints.get(name)
+            value, declared[name][0], name=f"input {name!r}", uploader=note_upload, python_type=hints.get(name)
+        )
+        literal_map.literals[name].CopyFrom(literal)
+    for name in needs_upload:
+        # Without an uploader this raises the usual error naming the input.
+        literal = to_literal(
+            values[name], declared[name][0], name=f"input {name!r}", uploader=uploader, python_type=hints.get(name)
         )
         literal_map.literals[name].CopyFrom(literal)
     return literal_map

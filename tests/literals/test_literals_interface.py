@@ -234,3 +234,21 @@ def test_codec_works_with_flytekit_unimportable() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"value": ["2024-01-01T00:00:00+00:00"], "flytekit_loaded": False}
+
+
+def test_nothing_is_uploaded_when_another_input_is_wrong(tmp_path: pathlib.Path) -> None:
+    local = tmp_path / "in.csv"
+    local.write_text("1")
+    uploads: list[pathlib.Path] = []
+
+    def uploader(path: pathlib.Path, is_directory: bool) -> str:
+        uploads.append(path)
+        return "s3://up/in.csv"
+
+    declared = variables(f=file_type("csv"), n=INT)
+    with pytest.raises(FlyteInvalidInputException, match=r"^input 'n'"):
+        inputs_to_literal_map({"f": local, "n": "one"}, declared, uploader=uploader)
+    assert uploads == []
+    literal_map = inputs_to_literal_map({"f": local, "n": 1}, declared, uploader=uploader)
+    assert uploads == [local]
+    assert literal_map.literals["f"].scalar.blob.uri == "s3://up/in.csv"
