@@ -36,21 +36,30 @@ log = logging.getLogger(__name__)
 
 MetadataProvider = Callable[[], "AuthServerMetadata"]
 HttpClientFactory = Callable[[], httpx.Client]
+"""Returns the httpx client to send OAuth requests with (the caller does not close it)."""
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 _HTTP_TIMEOUT = 30.0
 
 
 def http_client_factory(config: PlatformConfig) -> HttpClientFactory:
-    """Return a factory of httpx clients honouring ``config``'s CA file, skip-verify and HTTP proxy settings."""
+    """Return a factory of one shared httpx client honouring ``config``'s CA file, skip-verify and HTTP proxy.
+
+    The client is built on first use and then reused, keeping its TLS context and connections across token fetches.
+    """
+    built: list[httpx.Client] = []
+    lock = threading.Lock()
 
     def build() -> httpx.Client:
-        verify: ssl.SSLContext | bool = True
-        if config.ca_cert_file_path:
-            verify = ssl.create_default_context(cafile=config.ca_cert_file_path)
-        elif config.insecure_skip_verify:
-            verify = False
-        return httpx.Client(verify=verify, proxy=config.http_proxy_url or None, timeout=_HTTP_TIMEOUT)
+        with lock:
+            if not built:
+                verify: ssl.SSLContext | bool = True
+                if config.ca_cert_file_path:
+                    verify = ssl.create_default_context(cafile=config.ca_cert_file_path)
+                elif config.insecure_skip_verify:
+                    verify = False
+                built.append(httpx.Client(verify=verify, proxy=config.http_proxy_url or None, timeout=_HTTP_TIMEOUT))
+            return built[0]
 
     return build
 
@@ -98,8 +107,7 @@ def _token_from_response(response: httpx.Response, endpoint: str, grant: str) ->
 
 def _post(client_factory: HttpClientFactory, url: str, data: Mapping[str, str], **kwargs: Any) -> httpx.Response:
     try:
-        with client_factory() as client:
-            return client.post(url, data=dict(data), headers={"Accept": "application/json", **kwargs})
+        return client_factory().post(url, data=dict(data), headers={"Accept": "application/json", **kwargs})
     except httpx.HTTPError as error:
         raise FlyteAuthenticationException(f"could not reach {url}: {type(error).__name__}") from error
 
@@ -419,7 +427,9 @@ class _RedirectListener:
             raise FlyteAuthenticationException(
                 f"cannot listen on the redirect URI {redirect_uri}: {error.strerror}"
             ) from error
-        self._thread = threading.Thread(target=self._server.serve_forever, name="flyte-pkce-redirect", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="flyte-pkce-redirect", daemon=True
+        )
 
     def __enter__(self) -> _RedirectListener:
         self._thread.start()

@@ -78,9 +78,11 @@ def test_backoff_is_capped(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None
 def test_retries_are_bounded_and_the_error_is_ours(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None:
     admin.fail("GetExecution", grpc.StatusCode.UNAVAILABLE, times=10, message="admin is restarting")
     config = admin.config(rpc_retries=2)
-    with RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
-        with pytest.raises(FlyteSystemUnavailableException) as raised:
-            raw.admin_service.GetExecution(GET)
+    with (
+        RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw,
+        pytest.raises(FlyteSystemUnavailableException) as raised,
+    ):
+        raw.admin_service.GetExecution(GET)
     assert len(admin.calls_to("GetExecution")) == 3
     assert len(sleeps) == 2
     error = raised.value
@@ -93,9 +95,11 @@ def test_retries_are_bounded_and_the_error_is_ours(admin: ScriptedAdmin, sleeps:
 def test_total_timeout_stops_retrying_before_an_oversized_sleep(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None:
     admin.fail("GetExecution", grpc.StatusCode.UNAVAILABLE, times=3)
     config = admin.config(rpc_retries=3, retry_initial_backoff=50.0, retry_max_backoff=50.0, retry_total_timeout=30.0)
-    with RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
-        with pytest.raises(FlyteSystemUnavailableException):
-            raw.admin_service.GetExecution(GET)
+    with (
+        RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw,
+        pytest.raises(FlyteSystemUnavailableException),
+    ):
+        raw.admin_service.GetExecution(GET)
     assert sleeps == []
     assert len(admin.calls_to("GetExecution")) == 1
 
@@ -112,9 +116,11 @@ def test_user_errors_are_not_retried(
 ) -> None:
     admin.fail("GetExecution", code, message="missing project")
     config = admin.config()
-    with RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
-        with pytest.raises(exception, match="missing project"):
-            raw.admin_service.GetExecution(GET)
+    with (
+        RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw,
+        pytest.raises(exception, match="missing project"),
+    ):
+        raw.admin_service.GetExecution(GET)
     assert len(admin.calls_to("GetExecution")) == 1
     assert sleeps == []
 
@@ -143,9 +149,11 @@ def test_idempotent_writes_retry_transient_codes(admin: ScriptedAdmin, sleeps: R
 def test_resource_exhausted_maps_to_its_own_exception(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None:
     admin.fail("ListExecutions", grpc.StatusCode.RESOURCE_EXHAUSTED, times=5)
     config = admin.config(rpc_retries=1)
-    with RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
-        with pytest.raises(FlyteResourceExhaustedException):
-            raw.admin_service.ListExecutions(common_pb2.ResourceListRequest())
+    with (
+        RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw,
+        pytest.raises(FlyteResourceExhaustedException),
+    ):
+        raw.admin_service.ListExecutions(common_pb2.ResourceListRequest())
 
 
 def test_named_create_execution_retry_recovers_already_exists(
@@ -177,9 +185,11 @@ def test_already_exists_on_the_first_attempt_is_not_ours(admin: ScriptedAdmin, s
 def test_unnamed_create_execution_is_not_retried(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None:
     admin.fail("CreateExecution", grpc.StatusCode.UNAVAILABLE, applied=True)
     config = admin.config()
-    with RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
-        with pytest.raises(FlyteSystemUnavailableException):
-            raw.admin_service.CreateExecution(create_request(""))
+    with (
+        RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw,
+        pytest.raises(FlyteSystemUnavailableException),
+    ):
+        raw.admin_service.CreateExecution(create_request(""))
     assert len(admin.calls_to("CreateExecution")) == 1
     assert len(admin.executions) == 1  # applied once, never twice
     assert sleeps == []
@@ -203,9 +213,8 @@ def test_per_call_deadline_is_honoured(
 def test_config_rpc_timeout_is_the_default_deadline(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None:
     admin.latency = 1.0
     config = admin.config(rpc_timeout=0.05, rpc_retries=0)
-    with RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
-        with pytest.raises(FlyteTimeout):
-            raw.admin_service.CreateTask(task_pb2.TaskCreateRequest())
+    with RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw, pytest.raises(FlyteTimeout):
+        raw.admin_service.CreateTask(task_pb2.TaskCreateRequest())
 
 
 def test_policy_repr_and_no_retries_configured(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None:
@@ -213,9 +222,8 @@ def test_policy_repr_and_no_retries_configured(admin: ScriptedAdmin, sleeps: Rec
     config = admin.config(rpc_retries=0)
     policy = sleeps.policy(config)
     assert "max_attempts=1" in repr(policy)
-    with RawSynchronousFlyteClient(config, retry_policy=policy) as raw:
-        with pytest.raises(FlyteSystemUnavailableException):
-            raw.admin_service.GetExecution(GET)
+    with RawSynchronousFlyteClient(config, retry_policy=policy) as raw, pytest.raises(FlyteSystemUnavailableException):
+        raw.admin_service.GetExecution(GET)
     assert isinstance(RetryPolicy.from_config(config), RetryPolicy)
 
 

@@ -33,6 +33,7 @@ class FakeIdentityProvider:
     client_id: str = "airflow"
     client_secret: str = "s3cr:t/+value"
     expires_in: float | None = 3600
+    device_expires_in: int = 60
     token_delay: float = 0.0
     on_issue: Callable[[str], None] = lambda token: None
     device_script: deque[str] = field(default_factory=deque)
@@ -82,7 +83,7 @@ class FakeIdentityProvider:
                 "user_code": "ABCD-EFGH",
                 "verification_uri": f"{self.base_url}/activate",
                 "interval": 1,
-                "expires_in": 60,
+                "expires_in": self.device_expires_in,
             }
         if path != "/token":
             return 404, {"error": "not_found"}
@@ -134,7 +135,7 @@ def serve_idp(**settings: Any) -> Iterator[FakeIdentityProvider]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     idp.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield idp
