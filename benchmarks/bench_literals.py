@@ -12,7 +12,6 @@ import argparse
 import copy
 import sys
 import time
-import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +50,7 @@ def main() -> int:
         ),
         (
             "list[Optional[str]] x 20k",
-            list[typing.Optional[str]],  # noqa: UP045
+            list[str | None],
             lambda: [None if i % 3 == 0 else f"s{i}" for i in range(20_000)],
         ),
     ]

@@ -214,7 +214,20 @@ def _compile_simple(literal_type: types_pb2.LiteralType, lenient: bool, expected
 
         return write_bool
     if simple == types_pb2.DATETIME:
-        return _write_datetime
+        if lenient:
+            return _write_datetime
+        # Strictly (union trials), flytekit's `date` variant takes only dates and its `datetime` variant only
+        # datetimes, so `Union[datetime, date]` is not ambiguous.
+        accepted = datetime.date if literal_type.structure.tag == "date" else datetime.datetime
+
+        def write_exact_datetime(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
+            if type(value) is not accepted and not (
+                accepted is datetime.datetime and isinstance(value, datetime.datetime)
+            ):
+                raise Mismatch(expected, value)
+            _write_datetime(value, out, ctx)
+
+        return write_exact_datetime
     if simple == types_pb2.DURATION:
         return _write_duration
     if simple == types_pb2.NONE:

@@ -4,6 +4,9 @@ Each case is (python type, value for flytekit, value for us). flytekit declares 
 we only ever see that LiteralType, as we would from a remote interface.
 """
 
+# typing.Optional / typing.Union are spelled out on purpose: they are what flytekit users write and what its
+# TypeEngine is given.
+# ruff: noqa: UP007, UP045
 from __future__ import annotations
 
 import dataclasses
@@ -50,7 +53,7 @@ class Record:
     inner: Inner
     inners: list[Inner]
     scores: dict[str, float]
-    maybe: typing.Optional[int] = None  # noqa: UP045 -- the spelling flytekit users write
+    maybe: typing.Optional[int] = None
 
 
 def _record() -> Record:
@@ -103,22 +106,28 @@ CASES: list[tuple[str, Any, Any, Any]] = [
     ("dict-int", dict[str, int], *_same({"b": 2, "a": 1})),
     ("dict-list-float", dict[str, list[float]], *_same({"k": [1.0, 2.5]})),
     ("list-dict-list", list[dict[str, list[int]]], *_same([{"a": [1, 2]}, {}, {"b": []}])),
-    ("optional-int-none", typing.Optional[int], *_same(None)),  # noqa: UP045
-    ("optional-int", typing.Optional[int], *_same(5)),  # noqa: UP045
-    ("optional-str", typing.Optional[str], *_same("s")),  # noqa: UP045
+    ("optional-int-none", typing.Optional[int], *_same(None)),
+    ("optional-int", typing.Optional[int], *_same(5)),
+    ("optional-str", typing.Optional[str], *_same("s")),
     ("pep604-optional", int | None, *_same(7)),
-    ("union-int", typing.Union[int, str], *_same(3)),  # noqa: UP007
-    ("union-str", typing.Union[int, str], *_same("x")),  # noqa: UP007
-    ("union-int-float-float", typing.Union[int, float], *_same(2.5)),  # noqa: UP007
-    ("union-int-float-int", typing.Union[int, float], *_same(2)),  # noqa: UP007
-    ("optional-list", typing.Optional[list[int]], *_same([1])),  # noqa: UP045
-    ("list-optional", list[typing.Optional[int]], *_same([1, None])),  # noqa: UP045
-    ("dict-union", dict[str, typing.Union[int, str]], *_same({"a": 1, "b": "two"})),  # noqa: UP007
-    ("union-str-enum-str", typing.Union[str, Color], *_same("red")),  # noqa: UP007
-    ("union-str-enum-member", typing.Union[str, Color], *_same(Color.RED)),  # noqa: UP007
-    ("union-datetime-duration", typing.Union[datetime.datetime, datetime.timedelta], *_same(datetime.timedelta(1))),  # noqa: UP007
-    ("optional-dataclass", typing.Optional[Inner], *_same(Inner(1, ["t"]))),  # noqa: UP045
-    ("union-list-dict", typing.Union[list[int], dict[str, int]], *_same({"a": 1})),  # noqa: UP007
+    ("union-int", typing.Union[int, str], *_same(3)),
+    ("union-str", typing.Union[int, str], *_same("x")),
+    ("union-int-float-float", typing.Union[int, float], *_same(2.5)),
+    ("union-int-float-int", typing.Union[int, float], *_same(2)),
+    ("optional-list", typing.Optional[list[int]], *_same([1])),
+    ("list-optional", list[typing.Optional[int]], *_same([1, None])),
+    ("dict-union", dict[str, typing.Union[int, str]], *_same({"a": 1, "b": "two"})),
+    ("union-str-enum-str", typing.Union[str, Color], *_same("red")),
+    ("union-str-enum-member", typing.Union[str, Color], *_same(Color.RED)),
+    ("union-datetime-duration", typing.Union[datetime.datetime, datetime.timedelta], *_same(datetime.timedelta(1))),
+    (
+        "union-datetime-date-datetime",
+        typing.Union[datetime.datetime, datetime.date],
+        *_same(datetime.datetime(2024, 1, 1, 5, tzinfo=UTC)),
+    ),
+    ("union-datetime-date-date", typing.Union[datetime.datetime, datetime.date], *_same(datetime.date(2024, 1, 1))),
+    ("optional-dataclass", typing.Optional[Inner], *_same(Inner(1, ["t"]))),
+    ("union-list-dict", typing.Union[list[int], dict[str, int]], *_same({"a": 1})),
     ("enum-member", Color, *_same(Color.GREEN)),
     ("enum-raw-str", Color, *_same("red")),
     ("literal-str", typing.Literal["a", "b"], *_same("b")),
@@ -161,7 +170,7 @@ def _file_cases() -> list[tuple[str, Any, Any, Any]]:
             FkDataset(uri="bq://project:dataset.table"),
             FkDataset(uri="bq://project:dataset.table"),
         ),
-        ("optional-file", typing.Optional[FkFile], "s3://b/k", "s3://b/k"),  # noqa: UP045
+        ("optional-file", typing.Optional[FkFile], "s3://b/k", "s3://b/k"),
     ]
 
 
@@ -233,8 +242,8 @@ def test_pydantic_model_same_bytes(flytekit_peer: Any) -> None:
         (datetime.datetime, datetime.datetime(2020, 2, 2, 2, 2, 2, 2, tzinfo=UTC)),
         (datetime.timedelta, datetime.timedelta(seconds=-3.5)),
         (list[dict[str, int]], [{"a": 1}]),
-        (typing.Optional[int], None),  # noqa: UP045
-        (typing.Union[int, str], "u"),  # noqa: UP007
+        (typing.Optional[int], None),
+        (typing.Union[int, str], "u"),
         (dict, {"k": [1, {"n": None}]}),
     ],
     ids=lambda v: getattr(v, "__name__", None) or repr(v)[:20],
@@ -255,7 +264,7 @@ def test_we_rebuild_flytekit_dataclasses(flytekit_peer: Any) -> None:
 
 
 def test_union_tags_are_flytekits(flytekit_peer: Any) -> None:
-    declared = flytekit_peer.literal_type(typing.Union[int, str, list[int], dict[str, int], Color, None])  # noqa: UP007
+    declared = flytekit_peer.literal_type(typing.Union[int, str, list[int], dict[str, int], Color, None])
     tags = [variant.structure.tag for variant in declared.union_type.variants]
     assert tags == ["int", "str", "Typed List", "Typed Dict", "DefaultEnumTransformer", "none"]
     # Variants declared without tags (another SDK) get the tags flytekit would write.
