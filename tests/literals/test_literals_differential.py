@@ -275,3 +275,21 @@ def test_union_tags_are_flytekits(flytekit_peer: Any) -> None:
         bare.CopyFrom(variant)
         bare.ClearField("structure")
         assert default_union_tag(bare) == tag
+
+
+def test_we_read_flytekit_files_enums_and_unions(flytekit_peer: Any) -> None:
+    from flytekit.types.directory import FlyteDirectory as FkDirectory
+    from flytekit.types.file import FlyteFile as FkFile
+
+    csv_file = FkFile[typing.TypeVar("csv")]
+    literal = flytekit_peer.to_literal("s3://b/k.csv", csv_file)
+    assert to_python(literal, flytekit_peer.literal_type(csv_file)) == FlyteFile("s3://b/k.csv", "csv")
+    literal = flytekit_peer.to_literal("s3://b/d/", FkDirectory)
+    assert to_python(literal) == FlyteDirectory("s3://b/d/")
+    declared = flytekit_peer.literal_type(Color)
+    assert to_python(flytekit_peer.to_literal(Color.GREEN, Color), declared, python_type=Color) is Color.GREEN
+    optional_list = typing.Optional[list[Inner]]
+    declared = flytekit_peer.literal_type(optional_list)
+    literal = flytekit_peer.to_literal([Inner(1, ["a"])], optional_list)
+    assert to_python(literal, declared, python_type=optional_list) == [Inner(1, ["a"])]
+    assert to_python(literal, declared) == [{"x": 1, "tags": ["a"]}]
