@@ -487,7 +487,8 @@ def _compile_struct(literal_type: types_pb2.LiteralType, lenient: bool, expected
     required = {name for name, field in field_types.items() if not _accepts_none(field)}
     field_writers = {name: writer_for(field, lenient=True) for name, field in field_types.items()}
 
-    def check_dict(value: Mapping[Any, Any], ctx: WriteContext) -> None:
+    def check_dict(value: Mapping[Any, Any]) -> None:
+        """Validate a dict against the declared fields; the values themselves are then packed as given."""
         unknown = sorted(str(key) for key in value if key not in field_types)
         if unknown:
             raise Mismatch(expected, value, f"unknown field(s) {', '.join(unknown)}")
@@ -496,6 +497,7 @@ def _compile_struct(literal_type: types_pb2.LiteralType, lenient: bool, expected
             raise Mismatch(expected, value, f"missing field(s) {', '.join(missing)}")
         for name, item in value.items():
             try:
+                # Written into a throw-away literal only to check the value; nothing is uploaded from here.
                 field_writers[name](item, literals_pb2.Literal(), WriteContext())
             except Mismatch as error:
                 raise error.at(f"[{name!r}]") from None
@@ -503,7 +505,7 @@ def _compile_struct(literal_type: types_pb2.LiteralType, lenient: bool, expected
     def write_struct(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
         if isinstance(value, dict) or (lenient and isinstance(value, Mapping)):
             if field_types:
-                check_dict(value, ctx)
+                check_dict(value)
         elif structured.is_dataclass_instance(value) or structured.is_model_instance(value):
             if not (declared_fields or lenient):
                 raise Mismatch(expected, value, "an untyped dict input takes a dict")
