@@ -151,7 +151,7 @@ def test_bad_auth_mode_and_bad_files_are_named(monkeypatch: pytest.MonkeyPatch, 
         PlatformConfig.auto(tmp_path / "absent.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("admin: [unclosed\n")
-    with pytest.raises(FlyteConfigurationException, match="broken.yaml"):
+    with pytest.raises(FlyteConfigurationException, match=r"broken\.yaml"):
         PlatformConfig.auto(broken)
     listy = tmp_path / "list.yaml"
     listy.write_text("- a\n- b\n")
@@ -196,7 +196,7 @@ def test_resolve_client_secret_names_the_missing_source(monkeypatch: pytest.Monk
     with pytest.raises(FlyteConfigurationException, match="no client secret"):
         PlatformConfig().resolve_client_secret()
     missing = tmp_path / "missing"
-    with pytest.raises(FlyteConfigurationException, match="client_credentials_secret_file=.*missing"):
+    with pytest.raises(FlyteConfigurationException, match=r"client_credentials_secret_file=.*missing"):
         PlatformConfig(client_credentials_secret_file=str(missing)).resolve_client_secret()
     empty = tmp_path / "empty"
     empty.write_text("\n")
