@@ -115,6 +115,8 @@ class Call(Generic[ResultT]):
         parse: Turns the response message into what the friendly method returns.
         cache_key: Set for reads of immutable entities (versioned tasks, workflows, launch plans): the result is
             kept in the client's :class:`EntityCache` under this key.
+        evicts: Set for writes that change cached entities: once the call succeeds, every cache entry whose key
+            starts with this prefix is dropped.
     """
 
     service: Service
@@ -122,6 +124,7 @@ class Call(Generic[ResultT]):
     request: Message
     parse: Callable[[Any], ResultT]
     cache_key: tuple[str, ...] | None = None
+    evicts: tuple[str, ...] | None = None
 
     def lookup(self, cache: EntityCache) -> ResultT | Missing:
         """Return the cached result for this call, or :data:`MISSING` when it is not cacheable or not cached."""
@@ -134,6 +137,8 @@ class Call(Generic[ResultT]):
         result = self.parse(response)
         if self.cache_key is not None and isinstance(result, Message):
             cache.put(self.cache_key, result)
+        if self.evicts is not None:
+            cache.discard(self.evicts)
         return result
 
 
@@ -177,6 +182,13 @@ class EntityCache:
             self._entries.move_to_end(key)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
+
+    def discard(self, prefix: tuple[str, ...]) -> None:
+        """Forget every entry whose key starts with ``prefix``."""
+        size = len(prefix)
+        with self._lock:
+            for key in [key for key in self._entries if key[:size] == prefix]:
+                del self._entries[key]
 
     def clear(self) -> None:
         """Forget every entry."""
@@ -545,8 +557,8 @@ def create_launch_plan(launch_plan_identifier: IdentifierLike, launch_plan_spec:
 def get_launch_plan(id: IdentifierLike) -> Call[launch_plan_pb2.LaunchPlan]:
     """``GetLaunchPlan``, cached for versioned ids.
 
-    The cached message includes ``closure.state``, which changes when a version is (de)activated; callers that need
-    the current state use :func:`get_active_launch_plan` or list launch plans.
+    The cached message includes ``closure.state``; this client's :func:`update_launch_plan` drops the cached versions
+    it affects, but a change made by another client shows only after the client's ``clear_entity_cache()``.
     """
     pb = to_entity_id(id, "id", identifiers.ResourceType.LAUNCH_PLAN)
     request = common_pb2.ObjectGetRequest(id=pb)
@@ -597,12 +609,17 @@ def list_active_launch_plans_paginated(
 
 
 def update_launch_plan(id: IdentifierLike, state: int | str) -> Call[None]:
-    """``UpdateLaunchPlan``: set a version ``ACTIVE`` or ``INACTIVE``."""
+    """``UpdateLaunchPlan``: set a version ``ACTIVE`` or ``INACTIVE``.
+
+    Activating one version deactivates the previously active one, so every cached version of that launch plan is
+    dropped once the update succeeds: a later ``get_launch_plan`` then sees the new ``closure.state``.
+    """
+    pb = to_entity_id(id, "id", identifiers.ResourceType.LAUNCH_PLAN)
     request = launch_plan_pb2.LaunchPlanUpdateRequest(
-        id=to_entity_id(id, "id", identifiers.ResourceType.LAUNCH_PLAN),
+        id=pb,
         state=_enum(state, "state", launch_plan_pb2.LaunchPlanState),  # type: ignore[arg-type]
     )
-    return Call(ADMIN, "UpdateLaunchPlan", request, _nothing)
+    return Call(ADMIN, "UpdateLaunchPlan", request, _nothing, evicts=("GetLaunchPlan", pb.project, pb.domain, pb.name))
 
 
 # ---------------------------------------------------------------------------------------------------- named entities

@@ -385,7 +385,7 @@ class SynchronousFlyteClient:
         self._run(_calls.create_launch_plan(launch_plan_identifier, launch_plan_spec))
 
     def get_launch_plan(self, id: IdentifierLike) -> launch_plan_pb2.LaunchPlan:
-        """The launch plan ``id``; versioned ids are cached (``closure.state`` may then be stale)."""
+        """The launch plan ``id``; versioned ids are cached (activation through this client refreshes them)."""
         return self._run(_calls.get_launch_plan(id))
 
     def get_active_launch_plan(self, identifier: NamedEntityIdentifierLike) -> launch_plan_pb2.LaunchPlan:

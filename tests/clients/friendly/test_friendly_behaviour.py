@@ -269,3 +269,36 @@ async def test_flytekit_models_are_accepted(driver: Driver, server: RecordingSer
     await driver.call("get_execution", model)
 
     assert server.calls("GetExecution")[0].id == EXEC_ID
+
+
+async def test_activation_refreshes_cached_launch_plan_versions(driver: Driver, server: RecordingServer) -> None:
+    states = {"v1": launch_plan_pb2.INACTIVE, "v2": launch_plan_pb2.ACTIVE}
+    server.reply(
+        "GetLaunchPlan",
+        lambda request: launch_plan_pb2.LaunchPlan(
+            id=request.id, closure=launch_plan_pb2.LaunchPlanClosure(state=states[request.id.version])
+        ),
+    )
+    await driver.call("get_launch_plan", "lp:p:d:n:v1")
+    await driver.call("get_launch_plan", "lp:p:d:n:v2")
+    await driver.call("get_launch_plan", "lp:p:d:other:v1")
+
+    await driver.call("update_launch_plan", "lp:p:d:n:v1", "ACTIVE")
+    states.update(v1=launch_plan_pb2.ACTIVE, v2=launch_plan_pb2.INACTIVE)
+
+    assert (await driver.call("get_launch_plan", "lp:p:d:n:v1")).closure.state == launch_plan_pb2.ACTIVE
+    assert (await driver.call("get_launch_plan", "lp:p:d:n:v2")).closure.state == launch_plan_pb2.INACTIVE
+    await driver.call("get_launch_plan", "lp:p:d:other:v1")  # another launch plan stays cached
+    fetched = [f"{request.id.name}:{request.id.version}" for request in server.calls("GetLaunchPlan")]
+    assert fetched == ["n:v1", "n:v2", "other:v1", "n:v1", "n:v2"]
+
+
+async def test_a_failed_activation_keeps_the_cache(driver: Driver, server: RecordingServer) -> None:
+    await driver.call("get_launch_plan", "lp:p:d:n:v1")
+    server.reply("UpdateLaunchPlan", Failure(grpc.StatusCode.NOT_FOUND, "missing"))
+    with pytest.raises(FlyteEntityNotExistException):
+        await driver.call("update_launch_plan", "lp:p:d:n:v1", launch_plan_pb2.ACTIVE)
+
+    await driver.call("get_launch_plan", "lp:p:d:n:v1")
+
+    assert len(server.calls("GetLaunchPlan")) == 1
