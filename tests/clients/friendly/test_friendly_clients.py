@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import pathlib
 
 import pytest
 from friendly_recording_server import RecordingServer
@@ -138,3 +139,17 @@ def test_repr_names_the_endpoint_only() -> None:
     with SynchronousFlyteClient(config, token_source=None) as client:
         assert repr(client) == "SynchronousFlyteClient(endpoint='localhost:1')"
         assert "s3cr3t" not in repr(client.raw)
+
+
+def test_no_config_reads_flytekit_environment(
+    server: RecordingServer, monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("FLYTE_PLATFORM_URL", server.endpoint)
+    monkeypatch.setenv("FLYTE_PLATFORM_INSECURE", "true")
+
+    with SynchronousFlyteClient() as client:
+        assert client.config.endpoint == server.endpoint
+        client.get_domains()
+
+    assert len(server.calls("GetDomains")) == 1
