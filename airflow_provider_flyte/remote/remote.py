@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,7 +51,7 @@ from airflow_provider_flyte.remote.lazy_entity import LazyEntity
 from airflow_provider_flyte.remote.options import Options
 
 if TYPE_CHECKING:
-    from flyteidl.admin import common_pb2, project_pb2, signal_pb2
+    from flyteidl.admin import common_pb2, execution_pb2, project_pb2, signal_pb2
     from flyteidl.core import literals_pb2, types_pb2
 
     from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
@@ -268,12 +268,13 @@ class FlyteRemote:
         if version and version != _LATEST:
             return Identifier(resource_type, project, domain, name, version)
         named = NamedEntityIdentifier(project, domain, name)
-        list_page = {
-            ResourceType.TASK: self.client.list_tasks_paginated,
-            ResourceType.WORKFLOW: self.client.list_workflows_paginated,
-            ResourceType.LAUNCH_PLAN: self.client.list_launch_plans_paginated,
-        }[resource_type]
-        items, _token = list_page(named, limit=1, sort_by=newest_first())
+        items: Sequence[Any]
+        if resource_type is ResourceType.TASK:
+            items, _token = self.client.list_tasks_paginated(named, limit=1, sort_by=newest_first())
+        elif resource_type is ResourceType.WORKFLOW:
+            items, _token = self.client.list_workflows_paginated(named, limit=1, sort_by=newest_first())
+        else:
+            items, _token = self.client.list_launch_plans_paginated(named, limit=1, sort_by=newest_first())
         if not items:
             kind = resource_type.name.lower().replace("_", " ")
             raise FlyteEntityNotExistException(f"no {kind} named {name!r} is registered in {project}/{domain}")
@@ -590,6 +591,7 @@ class FlyteRemote:
         self, identifier: WorkflowExecutionIdentifier | NodeExecutionIdentifier | TaskExecutionIdentifier
     ) -> tuple[literals_pb2.LiteralMap, literals_pb2.LiteralMap]:
         """Inputs and outputs of an execution, node or task attempt, downloading offloaded maps when needed."""
+        data: execution_pb2.WorkflowExecutionGetDataResponse | Any
         if isinstance(identifier, WorkflowExecutionIdentifier):
             data = self.client.get_execution_data(identifier)
         elif isinstance(identifier, NodeExecutionIdentifier):
