@@ -1,0 +1,175 @@
+"""The sandbox's small HTTP side: signed blob uploads and downloads, and the OAuth2 endpoints when auth is on."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import http.server
+import json
+import logging
+import secrets
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from airflow_provider_flyte.sandbox.blobs import BlobStore
+
+log = logging.getLogger(__name__)
+
+TokenHandler = Callable[[dict[str, str], str | None], tuple[int, dict[str, Any]]]
+"""``(form fields, Authorization header) -> (HTTP status, JSON body)`` for ``POST /oauth2/token``."""
+
+
+class Signer:
+    """Signs blob URLs with an HMAC so only URLs the sandbox handed out are honoured."""
+
+    def __init__(self) -> None:
+        self._secret = secrets.token_bytes(32)
+
+    def signature(self, method: str, key: str, expires: int, md5: str = "") -> str:
+        """The signature of one method on one key until ``expires`` (with an optional required MD5)."""
+        text = f"{method}\n{key}\n{expires}\n{md5}".encode()
+        return hmac.new(self._secret, text, hashlib.sha256).hexdigest()
+
+    def verify(self, method: str, key: str, expires: int, md5: str, signature: str) -> bool:
+        """Whether a signature is ours and unexpired."""
+        return expires >= time.time() and hmac.compare_digest(self.signature(method, key, expires, md5), signature)
+
+
+class SandboxHTTPServer:
+    """A threaded HTTP server on loopback.
+
+    Args:
+        blobs: Where uploads go and downloads come from.
+        host: The interface to bind.
+        json_routes: ``GET`` paths answered with fixed JSON documents (OAuth2 metadata, client config).
+        token_handler: Handles ``POST /oauth2/token`` when auth is on.
+    """
+
+    def __init__(
+        self,
+        blobs: BlobStore,
+        host: str = "127.0.0.1",
+        json_routes: dict[str, Callable[[], dict[str, Any]]] | None = None,
+        token_handler: TokenHandler | None = None,
+    ) -> None:
+        self.blobs = blobs
+        self.signer = Signer()
+        self.json_routes = json_routes or {}
+        self.token_handler = token_handler
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("http %s", format % args)
+
+            def _reply(self, status: int, body: bytes = b"", content_type: str = "application/octet-stream") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if body and self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _json(self, status: int, document: dict[str, Any]) -> None:
+                self._reply(status, json.dumps(document).encode(), "application/json")
+
+            def _signed_key(self, method: str) -> tuple[str, str] | None:
+                parsed = urllib.parse.urlsplit(self.path)
+                if not parsed.path.startswith("/blobs/"):
+                    return None
+                key = urllib.parse.unquote(parsed.path[len("/blobs/") :])
+                query = dict(urllib.parse.parse_qsl(parsed.query))
+                try:
+                    expires = int(query.get("expires", "0"))
+                except ValueError:
+                    return None
+                md5 = query.get("md5", "")
+                if not outer.signer.verify(method, key, expires, md5, query.get("signature", "")):
+                    return None
+                return key, md5
+
+            def do_PUT(self) -> None:
+                signed = self._signed_key("PUT")
+                if signed is None:
+                    self._reply(403, b"invalid or expired signature")
+                    return
+                key, md5 = signed
+                length = int(self.headers.get("Content-Length", "0"))
+                data = self.rfile.read(length)
+                digest = hashlib.md5(data).digest()
+                sent = self.headers.get("Content-MD5", "")
+                if md5:
+                    try:
+                        declared = base64.b64decode(sent, validate=True) if sent else b""
+                    except binascii.Error:
+                        declared = b""
+                    if declared != base64.b64decode(md5) or digest != declared:
+                        self._reply(400, b"Content-MD5 does not match the signed URL or the body")
+                        return
+                outer.blobs.put(key, data)
+                self._reply(200)
+
+            def do_GET(self) -> None:
+                route = outer.json_routes.get(urllib.parse.urlsplit(self.path).path)
+                if route is not None:
+                    self._json(200, route())
+                    return
+                signed = self._signed_key("GET")
+                if signed is None:
+                    self._reply(403, b"invalid or expired signature")
+                    return
+                data = outer.blobs.get(signed[0])
+                if data is None:
+                    self._reply(404, b"not found")
+                else:
+                    self._reply(200, data)
+
+            do_HEAD = do_GET
+
+            def do_POST(self) -> None:
+                if urllib.parse.urlsplit(self.path).path != "/oauth2/token" or outer.token_handler is None:
+                    self._reply(404, b"not found")
+                    return
+                length = int(self.headers.get("Content-Length", "0"))
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                status, document = outer.token_handler(form, self.headers.get("Authorization"))
+                self._json(status, document)
+
+        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of this server."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="flyte-sandbox-http", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def signed_url(self, method: str, key: str, expires: int, md5_b64: str = "") -> str:
+        """A URL allowing ``method`` on a blob key until ``expires`` (Unix seconds)."""
+        query = {"expires": str(expires), "signature": self.signer.signature(method, key, expires, md5_b64)}
+        if md5_b64:
+            query["md5"] = md5_b64
+        return f"{self.base_url}/blobs/{urllib.parse.quote(key)}?{urllib.parse.urlencode(query)}"
