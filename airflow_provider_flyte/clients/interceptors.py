@@ -12,12 +12,15 @@ objects (:class:`DefaultMetadata`, :class:`~.policy.RetryPolicy`, :class:`~.auth
 their :mod:`.aio_interceptors` twins only adapt them to the sync or the asyncio calling convention.
 
 The happy path is kept cheap: metadata tuples are built once, a token is served from its cache, and the first
-attempt runs without any tenacity machinery.
+attempt runs without any tenacity machinery. The classes are ordinary gRPC interceptors (they work with
+``grpc.intercept_channel``); the raw client chains them with :func:`intercept_channel`, which builds the chain once
+per method rather than once per call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import grpc
@@ -90,11 +93,19 @@ def local_failure(outcome: grpc.RpcError) -> FlyteException | None:
     return None
 
 
-class _Completed:
-    """A successful outcome made up locally (a recovered named create); gRPC only needs ``result()`` from it."""
+class Succeeded:
+    """A successful unary outcome, shaped like the ones gRPC hands to interceptors (``result()``, ``code()``...).
 
-    def __init__(self, response: Any) -> None:
+    Args:
+        response: The response message.
+        call: The underlying ``grpc.Call``, when there is one (a recovered named create has none).
+    """
+
+    __slots__ = ("_call", "_response")
+
+    def __init__(self, response: Any, call: grpc.Call | None = None) -> None:
         self._response = response
+        self._call = call
 
     def result(self, timeout: float | None = None) -> Any:
         """The response."""
@@ -111,6 +122,14 @@ class _Completed:
     def details(self) -> str:
         """Always empty."""
         return ""
+
+    def initial_metadata(self) -> Any:
+        """The server's initial metadata (empty for a made-up outcome)."""
+        return self._call.initial_metadata() if self._call is not None else ()
+
+    def trailing_metadata(self) -> Any:
+        """The server's trailing metadata (empty for a made-up outcome)."""
+        return self._call.trailing_metadata() if self._call is not None else ()
 
 
 Continuation = Callable[[grpc.ClientCallDetails, Any], Any]
@@ -208,6 +227,135 @@ class RetryInterceptor(grpc.UnaryUnaryClientInterceptor):
         except grpc.RpcError as error:
             recovered = policy.recover_after_retry(plan, request, error, attempt_number)
             if recovered is not None:
-                return _Completed(recovered)
+                return Succeeded(recovered)
             raise policy.to_exception(plan, error) from error
         return outcome
+
+
+def _innermost(
+    multicallable: grpc.UnaryUnaryMultiCallable[Any, Any], details: grpc.ClientCallDetails, request: Any
+) -> Any:
+    try:
+        response, call = multicallable.with_call(
+            request,
+            timeout=details.timeout,
+            metadata=details.metadata,
+            credentials=details.credentials,
+            wait_for_ready=getattr(details, "wait_for_ready", None),
+            compression=getattr(details, "compression", None),
+        )
+    except grpc.RpcError as error:
+        return error  # interceptors receive failures as outcomes, as with grpc.intercept_channel
+    return Succeeded(response, call)
+
+
+def _step(interceptor: grpc.UnaryUnaryClientInterceptor, continuation: Continuation, details: Any, request: Any) -> Any:
+    try:
+        return interceptor.intercept_unary_unary(continuation, details, request)
+    except grpc.RpcError as error:
+        return error
+    except FlyteException as error:
+        return _LocalFailure(error)
+
+
+class _LocalFailure(grpc.RpcError):
+    """An exception raised by an inner interceptor, carried outwards as a failed outcome (see :func:`local_failure`)."""
+
+    def __init__(self, error: FlyteException) -> None:
+        super().__init__(str(error))
+        self._error = error
+
+    def exception(self, timeout: float | None = None) -> FlyteException:
+        return self._error
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.INTERNAL
+
+    def result(self, timeout: float | None = None) -> Any:
+        raise self._error
+
+
+class InterceptedUnaryUnary:
+    """A unary-unary method whose calls run through a chain of sync gRPC interceptors.
+
+    It behaves like ``grpc.intercept_channel`` for unary calls (same interceptor protocol, failures handed to
+    interceptors as outcomes) but builds the chain once per method instead of re-creating multicallables and
+    closures on every call.
+    """
+
+    __slots__ = ("_chain", "_method")
+
+    def __init__(
+        self,
+        method: str,
+        multicallable: grpc.UnaryUnaryMultiCallable[Any, Any],
+        interceptors: Sequence[grpc.UnaryUnaryClientInterceptor],
+    ) -> None:
+        self._method = method
+        chain: Continuation = partial(_innermost, multicallable)
+        for interceptor in reversed(interceptors):
+            chain = partial(_step, interceptor, chain)
+        self._chain = chain
+
+    def with_call(
+        self,
+        request: Any,
+        timeout: float | None = None,
+        metadata: Any = None,
+        credentials: grpc.CallCredentials | None = None,
+        wait_for_ready: bool | None = None,
+        compression: grpc.Compression | None = None,
+    ) -> tuple[Any, Any]:
+        """Send ``request`` through the interceptors; return ``(response, outcome)``."""
+        details = _CallDetails(self._method, timeout, metadata, credentials, wait_for_ready, compression)
+        outcome = self._chain(details, request)
+        return outcome.result(), outcome
+
+    def __call__(
+        self,
+        request: Any,
+        timeout: float | None = None,
+        metadata: Any = None,
+        credentials: grpc.CallCredentials | None = None,
+        wait_for_ready: bool | None = None,
+        compression: grpc.Compression | None = None,
+    ) -> Any:
+        """Send ``request`` through the interceptors and return the response."""
+        details = _CallDetails(self._method, timeout, metadata, credentials, wait_for_ready, compression)
+        return self._chain(details, request).result()
+
+
+class InterceptedChannel:
+    """Just enough of a ``grpc.Channel`` for flyteidl's stubs, with every unary-unary method intercepted.
+
+    The services the raw client exposes have only unary-unary RPCs, so other call shapes are not offered.
+
+    Args:
+        channel: The underlying channel (owned by the caller, who closes it).
+        interceptors: Unary-unary interceptors, outermost first.
+    """
+
+    def __init__(self, channel: grpc.Channel, interceptors: Sequence[grpc.UnaryUnaryClientInterceptor]) -> None:
+        self._channel = channel
+        self._interceptors = tuple(interceptors)
+
+    def unary_unary(
+        self,
+        method: str,
+        request_serializer: Callable[[Any], bytes] | None = None,
+        response_deserializer: Callable[[bytes], Any] | None = None,
+        _registered_method: bool | None = False,
+    ) -> InterceptedUnaryUnary:
+        """Return the intercepted method (the signature flyteidl's generated stubs call)."""
+        multicallable = self._channel.unary_unary(
+            method,
+            request_serializer=request_serializer,
+            response_deserializer=response_deserializer,
+            _registered_method=_registered_method,  # type: ignore[call-arg]
+        )
+        return InterceptedUnaryUnary(method, multicallable, self._interceptors)
+
+
+def intercept_channel(channel: grpc.Channel, *interceptors: grpc.UnaryUnaryClientInterceptor) -> InterceptedChannel:
+    """Wrap ``channel`` so stubs built on the result run ``interceptors`` (outermost first) on every unary call."""
+    return InterceptedChannel(channel, interceptors)

@@ -33,6 +33,7 @@ from airflow_provider_flyte.clients.interceptors import (
     DefaultMetadata,
     DefaultMetadataInterceptor,
     RetryInterceptor,
+    intercept_channel,
 )
 from airflow_provider_flyte.clients.policy import RetryPolicy
 
@@ -109,8 +110,8 @@ class RawSynchronousFlyteClient:
         defaults = DefaultMetadataInterceptor(DefaultMetadata())
         proxy = [AuthInterceptor(self.proxy_token_source)] if self.proxy_token_source is not None else []
         bearer = [AuthInterceptor(self.token_source)] if self.token_source is not None else []
-        authenticated = grpc.intercept_channel(self._channel, retry, *bearer, *proxy, defaults)
-        public = grpc.intercept_channel(self._channel, retry, *proxy, defaults)
+        authenticated = intercept_channel(self._channel, retry, *bearer, *proxy, defaults)
+        public = intercept_channel(self._channel, retry, *proxy, defaults)
 
         self.admin_service = _stub(admin_pb2_grpc.AdminServiceStub, authenticated)
         self.signal_service = _stub(signal_pb2_grpc.SignalServiceStub, authenticated)
@@ -137,7 +138,9 @@ class RawSynchronousFlyteClient:
 class RawAsyncFlyteClient:
     """The grpc.aio twin of :class:`RawSynchronousFlyteClient`; create it inside the event loop that uses it.
 
-    Takes the same arguments and exposes the same attributes; the stubs' methods return awaitables.
+    Takes the same arguments and exposes the same attributes; the stubs' methods return coroutines resolving to the
+    response (``await raw.admin_service.GetExecution(request)``). The interceptors run as plain coroutines (see
+    :func:`~.aio_interceptors.intercept_aio_channel`).
 
     Raises:
         RuntimeError: when created outside a running event loop.
@@ -166,27 +169,22 @@ class RawAsyncFlyteClient:
             else []
         )
         bearer = [aio_interceptors.AsyncAuthInterceptor(self.token_source)] if self.token_source is not None else []
-        # grpc.aio takes interceptors per channel, so the token-free stub gets its own channel.
-        self._channel = create_aio_channel(
-            config, credentials=credentials, options=options, interceptors=[retry, *bearer, *proxy, defaults]
-        )
-        self._public_channel = create_aio_channel(
-            config, credentials=credentials, options=options, interceptors=[retry, *proxy, defaults]
-        )
+        self._channel = create_aio_channel(config, credentials=credentials, options=options)
+        authenticated = aio_interceptors.intercept_aio_channel(self._channel, retry, *bearer, *proxy, defaults)
+        public = aio_interceptors.intercept_aio_channel(self._channel, retry, *proxy, defaults)
 
-        self.admin_service = _stub(admin_pb2_grpc.AdminServiceStub, self._channel)
-        self.signal_service = _stub(signal_pb2_grpc.SignalServiceStub, self._channel)
-        self.data_proxy_service = _stub(dataproxy_pb2_grpc.DataProxyServiceStub, self._channel)
-        self.identity_service = _stub(identity_pb2_grpc.IdentityServiceStub, self._channel)
-        self.auth_metadata_service = _stub(auth_pb2_grpc.AuthMetadataServiceStub, self._public_channel)
+        self.admin_service = _stub(admin_pb2_grpc.AdminServiceStub, authenticated)
+        self.signal_service = _stub(signal_pb2_grpc.SignalServiceStub, authenticated)
+        self.data_proxy_service = _stub(dataproxy_pb2_grpc.DataProxyServiceStub, authenticated)
+        self.identity_service = _stub(identity_pb2_grpc.IdentityServiceStub, authenticated)
+        self.auth_metadata_service = _stub(auth_pb2_grpc.AuthMetadataServiceStub, public)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(endpoint={self.config.endpoint!r}, auth_mode={self.config.auth_mode.value!r})"
 
     async def close(self) -> None:
-        """Close both channels; calls in flight are cancelled."""
+        """Close the channel; calls in flight are cancelled."""
         await self._channel.close()
-        await self._public_channel.close()
 
     async def __aenter__(self) -> RawAsyncFlyteClient:
         return self
