@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from flyteidl.service import admin_pb2_grpc, dataproxy_pb2_grpc, signal_pb2_grpc
+
+from airflow_provider_flyte.sandbox import FlyteSandbox
+
+@pytest.fixture
+def sandbox() -> Iterator[FlyteSandbox]:
+    with FlyteSandbox(port=0) as running:
+        yield running
+
+
+@pytest.fixture
+def channel(sandbox: FlyteSandbox) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(sandbox.endpoint) as opened:
+        yield opened
+
+
+@pytest.fixture
+def admin(channel: grpc.Channel) -> admin_pb2_grpc.AdminServiceStub:
+    return admin_pb2_grpc.AdminServiceStub(channel)
+
+
+@pytest.fixture
+def signals(channel: grpc.Channel) -> signal_pb2_grpc.SignalServiceStub:
+    return signal_pb2_grpc.SignalServiceStub(channel)
+
+
+@pytest.fixture
+def dataproxy(channel: grpc.Channel) -> dataproxy_pb2_grpc.DataProxyServiceStub:
+    return dataproxy_pb2_grpc.DataProxyServiceStub(channel)
