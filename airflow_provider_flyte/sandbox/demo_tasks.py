@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 
 
-def summarize(numbers: list[int]) -> tuple[int, int]:
+def summarize(numbers: list[int]) -> dict[str, int]:
     """The total and the count of some numbers."""
-    return sum(numbers), len(numbers)
+    return {"total": sum(numbers), "count": len(numbers)}
 
 
 def scaled_mean(total: int, count: int, scale: float) -> float:

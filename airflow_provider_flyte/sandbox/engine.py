@@ -9,8 +9,8 @@ their execution when they return.
 Task behaviour:
 
 * a task template whose ``custom`` has ``python_callable: "module:function"`` calls that function with the node's
-  inputs as Python values (through the literal codec); its return value becomes the outputs (a tuple or a dict for
-  several outputs); an exception fails the node with its message;
+  inputs as Python values (through the literal codec); its return value becomes the outputs (for several outputs
+  a dict by name, or a tuple when they are named ``o0``, ``o1``...); an exception fails the node with its message;
 * any other task succeeds after ``task_delay`` seconds with outputs derived from its interface
   (:func:`placeholder_literal`).
 
@@ -507,9 +507,16 @@ def call_python_task(template: tasks_pb2.TaskTemplate, inputs: literals_pb2.Lite
     elif len(declared) == 1:
         produced = {declared[0][0]: result}
     else:
-        if not isinstance(result, (tuple, list)) or len(result) != len(declared):
-            raise TypeError(f"expected {len(declared)} outputs ({', '.join(name for name, _ in declared)}), got {result!r}")
-        produced = {name: value for (name, _), value in zip(declared, result)}
+        # Interface maps do not keep declaration order, so a tuple maps positionally only onto o0, o1, ...
+        positional = [f"o{index}" for index in range(len(declared))]
+        names = sorted(name for name, _ in declared)
+        if names != sorted(positional) or not isinstance(result, (tuple, list)) or len(result) != len(declared):
+            raise TypeError(
+                f"expected a dict with keys {', '.join(names)}"
+                + (f" or a {len(declared)}-tuple" if names == sorted(positional) else "")
+                + f", got {result!r}"
+            )
+        produced = dict(zip(positional, result))
     outputs = literals_pb2.LiteralMap()
     for name, variable in declared:
         outputs.literals[name].CopyFrom(to_literal(produced[name], variable.type, name=f"output {name!r}"))
