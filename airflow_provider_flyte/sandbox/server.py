@@ -224,6 +224,10 @@ class FlyteSandbox:
             self._http.stop()
             self._http = None
 
+    def expire_tokens(self) -> None:
+        """Invalidate every access token issued so far (auth on): the next calls with them get UNAUTHENTICATED."""
+        self.issuer.expire_all()
+
     def restart(self) -> None:
         """Stop and start again on the same port and store (running executions resume)."""
         self.stop()

@@ -7,6 +7,9 @@ import pytest
 from flyteidl.service import admin_pb2_grpc, dataproxy_pb2_grpc, signal_pb2_grpc
 
 from airflow_provider_flyte.sandbox import FlyteSandbox
+from airflow_provider_flyte.sandbox.pytest_plugin import flyte_sandbox, pytest_configure
+
+__all__ = ["flyte_sandbox", "pytest_configure"]
 
 @pytest.fixture
 def sandbox() -> Iterator[FlyteSandbox]:

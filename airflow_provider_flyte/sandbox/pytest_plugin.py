@@ -1,0 +1,34 @@
+"""A pytest plugin offering a running Flyte sandbox to tests: the ``flyte_sandbox`` fixture.
+
+Each test gets a fresh, seeded, in-memory sandbox on a free port::
+
+    def test_my_dag(flyte_sandbox):
+        remote = FlyteRemote(flyte_sandbox.config, default_project="flytesnacks", default_domain="development")
+        ...
+
+Mark a test with ``@pytest.mark.flyte_sandbox(seed=False, task_delay=0.5, auth=True)`` to pass
+:class:`~airflow_provider_flyte.sandbox.FlyteSandbox` options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_flyte.sandbox.server import FlyteSandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``flyte_sandbox`` marker."""
+    config.addinivalue_line("markers", "flyte_sandbox(**options): options for the flyte_sandbox fixture")
+
+
+@pytest.fixture
+def flyte_sandbox(request: pytest.FixtureRequest) -> Iterator[FlyteSandbox]:
+    """A running sandbox on a free loopback port, closed after the test."""
+    marker = request.node.get_closest_marker("flyte_sandbox")
+    options = dict(marker.kwargs) if marker is not None else {}
+    options.setdefault("port", 0)
+    with FlyteSandbox(**options) as sandbox:
+        yield sandbox
