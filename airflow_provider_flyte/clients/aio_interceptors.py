@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import grpc.aio
 
-from airflow_provider_flyte.clients.interceptors import DefaultMetadata, Metadata
+from airflow_provider_flyte.clients.interceptors import ChannelState, DefaultMetadata, Metadata
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.auth.token_source import TokenSource
@@ -170,15 +170,17 @@ class InterceptedUnaryUnary:
     call objects, since a retried call has several.
     """
 
-    __slots__ = ("_chain", "_method")
+    __slots__ = ("_chain", "_method", "_state")
 
     def __init__(
         self,
         method: str,
         multicallable: grpc.aio.UnaryUnaryMultiCallable[Any, Any],
         interceptors: Sequence[grpc.aio.UnaryUnaryClientInterceptor],
+        state: ChannelState | None = None,
     ) -> None:
         self._method = method
+        self._state = state or ChannelState()
         chain: AsyncContinuation = partial(_innermost, multicallable)
         for interceptor in reversed(interceptors):  # built once per method, outermost interceptor called first
             chain = partial(_step, interceptor, chain)
@@ -195,9 +197,14 @@ class InterceptedUnaryUnary:
     ) -> Any:
         """Send ``request`` through the interceptors and return the response."""
         details = grpc.aio.ClientCallDetails(self._method, timeout, metadata, credentials, wait_for_ready)
-        result = await self._chain(details, request)
-        if isinstance(result, grpc.aio.Call):
-            return await result  # type: ignore[misc]
+        try:
+            result = await self._chain(details, request)
+            if isinstance(result, grpc.aio.Call):
+                return await result  # type: ignore[misc]
+        except (grpc.aio.UsageError, ValueError) as error:  # gRPC's answers to a call on a closed channel
+            if self._state.closed:
+                raise self._state.closed_error(self._method) from error
+            raise
         return result
 
 
@@ -207,13 +214,20 @@ class InterceptedAioChannel:
     The services the raw client exposes have only unary-unary RPCs, so other call shapes are not offered.
 
     Args:
-        channel: The underlying grpc.aio channel (owned by the caller, who closes it).
+        channel: The underlying grpc.aio channel (owned by the caller, who closes it and then sets ``state.closed``).
         interceptors: grpc.aio unary-unary interceptors, outermost first.
+        state: Shared with other views of the same channel.
     """
 
-    def __init__(self, channel: grpc.aio.Channel, interceptors: Sequence[grpc.aio.UnaryUnaryClientInterceptor]) -> None:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        interceptors: Sequence[grpc.aio.UnaryUnaryClientInterceptor],
+        state: ChannelState | None = None,
+    ) -> None:
         self._channel = channel
         self._interceptors = tuple(interceptors)
+        self.state = state or ChannelState()
 
     def unary_unary(
         self,
@@ -229,11 +243,13 @@ class InterceptedAioChannel:
             response_deserializer=response_deserializer,
             _registered_method=_registered_method,  # type: ignore[call-arg]
         )
-        return InterceptedUnaryUnary(method, multicallable, self._interceptors)
+        return InterceptedUnaryUnary(method, multicallable, self._interceptors, self.state)
 
 
 def intercept_aio_channel(
-    channel: grpc.aio.Channel, *interceptors: grpc.aio.UnaryUnaryClientInterceptor
+    channel: grpc.aio.Channel,
+    *interceptors: grpc.aio.UnaryUnaryClientInterceptor,
+    state: ChannelState | None = None,
 ) -> InterceptedAioChannel:
     """Wrap ``channel`` so stubs built on the result run ``interceptors`` (outermost first) on every unary call."""
-    return InterceptedAioChannel(channel, interceptors)
+    return InterceptedAioChannel(channel, interceptors, state)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import grpc
 
-from airflow_provider_flyte.exceptions import FlyteException
+from airflow_provider_flyte.exceptions import FlyteException, FlyteSystemException
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.auth.token_source import TokenSource
@@ -275,6 +275,24 @@ class _LocalFailure(grpc.RpcError):
         raise self._error
 
 
+class ChannelState:
+    """Shared by the intercepted views of one channel: whether its client closed it.
+
+    Lets a call on a closed client fail with a clear :class:`FlyteSystemException` instead of gRPC's bare
+    ``ValueError``, while costing nothing on the happy path (it is only read when a call fails that way).
+    """
+
+    __slots__ = ("closed",)
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def closed_error(self, method: str | bytes) -> FlyteSystemException:
+        """The exception for a call made after the client was closed."""
+        name = method.decode() if isinstance(method, bytes) else method
+        return FlyteSystemException(f"the client is closed; create a new one to call {name.lstrip('/')}")
+
+
 class InterceptedUnaryUnary:
     """A unary-unary method whose calls run through a chain of sync gRPC interceptors.
 
@@ -283,19 +301,29 @@ class InterceptedUnaryUnary:
     closures on every call.
     """
 
-    __slots__ = ("_chain", "_method")
+    __slots__ = ("_chain", "_method", "_state")
 
     def __init__(
         self,
         method: str,
         multicallable: grpc.UnaryUnaryMultiCallable[Any, Any],
         interceptors: Sequence[grpc.UnaryUnaryClientInterceptor],
+        state: ChannelState | None = None,
     ) -> None:
         self._method = method
+        self._state = state or ChannelState()
         chain: Continuation = partial(_innermost, multicallable)
         for interceptor in reversed(interceptors):
             chain = partial(_step, interceptor, chain)
         self._chain = chain
+
+    def _run(self, details: _CallDetails, request: Any) -> Any:
+        try:
+            return self._chain(details, request)
+        except ValueError as error:  # gRPC's answer to a call on a closed channel
+            if self._state.closed:
+                raise self._state.closed_error(self._method) from error
+            raise
 
     def with_call(
         self,
@@ -308,7 +336,7 @@ class InterceptedUnaryUnary:
     ) -> tuple[Any, Any]:
         """Send ``request`` through the interceptors; return ``(response, outcome)``."""
         details = _CallDetails(self._method, timeout, metadata, credentials, wait_for_ready, compression)
-        outcome = self._chain(details, request)
+        outcome = self._run(details, request)
         return outcome.result(), outcome
 
     def __call__(
@@ -322,7 +350,7 @@ class InterceptedUnaryUnary:
     ) -> Any:
         """Send ``request`` through the interceptors and return the response."""
         details = _CallDetails(self._method, timeout, metadata, credentials, wait_for_ready, compression)
-        return self._chain(details, request).result()
+        return self._run(details, request).result()
 
 
 class InterceptedChannel:
@@ -331,13 +359,20 @@ class InterceptedChannel:
     The services the raw client exposes have only unary-unary RPCs, so other call shapes are not offered.
 
     Args:
-        channel: The underlying channel (owned by the caller, who closes it).
+        channel: The underlying channel (owned by the caller, who closes it and then sets ``state.closed``).
         interceptors: Unary-unary interceptors, outermost first.
+        state: Shared with other views of the same channel.
     """
 
-    def __init__(self, channel: grpc.Channel, interceptors: Sequence[grpc.UnaryUnaryClientInterceptor]) -> None:
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        interceptors: Sequence[grpc.UnaryUnaryClientInterceptor],
+        state: ChannelState | None = None,
+    ) -> None:
         self._channel = channel
         self._interceptors = tuple(interceptors)
+        self.state = state or ChannelState()
 
     def unary_unary(
         self,
@@ -353,9 +388,11 @@ class InterceptedChannel:
             response_deserializer=response_deserializer,
             _registered_method=_registered_method,  # type: ignore[call-arg]
         )
-        return InterceptedUnaryUnary(method, multicallable, self._interceptors)
+        return InterceptedUnaryUnary(method, multicallable, self._interceptors, self.state)
 
 
-def intercept_channel(channel: grpc.Channel, *interceptors: grpc.UnaryUnaryClientInterceptor) -> InterceptedChannel:
+def intercept_channel(
+    channel: grpc.Channel, *interceptors: grpc.UnaryUnaryClientInterceptor, state: ChannelState | None = None
+) -> InterceptedChannel:
     """Wrap ``channel`` so stubs built on the result run ``interceptors`` (outermost first) on every unary call."""
-    return InterceptedChannel(channel, interceptors)
+    return InterceptedChannel(channel, interceptors, state)

@@ -30,6 +30,7 @@ from airflow_provider_flyte.clients import aio_interceptors
 from airflow_provider_flyte.clients.channel import ChannelOptions, create_aio_channel, create_channel
 from airflow_provider_flyte.clients.interceptors import (
     AuthInterceptor,
+    ChannelState,
     DefaultMetadata,
     DefaultMetadataInterceptor,
     RetryInterceptor,
@@ -110,8 +111,9 @@ class RawSynchronousFlyteClient:
         defaults = DefaultMetadataInterceptor(DefaultMetadata())
         proxy = [AuthInterceptor(self.proxy_token_source)] if self.proxy_token_source is not None else []
         bearer = [AuthInterceptor(self.token_source)] if self.token_source is not None else []
-        authenticated = intercept_channel(self._channel, retry, *bearer, *proxy, defaults)
-        public = intercept_channel(self._channel, retry, *proxy, defaults)
+        self._state = ChannelState()
+        authenticated = intercept_channel(self._channel, retry, *bearer, *proxy, defaults, state=self._state)
+        public = intercept_channel(self._channel, retry, *proxy, defaults, state=self._state)
 
         self.admin_service = _stub(admin_pb2_grpc.AdminServiceStub, authenticated)
         self.signal_service = _stub(signal_pb2_grpc.SignalServiceStub, authenticated)
@@ -123,7 +125,8 @@ class RawSynchronousFlyteClient:
         return f"{type(self).__name__}(endpoint={self.config.endpoint!r}, auth_mode={self.config.auth_mode.value!r})"
 
     def close(self) -> None:
-        """Close the channel; calls in flight are cancelled."""
+        """Close the channel; calls in flight are cancelled and later calls raise ``FlyteSystemException``."""
+        self._state.closed = True
         self._channel.close()
 
     def __enter__(self) -> RawSynchronousFlyteClient:
@@ -170,8 +173,11 @@ class RawAsyncFlyteClient:
         )
         bearer = [aio_interceptors.AsyncAuthInterceptor(self.token_source)] if self.token_source is not None else []
         self._channel = create_aio_channel(config, credentials=credentials, options=options)
-        authenticated = aio_interceptors.intercept_aio_channel(self._channel, retry, *bearer, *proxy, defaults)
-        public = aio_interceptors.intercept_aio_channel(self._channel, retry, *proxy, defaults)
+        self._state = ChannelState()
+        authenticated = aio_interceptors.intercept_aio_channel(
+            self._channel, retry, *bearer, *proxy, defaults, state=self._state
+        )
+        public = aio_interceptors.intercept_aio_channel(self._channel, retry, *proxy, defaults, state=self._state)
 
         self.admin_service = _stub(admin_pb2_grpc.AdminServiceStub, authenticated)
         self.signal_service = _stub(signal_pb2_grpc.SignalServiceStub, authenticated)
@@ -183,7 +189,8 @@ class RawAsyncFlyteClient:
         return f"{type(self).__name__}(endpoint={self.config.endpoint!r}, auth_mode={self.config.auth_mode.value!r})"
 
     async def close(self) -> None:
-        """Close the channel; calls in flight are cancelled."""
+        """Close the channel; calls in flight are cancelled and later calls raise ``FlyteSystemException``."""
+        self._state.closed = True
         await self._channel.close()
 
     async def __aenter__(self) -> RawAsyncFlyteClient:

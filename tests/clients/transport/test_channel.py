@@ -25,6 +25,7 @@ from airflow_provider_flyte.clients.channel import (
 from airflow_provider_flyte.clients.raw import RawAsyncFlyteClient, RawSynchronousFlyteClient
 from airflow_provider_flyte.exceptions import (
     FlyteConfigurationException,
+    FlyteSystemException,
     FlyteSystemUnavailableException,
 )
 from airflow_provider_flyte.version import __version__
@@ -182,3 +183,17 @@ def test_split_endpoint() -> None:
     assert split_endpoint("[::1]:8089") == ("::1", 8089)
     with pytest.raises(FlyteConfigurationException, match="port"):
         split_endpoint("host:abc")
+
+
+def test_calls_after_close_raise_a_clear_error(admin: ScriptedAdmin) -> None:
+    raw = RawSynchronousFlyteClient(admin.config())
+    raw.close()
+    with pytest.raises(FlyteSystemException, match=r"client is closed.*AdminService/GetExecution"):
+        raw.admin_service.GetExecution(GET)
+
+
+async def test_async_calls_after_close_raise_a_clear_error(admin: ScriptedAdmin) -> None:
+    raw = RawAsyncFlyteClient(admin.config())
+    await raw.close()
+    with pytest.raises(FlyteSystemException, match="client is closed"):
+        await raw.admin_service.GetExecution(GET)
