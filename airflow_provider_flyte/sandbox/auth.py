@@ -85,7 +85,12 @@ class TokenIssuer:
         if not (valid_id and valid_secret):
             return 401, {"error": "invalid_client", "error_description": "client authentication failed"}
         token, lifetime = self.issue(client_id)
-        return 200, {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": " ".join(self.scopes)}
+        return 200, {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": lifetime,
+            "scope": " ".join(self.scopes),
+        }
 
 
 class AuthMetadata:
@@ -124,7 +129,9 @@ class AuthMetadata:
         """Where to get tokens."""
         return auth_pb2.OAuth2MetadataResponse(**self.oauth2_metadata())
 
-    def GetPublicClientConfig(self, request: auth_pb2.PublicClientAuthConfigRequest) -> auth_pb2.PublicClientAuthConfigResponse:
+    def GetPublicClientConfig(
+        self, request: auth_pb2.PublicClientAuthConfigRequest
+    ) -> auth_pb2.PublicClientAuthConfigResponse:
         """Which header carries the token, and the public client's settings."""
         return auth_pb2.PublicClientAuthConfigResponse(**self.client_config())
 
@@ -153,11 +160,12 @@ class AuthInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        """Wrap the unary handler of each call."""
         handler = continuation(handler_call_details)
-        method = handler_call_details.method  # type: ignore[attr-defined]
+        method = handler_call_details.method
         if handler is None or handler.unary_unary is None or method.startswith(_OPEN_SERVICES):
             return handler
         inner = handler.unary_unary

@@ -39,7 +39,7 @@ VERSION = "v1"
 PYTHON_IMAGE = "ghcr.io/flyteorg/flytekit:py3.11-latest"
 
 
-def _simple(simple: types_pb2.SimpleType.ValueType) -> types_pb2.LiteralType:
+def _simple(simple: types_pb2.SimpleType) -> types_pb2.LiteralType:
     return types_pb2.LiteralType(simple=simple)
 
 
@@ -84,7 +84,7 @@ def _tag(literal_type: types_pb2.LiteralType) -> str:
 
 
 def identifier(
-    resource_type: identifier_pb2.ResourceType.ValueType,
+    resource_type: identifier_pb2.ResourceType,
     name: str,
     version: str = VERSION,
     project: str = PROJECT,
@@ -104,7 +104,8 @@ def variables(declared: Mapping[str, types_pb2.LiteralType]) -> interface_pb2.Va
 
 
 def interface(
-    inputs: Mapping[str, types_pb2.LiteralType] | None = None, outputs: Mapping[str, types_pb2.LiteralType] | None = None
+    inputs: Mapping[str, types_pb2.LiteralType] | None = None,
+    outputs: Mapping[str, types_pb2.LiteralType] | None = None,
 ) -> interface_pb2.TypedInterface:
     """A typed interface."""
     return interface_pb2.TypedInterface(inputs=variables(inputs or {}), outputs=variables(outputs or {}))
@@ -191,7 +192,12 @@ def container_task(
 ) -> tasks_pb2.TaskTemplate:
     """A plain container task (the sandbox engine succeeds it with placeholder outputs)."""
     return _task_template(
-        identifier(RT.TASK, name, version, project, domain), "python-task", inputs or {}, outputs or {}, retries=retries, image=image
+        identifier(RT.TASK, name, version, project, domain),
+        "python-task",
+        inputs or {},
+        outputs or {},
+        retries=retries,
+        image=image,
     )
 
 
@@ -314,9 +320,13 @@ def launch_plan_spec(
     """A launch plan spec: default inputs (type, Python value), required inputs, fixed literals, a cron schedule."""
     parameters = {}
     for name, (kind, value) in (defaults or {}).items():
-        parameters[name] = interface_pb2.Parameter(var=interface_pb2.Variable(type=kind, description=name), default=literal(value, kind))
+        parameters[name] = interface_pb2.Parameter(
+            var=interface_pb2.Variable(type=kind, description=name), default=literal(value, kind)
+        )
     for name, kind in (required or {}).items():
-        parameters[name] = interface_pb2.Parameter(var=interface_pb2.Variable(type=kind, description=name), required=True)
+        parameters[name] = interface_pb2.Parameter(
+            var=interface_pb2.Variable(type=kind, description=name), required=True
+        )
     spec = launch_plan_pb2.LaunchPlanSpec(
         workflow_id=workflow_id,
         default_inputs=interface_pb2.ParameterMap(parameters=parameters),
@@ -325,7 +335,9 @@ def launch_plan_spec(
     )
     if cron is not None:
         spec.entity_metadata.schedule.CopyFrom(
-            schedule_pb2.Schedule(cron_schedule=schedule_pb2.CronSchedule(schedule=cron), kickoff_time_input_arg=kickoff_input)
+            schedule_pb2.Schedule(
+                cron_schedule=schedule_pb2.CronSchedule(schedule=cron), kickoff_time_input_arg=kickoff_input
+            )
         )
     return spec
 

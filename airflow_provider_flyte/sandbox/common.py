@@ -23,9 +23,7 @@ PROJECT_ACTIVE = 0
 T = TypeVar("T")
 
 
-def validate_identifier(
-    identifier: identifier_pb2.Identifier | None, expected: identifier_pb2.ResourceType.ValueType
-) -> None:
+def validate_identifier(identifier: identifier_pb2.Identifier | None, expected: identifier_pb2.ResourceType) -> None:
     """Flyte Admin's ``ValidateIdentifier``: type, then project, domain, name and version present.
 
     Raises:
@@ -73,7 +71,7 @@ def _flatten(value: Any, pointer: str, out: dict[str, Any]) -> None:
 
 
 def diff(old: Message, new: Message) -> str:
-    """The changed JSON pointers between two messages, in Flyte Admin's ``<pointer>:\\n\\t- old \\n\\t+ new`` lines."""
+    r"""The changed JSON pointers between two messages, in Flyte Admin's ``<pointer>:\\n\\t- old \\n\\t+ new`` lines."""
     old_flat: dict[str, Any] = {}
     new_flat: dict[str, Any] = {}
     _flatten(json_format.MessageToDict(old), "", old_flat)

@@ -7,7 +7,7 @@ Problems are reported in propeller's ``Collected Errors`` form.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flyteidl.core import compiler_pb2, identifier_pb2, interface_pb2, literals_pb2, workflow_pb2
@@ -45,9 +45,9 @@ def _key(identifier: identifier_pb2.Identifier) -> tuple[str, str, str, str]:
     return (identifier.project, identifier.domain, identifier.name, identifier.version)
 
 
-def iter_nodes(nodes: list[workflow_pb2.Node] | object) -> Iterator[workflow_pb2.Node]:
+def iter_nodes(nodes: Iterable[workflow_pb2.Node]) -> Iterator[workflow_pb2.Node]:
     """Every node, including the ones nested in branches and array nodes."""
-    for node in nodes:  # type: ignore[attr-defined]
+    for node in nodes:
         yield node
         target = node.WhichOneof("target")
         if target == "branch_node":
@@ -177,7 +177,8 @@ class _WorkflowCompiler:
         start_outputs = _variables(template.interface, "inputs")
         upstream: dict[str, list[str]] = {}
         for node in template.nodes:
-            declared = _variables(interfaces[node.id], "inputs") if interfaces.get(node.id) else None
+            node_interface = interfaces.get(node.id)
+            declared = _variables(node_interface, "inputs") if node_interface is not None else None
             depends: list[str] = []
             for binding in node.inputs:
                 expected = declared.get(binding.var) if declared is not None else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 _MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-_FIELDS = (
+_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
@@ -59,7 +59,7 @@ def validate_cron(expression: str) -> None:
     parts = text.split()
     if len(parts) != 5:
         raise CronError(f"expected exactly 5 fields, found {len(parts)}: {text}")
-    for part, (field, low, high, names) in zip(parts, _FIELDS):
+    for part, (field, low, high, names) in zip(parts, _FIELDS, strict=False):
         for item in part.split(","):
             body, _, step = item.partition("/")
             if step and (not step.isdigit() or int(step) == 0):

@@ -112,7 +112,9 @@ class DataProxy:
             signed_url=self.http.signed_url("GET", key, int(expires_at.timestamp())), expires_at=timestamp(expires_at)
         )
 
-    def CreateDownloadLink(self, request: dataproxy_pb2.CreateDownloadLinkRequest) -> dataproxy_pb2.CreateDownloadLinkResponse:
+    def CreateDownloadLink(
+        self, request: dataproxy_pb2.CreateDownloadLinkRequest
+    ) -> dataproxy_pb2.CreateDownloadLinkResponse:
         """A signed link to a node's deck."""
         if request.artifact_type != dataproxy_pb2.ARTIFACT_TYPE_DECK:
             raise invalid("invalid artifact type")
@@ -120,7 +122,9 @@ class DataProxy:
             raise invalid("source is required")
         delta = _expiry(request.expires_in, request.HasField("expires_in"))
         try:
-            node = self.executions.GetNodeExecution(node_execution_pb2.NodeExecutionGetRequest(id=request.node_execution_id))
+            node = self.executions.GetNodeExecution(
+                node_execution_pb2.NodeExecutionGetRequest(id=request.node_execution_id)
+            )
         except Exception as error:
             raise invalid(f"failed to find node execution [{request.node_execution_id}]: {error}") from None
         if not node.closure.deck_uri:

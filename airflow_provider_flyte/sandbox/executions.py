@@ -861,7 +861,8 @@ class Executions:
             if row is None:
                 ex = request.id.execution_id
                 raise invalid(
-                    f"failed to validate that signal [{{{{{ex.project} {ex.domain} {ex.name}}} {request.id.signal_id}}}] "
+                    f"failed to validate that signal [{{{{{ex.project} {ex.domain} {ex.name}}} "
+                    f"{request.id.signal_id}}}] "
                     "exists, err: [signal does not exist]"
                 )
             signal_type = self._signal_proto(row).type

@@ -5,7 +5,7 @@ Use it through :attr:`FlyteSandbox.faults <airflow_provider_flyte.sandbox.server
     sandbox.faults.fail("GetExecution", grpc.StatusCode.UNAVAILABLE, times=2)   # the next two calls fail
     sandbox.faults.fail(None, grpc.StatusCode.UNAVAILABLE, seconds=1.5)         # every RPC, for 1.5 s
     sandbox.faults.delay("ListExecutions", seconds=0.2)                          # added latency
-    sandbox.faults.fail_after_commit("CreateExecution")                         # stored, but the client sees UNAVAILABLE
+    sandbox.faults.fail_after_commit("CreateExecution")   # stored, yet the client sees UNAVAILABLE
     sandbox.faults.clear()
 
 RPC names may be short (``GetExecution``) or full (``/flyteidl.service.AdminService/GetExecution``).
@@ -83,11 +83,11 @@ class Faults:
     ) -> Fault:
         """Fail the next ``times`` calls of ``rpc`` (``None``: any RPC) with ``code``, or all calls for ``seconds``."""
         deadline = time.monotonic() + seconds if seconds is not None else None
-        return self.add(
-            Fault(rpc, code, message, remaining=None if seconds is not None else times, deadline=deadline)
-        )
+        return self.add(Fault(rpc, code, message, remaining=None if seconds is not None else times, deadline=deadline))
 
-    def delay(self, rpc: str | None, seconds: float, *, times: int | None = None, duration: float | None = None) -> Fault:
+    def delay(
+        self, rpc: str | None, seconds: float, *, times: int | None = None, duration: float | None = None
+    ) -> Fault:
         """Add ``seconds`` of latency to calls of ``rpc`` (``None``: any RPC)."""
         deadline = time.monotonic() + duration if duration is not None else None
         return self.add(Fault(rpc, None, remaining=times, deadline=deadline, latency=seconds))
@@ -96,7 +96,9 @@ class Faults:
         self, rpc: str = "CreateExecution", *, times: int = 1, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE
     ) -> Fault:
         """Let the next ``times`` calls of ``rpc`` take effect, then answer them with ``code``."""
-        return self.add(Fault(rpc, code, "injected fault after the request was applied", remaining=times, after_commit=True))
+        return self.add(
+            Fault(rpc, code, "injected fault after the request was applied", remaining=times, after_commit=True)
+        )
 
     def clear(self) -> None:
         """Remove every rule."""
@@ -126,14 +128,15 @@ class FaultInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        """Wrap the unary handler of each call."""
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
         inner = handler.unary_unary
-        rpc = _short(handler_call_details.method) or ""  # type: ignore[attr-defined]
+        rpc = _short(handler_call_details.method) or ""
         faults = self.faults
 
         def faulty(request: Any, context: grpc.ServicerContext) -> Any:

@@ -1,5 +1,6 @@
-"""Admin RPCs for registered things: projects, tasks, workflows, launch plans, named and description entities,
-matchable attributes and the version.
+"""Admin RPCs for registered things.
+
+Projects, tasks, workflows, launch plans, named and description entities, matchable attributes and the version.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _row_stamp(row: sqlite3.Row, column: str = "created_at") -> Any:
     return timestamp(moment) if moment is not None else None
 
 
-def entity_id(row: sqlite3.Row, resource_type: identifier_pb2.ResourceType.ValueType) -> identifier_pb2.Identifier:
+def entity_id(row: sqlite3.Row, resource_type: identifier_pb2.ResourceType) -> identifier_pb2.Identifier:
     """The identifier of a task, workflow or launch-plan row."""
     return identifier_pb2.Identifier(
         resource_type=resource_type,
@@ -344,7 +345,7 @@ class Registry:
 
     def _insert_description(
         self,
-        resource_type: identifier_pb2.ResourceType.ValueType,
+        resource_type: identifier_pb2.ResourceType,
         identifier: identifier_pb2.Identifier,
         description: description_entity_pb2.DescriptionEntity,
     ) -> None:
@@ -727,7 +728,8 @@ class Registry:
             variable = workflow_inputs.get(kickoff)
             if variable is None or kickoff in spec.fixed_inputs.literals:
                 raise invalid(
-                    f"Cannot create a schedule with a KickoffTimeInputArg that does not point to a free input. [{kickoff}] is not free or does not exist."
+                    "Cannot create a schedule with a KickoffTimeInputArg that does not point to a free input. "
+                    f"[{kickoff}] is not free or does not exist."
                 )
             if variable.type.simple != types_pb2.SimpleType.DATETIME:
                 raise invalid(
@@ -955,7 +957,8 @@ class Registry:
         self.store.execute(
             "INSERT INTO named_entity_metadata (created_at, updated_at, resource_type, project, domain, name, "
             "description, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (resource_type, project, domain, name) "
-            "DO UPDATE SET description = excluded.description, state = excluded.state, updated_at = excluded.updated_at",
+            "DO UPDATE SET description = excluded.description, state = excluded.state, "
+            "updated_at = excluded.updated_at",
             (
                 stamp,
                 stamp,
@@ -1051,7 +1054,8 @@ class Registry:
         self.store.execute(
             "INSERT INTO resources (created_at, updated_at, project, domain, workflow, launch_plan, resource_type, "
             "priority, attributes) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?) ON CONFLICT (project, domain, workflow, "
-            "launch_plan, resource_type) DO UPDATE SET attributes = excluded.attributes, updated_at = excluded.updated_at",
+            "launch_plan, resource_type) DO UPDATE SET attributes = excluded.attributes, "
+            "updated_at = excluded.updated_at",
             (stamp, stamp, project, domain, workflow, resource_type, _PRIORITY[level], attributes.SerializeToString()),
         )
 
@@ -1138,7 +1142,8 @@ class Registry:
             if request.resource_type != matchable_resource_pb2.WORKFLOW_EXECUTION_CONFIG:
                 name = matchable_resource_pb2.MatchableResource.Name(request.resource_type)
                 raise not_found(
-                    f"Resource [{{Project:{request.project} Domain: Workflow: LaunchPlan: ResourceType:{name}}}] not found"
+                    f"Resource [{{Project:{request.project} Domain: Workflow: LaunchPlan: ResourceType:{name}}}] "
+                    "not found"
                 )
             matching = matchable_resource_pb2.MatchingAttributes(
                 workflow_execution_config=matchable_resource_pb2.WorkflowExecutionConfig(max_parallelism=25)

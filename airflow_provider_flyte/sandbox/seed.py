@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import grpc
 from flyteidl.admin import launch_plan_pb2, project_pb2, task_pb2, workflow_pb2
-from flyteidl.core import tasks_pb2
+from flyteidl.core import identifier_pb2, tasks_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from airflow_provider_flyte.sandbox import builders as b
@@ -32,16 +32,36 @@ def _ignore_existing(error: AdminError) -> None:
 def demo_tasks() -> list[tasks_pb2.TaskTemplate]:
     """The demo task templates."""
     return [
-        b.python_task("demo.summarize", f"{_TASKS}:summarize", inputs={"numbers": b.list_of(b.INTEGER)}, outputs={"total": b.INTEGER, "count": b.INTEGER}),
+        b.python_task(
+            "demo.summarize",
+            f"{_TASKS}:summarize",
+            inputs={"numbers": b.list_of(b.INTEGER)},
+            outputs={"total": b.INTEGER, "count": b.INTEGER},
+        ),
         b.python_task(
             "demo.scaled_mean",
             f"{_TASKS}:scaled_mean",
             inputs={"total": b.INTEGER, "count": b.INTEGER, "scale": b.FLOAT},
             outputs={"mean": b.FLOAT},
         ),
-        b.python_task("demo.report", f"{_TASKS}:report", inputs={"label": b.STRING, "mean": b.FLOAT, "count": b.INTEGER}, outputs={"text": b.STRING}),
-        b.python_task("demo.describe_run", f"{_TASKS}:describe_run", inputs={"kickoff_time": b.DATETIME, "region": b.STRING}, outputs={"o0": b.STRING}),
-        b.python_task("demo.publish", f"{_TASKS}:publish", inputs={"summary": b.STRING, "approved": b.BOOLEAN, "title": b.STRING}, outputs={"o0": b.STRING}),
+        b.python_task(
+            "demo.report",
+            f"{_TASKS}:report",
+            inputs={"label": b.STRING, "mean": b.FLOAT, "count": b.INTEGER},
+            outputs={"text": b.STRING},
+        ),
+        b.python_task(
+            "demo.describe_run",
+            f"{_TASKS}:describe_run",
+            inputs={"kickoff_time": b.DATETIME, "region": b.STRING},
+            outputs={"o0": b.STRING},
+        ),
+        b.python_task(
+            "demo.publish",
+            f"{_TASKS}:publish",
+            inputs={"summary": b.STRING, "approved": b.BOOLEAN, "title": b.STRING},
+            outputs={"o0": b.STRING},
+        ),
         b.python_task("demo.explode", f"{_TASKS}:explode", inputs={"reason": b.STRING}, outputs={"o0": b.STRING}),
     ]
 
@@ -58,7 +78,11 @@ def _pipeline_nodes(scale: object) -> list[core_workflow_pb2.Node]:
         b.task_node(
             "report",
             t["demo.report"],
-            {"label": b.workflow_input("label"), "mean": b.promise("mean", "mean"), "count": b.promise("summarize", "count")},
+            {
+                "label": b.workflow_input("label"),
+                "mean": b.promise("mean", "mean"),
+                "count": b.promise("summarize", "count"),
+            },
         ),
     ]
 
@@ -83,7 +107,11 @@ def demo_workflows() -> list[core_workflow_pb2.WorkflowTemplate]:
         b.task_node(
             "publish",
             b.identifier(b.RT.TASK, "demo.publish"),
-            {"summary": b.promise("approve", "text"), "approved": b.constant(True, b.BOOLEAN), "title": b.promise("title", "o0")},
+            {
+                "summary": b.promise("approve", "text"),
+                "approved": b.constant(True, b.BOOLEAN),
+                "title": b.promise("title", "o0"),
+            },
         ),
     ]
     gated = b.workflow(
@@ -119,7 +147,7 @@ def demo_workflows() -> list[core_workflow_pb2.WorkflowTemplate]:
 def demo_launch_plans() -> list[tuple[launch_plan_pb2.LaunchPlanCreateRequest, bool]]:
     """The demo launch plans, with whether each is activated."""
 
-    def wf(name: str) -> b.identifier_pb2.Identifier:
+    def wf(name: str) -> identifier_pb2.Identifier:
         return b.identifier(b.RT.WORKFLOW, name)
 
     plans = [
@@ -128,11 +156,18 @@ def demo_launch_plans() -> list[tuple[launch_plan_pb2.LaunchPlanCreateRequest, b
             b.launch_plan_spec(wf("demo.pipeline"), defaults={"scale": (b.FLOAT, 2.0), "label": (b.STRING, "demo")}),
             True,
         ),
-        ("demo.gated_publish", b.launch_plan_spec(wf("demo.gated_publish"), defaults={"label": (b.STRING, "gated")}), True),
+        (
+            "demo.gated_publish",
+            b.launch_plan_spec(wf("demo.gated_publish"), defaults={"label": (b.STRING, "gated")}),
+            True,
+        ),
         (
             "demo.nightly",
             b.launch_plan_spec(
-                wf("demo.nightly"), defaults={"region": (b.STRING, "eu")}, cron="0 2 * * *", kickoff_input="kickoff_time"
+                wf("demo.nightly"),
+                defaults={"region": (b.STRING, "eu")},
+                cron="0 2 * * *",
+                kickoff_input="kickoff_time",
             ),
             True,
         ),
@@ -161,7 +196,9 @@ def seed(sandbox: object) -> None:
         for template in demo_tasks():
             template.id.domain = domain
             try:
-                registry.CreateTask(task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template)))
+                registry.CreateTask(
+                    task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template))
+                )
             except AdminError as error:
                 _ignore_existing(error)
         for workflow in demo_workflows():
@@ -169,7 +206,9 @@ def seed(sandbox: object) -> None:
             for node in workflow.nodes:
                 if node.HasField("task_node"):
                     node.task_node.reference_id.domain = domain
-            request = workflow_pb2.WorkflowCreateRequest(id=workflow.id, spec=workflow_pb2.WorkflowSpec(template=workflow))
+            request = workflow_pb2.WorkflowCreateRequest(
+                id=workflow.id, spec=workflow_pb2.WorkflowSpec(template=workflow)
+            )
             try:
                 registry.CreateWorkflow(request)
             except AdminError as error:
@@ -183,4 +222,6 @@ def seed(sandbox: object) -> None:
                 _ignore_existing(error)
                 continue
             if active:
-                registry.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=plan.id, state=launch_plan_pb2.ACTIVE))
+                registry.UpdateLaunchPlan(
+                    launch_plan_pb2.LaunchPlanUpdateRequest(id=plan.id, state=launch_plan_pb2.ACTIVE)
+                )

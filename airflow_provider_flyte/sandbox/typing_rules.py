@@ -15,7 +15,7 @@ _SIMPLE_OF_PRIMITIVE = {
 _RECORD_SIMPLES = {types_pb2.SimpleType.STRUCT, types_pb2.SimpleType.BINARY}
 
 
-def _simple(simple: types_pb2.SimpleType.ValueType) -> types_pb2.LiteralType:
+def _simple(simple: types_pb2.SimpleType) -> types_pb2.LiteralType:
     return types_pb2.LiteralType(simple=simple)
 
 
@@ -94,9 +94,7 @@ def is_castable(upstream: types_pb2.LiteralType, downstream: types_pb2.LiteralTy
         up_format = upstream.structured_dataset_type.format
         down_format = downstream.structured_dataset_type.format
         return not up_format or not down_format or up_format == down_format
-    if up_kind == "schema" and down_kind in ("schema", "structured_dataset_type"):
-        return True
-    return False
+    return bool(up_kind == "schema" and down_kind in ("schema", "structured_dataset_type"))
 
 
 def literal_fits(literal: literals_pb2.Literal, declared: types_pb2.LiteralType) -> bool:

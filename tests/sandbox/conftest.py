@@ -11,6 +11,7 @@ from airflow_provider_flyte.sandbox.pytest_plugin import flyte_sandbox, pytest_c
 
 __all__ = ["flyte_sandbox", "pytest_configure"]
 
+
 @pytest.fixture
 def sandbox() -> Iterator[FlyteSandbox]:
     with FlyteSandbox(port=0) as running:

@@ -26,22 +26,31 @@ def create(admin, launch_plan=PIPELINE, inputs=None, name="", **spec_fields):
 def test_pipeline_runs_with_defaults_and_reports_like_admin(admin):
     labels = common_pb2.Labels(values={"team": "data"})
     execution_id = create(admin, inputs=b.literal_map({"numbers": [1, 2, 3]}, NUMBERS), labels=labels, tags=["nightly"])
-    assert len(execution_id.name) == 20 and execution_id.name[0] == "a"
+    assert len(execution_id.name) == 20
+    assert execution_id.name[0] == "a"
     done = wait_for(admin, execution_id)
     assert done.closure.phase == Phase.SUCCEEDED
     assert done.closure.started_at.ToNanoseconds() >= done.closure.created_at.ToNanoseconds()
     assert done.closure.duration.ToNanoseconds() >= 0
     assert done.spec.max_parallelism == 25
-    assert done.spec.labels.values["team"] == "data" and list(done.spec.tags) == ["nightly"]
+    assert done.spec.labels.values["team"] == "data"
+    assert list(done.spec.tags) == ["nightly"]
     assert done.spec.metadata.system_metadata.namespace == "flytesnacks-development"
     assert done.closure.workflow_id.name == "demo.pipeline"
 
     data = admin.GetExecutionData(execution_pb2.WorkflowExecutionGetDataRequest(id=execution_id))
     assert literal_map_to_python(data.full_inputs) == {"numbers": [1, 2, 3], "scale": 2.0, "label": "demo"}
-    assert literal_map_to_python(data.full_outputs) == {"total": 6, "mean": 4.0, "report": "demo: mean 4.000 over 3 value(s)"}
-    assert data.inputs.url == "" and data.outputs.bytes == 0
+    assert literal_map_to_python(data.full_outputs) == {
+        "total": 6,
+        "mean": 4.0,
+        "report": "demo: mean 4.000 over 3 value(s)",
+    }
+    assert data.inputs.url == ""
+    assert data.outputs.bytes == 0
 
-    nodes = admin.ListNodeExecutions(node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=execution_id, limit=10))
+    nodes = admin.ListNodeExecutions(
+        node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=execution_id, limit=10)
+    )
     assert [n.id.node_id for n in nodes.node_executions] == ["start-node", "summarize", "mean", "report", "end-node"]
     assert {n.closure.phase for n in nodes.node_executions} == {core_execution_pb2.NodeExecution.SUCCEEDED}
     node_id = identifier_pb2.NodeExecutionIdentifier(node_id="mean", execution_id=execution_id)
@@ -49,16 +58,24 @@ def test_pipeline_runs_with_defaults_and_reports_like_admin(admin):
     assert literal_map_to_python(node_data.full_outputs) == {"mean": 4.0}
     assert node_data.flyte_urls.outputs == f"flyte://v1/{P}/{D}/{execution_id.name}/mean/o"
     attempts = admin.ListTaskExecutions(task_execution_pb2.TaskExecutionListRequest(node_execution_id=node_id, limit=5))
-    assert [(t.id.retry_attempt, t.closure.phase) for t in attempts.task_executions] == [(0, core_execution_pb2.TaskExecution.SUCCEEDED)]
+    assert [(t.id.retry_attempt, t.closure.phase) for t in attempts.task_executions] == [
+        (0, core_execution_pb2.TaskExecution.SUCCEEDED)
+    ]
 
     metrics = admin.GetExecutionMetrics(execution_pb2.WorkflowExecutionGetMetricsRequest(id=execution_id, depth=10))
     operations = [span.operation_id for span in metrics.span.spans if span.operation_id]
     assert operations == ["WORKFLOW_SETUP", "WORKFLOW_TEARDOWN"]
-    assert {span.node_id.node_id for span in metrics.span.spans if span.HasField("node_id")} == {"summarize", "mean", "report"}
+    assert {span.node_id.node_id for span in metrics.span.spans if span.HasField("node_id")} == {
+        "summarize",
+        "mean",
+        "report",
+    }
 
     listed = admin.ListExecutions(
         common_pb2.ResourceListRequest(
-            id=common_pb2.NamedEntityIdentifier(project=P, domain=D), limit=10, filters="eq(phase,SUCCEEDED)+eq(execution_tag.key,team)"
+            id=common_pb2.NamedEntityIdentifier(project=P, domain=D),
+            limit=10,
+            filters="eq(phase,SUCCEEDED)+eq(execution_tag.key,team)",
         )
     )
     assert [e.id.name for e in listed.executions] == [execution_id.name]
@@ -67,23 +84,35 @@ def test_pipeline_runs_with_defaults_and_reports_like_admin(admin):
 def test_create_execution_validation(admin):
     inputs = b.literal_map({"numbers": [1]}, NUMBERS)
     create(admin, inputs=inputs, name="my-run")
-    error = rpc_error(admin.CreateExecution, execution_pb2.ExecutionCreateRequest(project=P, domain=D, name="my-run", spec=execution_pb2.ExecutionSpec(launch_plan=PIPELINE), inputs=inputs))
+    error = rpc_error(
+        admin.CreateExecution,
+        execution_pb2.ExecutionCreateRequest(
+            project=P, domain=D, name="my-run", spec=execution_pb2.ExecutionSpec(launch_plan=PIPELINE), inputs=inputs
+        ),
+    )
     assert error.code() == grpc.StatusCode.ALREADY_EXISTS
 
     def details(**fields):
-        request = execution_pb2.ExecutionCreateRequest(project=P, domain=D, spec=execution_pb2.ExecutionSpec(launch_plan=PIPELINE), inputs=inputs)
+        request = execution_pb2.ExecutionCreateRequest(
+            project=P, domain=D, spec=execution_pb2.ExecutionSpec(launch_plan=PIPELINE), inputs=inputs
+        )
         for key, value in fields.items():
             getattr(request, key).CopyFrom(value) if key == "inputs" else setattr(request, key, value)
         return rpc_error(admin.CreateExecution, request).details()
 
     assert details(name="9lives") == "invalid name format: 9lives, does not match regex '^[a-z][a-z\\-0-9]*$'"
     assert details(name="a" * 64) == f"size of name exceeded length 63 : {'a' * 64}"
-    assert details(inputs=b.literal_map({"numbers": [1], "oops": 1}, {**NUMBERS, "oops": b.INTEGER})) == "invalid input oops"
+    assert (
+        details(inputs=b.literal_map({"numbers": [1], "oops": 1}, {**NUMBERS, "oops": b.INTEGER}))
+        == "invalid input oops"
+    )
     assert details(inputs=b.literal_map({}, {})) == "expected_inputs numbers missing"
     wrong = details(inputs=b.literal_map({"numbers": "x"}, {"numbers": b.STRING}))
     assert wrong.startswith("invalid numbers input wrong type. Expected collection_type")
     assert details(domain="qa") == "domain [qa] is unrecognized by system"
-    missing_lp = execution_pb2.ExecutionCreateRequest(project=P, domain=D, spec=execution_pb2.ExecutionSpec(launch_plan=b.identifier(b.RT.LAUNCH_PLAN, "nope")))
+    missing_lp = execution_pb2.ExecutionCreateRequest(
+        project=P, domain=D, spec=execution_pb2.ExecutionSpec(launch_plan=b.identifier(b.RT.LAUNCH_PLAN, "nope"))
+    )
     assert rpc_error(admin.CreateExecution, missing_lp).code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -95,7 +124,10 @@ def test_failure_terminate_relaunch_and_recover(admin):
     assert failed.closure.error.kind == core_execution_pb2.ExecutionError.USER
 
     error = rpc_error(admin.TerminateExecution, execution_pb2.ExecutionTerminateRequest(id=failed_id, cause="stop"))
-    assert (error.code(), error.details()) == (grpc.StatusCode.FAILED_PRECONDITION, "Cannot abort an already terminated workflow execution")
+    assert (error.code(), error.details()) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "Cannot abort an already terminated workflow execution",
+    )
     status = status_pb2.Status.FromString(dict(error.trailing_metadata())["grpc-status-details-bin"])
     assert status.details[0].type_url.endswith("flyteidl.admin.EventFailureReason")
 
@@ -110,7 +142,9 @@ def test_failure_terminate_relaunch_and_recover(admin):
     recovered = wait_for(admin, recovered_id)
     assert recovered.closure.phase == Phase.SUCCEEDED
     assert recovered.spec.metadata.mode == execution_pb2.ExecutionMetadata.RECOVERED
-    nodes = admin.ListNodeExecutions(node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=recovered_id, limit=10))
+    nodes = admin.ListNodeExecutions(
+        node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=recovered_id, limit=10)
+    )
     phases = {n.id.node_id: n.closure.phase for n in nodes.node_executions}
     assert phases["summarize"] == core_execution_pb2.NodeExecution.RECOVERED
     data = admin.GetExecutionData(execution_pb2.WorkflowExecutionGetDataRequest(id=recovered_id))
@@ -140,7 +174,9 @@ def test_single_task_execution_uses_hidden_flytegen_launch_plan(admin):
     assert done.closure.workflow_id.name == ".flytegen.demo.summarize"
     data = admin.GetExecutionData(execution_pb2.WorkflowExecutionGetDataRequest(id=execution_id))
     assert literal_map_to_python(data.full_outputs) == {"total": 10, "count": 2}
-    named = admin.ListNamedEntities(common_pb2.NamedEntityListRequest(resource_type=b.RT.WORKFLOW, project=P, domain=D, limit=100))
+    named = admin.ListNamedEntities(
+        common_pb2.NamedEntityListRequest(resource_type=b.RT.WORKFLOW, project=P, domain=D, limit=100)
+    )
     assert not any(e.id.name.startswith(".flytegen") for e in named.entities)
 
 
@@ -148,15 +184,19 @@ def test_signals(admin, signals):
     execution_id = create(admin, inputs=b.literal_map({"numbers": [1]}, NUMBERS), name="with-signal")
     signal_id = identifier_pb2.SignalIdentifier(signal_id="approve", execution_id=execution_id)
     created = signals.GetOrCreateSignal(signal_pb2.SignalGetOrCreateRequest(id=signal_id, type=b.BOOLEAN))
-    assert created.type == b.BOOLEAN and not created.HasField("value")
+    assert created.type == b.BOOLEAN
+    assert not created.HasField("value")
     listed = signals.ListSignals(signal_pb2.SignalListRequest(workflow_execution_id=execution_id, limit=10))
     assert [s.id.signal_id for s in listed.signals] == ["approve"]
     error = rpc_error(signals.SetSignal, signal_pb2.SignalSetRequest(id=signal_id, value=b.literal("yes", b.STRING)))
-    assert error.details().startswith("requested signal value [scalar { primitive { string_value: \"yes\" } }] is not castable")
+    assert error.details().startswith(
+        'requested signal value [scalar { primitive { string_value: "yes" } }] is not castable'
+    )
     missing = identifier_pb2.SignalIdentifier(signal_id="nope", execution_id=execution_id)
     error = rpc_error(signals.SetSignal, signal_pb2.SignalSetRequest(id=missing, value=b.literal(True, b.BOOLEAN)))
     assert error.details() == (
-        f"failed to validate that signal [{{{{flytesnacks development {execution_id.name}}} nope}}] exists, err: [signal does not exist]"
+        f"failed to validate that signal [{{{{flytesnacks development {execution_id.name}}} nope}}] exists, "
+        "err: [signal does not exist]"
     )
     signals.SetSignal(signal_pb2.SignalSetRequest(id=signal_id, value=b.literal(True, b.BOOLEAN)))
     fetched = signals.GetOrCreateSignal(signal_pb2.SignalGetOrCreateRequest(id=signal_id, type=b.BOOLEAN))

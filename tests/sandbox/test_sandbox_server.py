@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import urllib.error
 import urllib.request
 
 import grpc
 import pytest
-import json
-
 from flyteidl.admin import execution_pb2, project_pb2, version_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2
@@ -25,14 +24,20 @@ NUMBERS = {"numbers": b.list_of(b.INTEGER)}
 
 def start_pipeline(admin, name):
     spec = execution_pb2.ExecutionSpec(launch_plan=b.identifier(b.RT.LAUNCH_PLAN, "demo.pipeline"))
-    request = execution_pb2.ExecutionCreateRequest(project=P, domain=D, name=name, spec=spec, inputs=b.literal_map({"numbers": [2, 2]}, NUMBERS))
+    request = execution_pb2.ExecutionCreateRequest(
+        project=P, domain=D, name=name, spec=spec, inputs=b.literal_map({"numbers": [2, 2]}, NUMBERS)
+    )
     return admin.CreateExecution(request).id
 
 
 def test_config_and_unregistered_auth_services(sandbox, channel):
     config = sandbox.config
-    assert config.endpoint == sandbox.endpoint and config.insecure and config.auth_mode == AuthMode.NONE
-    error = rpc_error(auth_pb2_grpc.AuthMetadataServiceStub(channel).GetPublicClientConfig, auth_pb2.PublicClientAuthConfigRequest())
+    assert config.endpoint == sandbox.endpoint
+    assert config.insecure
+    assert config.auth_mode == AuthMode.NONE
+    error = rpc_error(
+        auth_pb2_grpc.AuthMetadataServiceStub(channel).GetPublicClientConfig, auth_pb2.PublicClientAuthConfigRequest()
+    )
     assert error.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
@@ -92,7 +97,8 @@ def test_auth_client_credentials(tmp_path):
     with FlyteSandbox(port=0, auth=True, seed=False, token_lifetime=600) as sandbox:
         config = sandbox.config
         assert config.auth_mode == AuthMode.CLIENT_CREDENTIALS
-        assert sandbox.client_secret not in repr(config) and sandbox.client_secret not in repr(sandbox.issuer)
+        assert sandbox.client_secret not in repr(config)
+        assert sandbox.client_secret not in repr(sandbox.issuer)
         with grpc.insecure_channel(sandbox.endpoint) as channel:
             metadata = auth_pb2_grpc.AuthMetadataServiceStub(channel)
             client = metadata.GetPublicClientConfig(auth_pb2.PublicClientAuthConfigRequest())
@@ -117,7 +123,9 @@ def test_auth_client_credentials(tmp_path):
             expired = rpc_error(lambda r: admin.GetDomains(r, metadata=call_metadata), project_pb2.GetDomainRequest())
             assert expired.code() == grpc.StatusCode.UNAUTHENTICATED
 
-            bad = urllib.request.Request(oauth.token_endpoint, data=b"grant_type=client_credentials&client_id=x&client_secret=y")
+            bad = urllib.request.Request(
+                oauth.token_endpoint, data=b"grant_type=client_credentials&client_id=x&client_secret=y"
+            )
             with pytest.raises(urllib.error.HTTPError) as caught:
                 urllib.request.urlopen(bad)
             assert caught.value.code == 401
@@ -126,7 +134,8 @@ def test_auth_client_credentials(tmp_path):
 def test_tls():
     with FlyteSandbox(port=0, tls=True, seed=False) as sandbox:
         config = sandbox.config
-        assert not config.insecure and config.ca_cert_file_path == str(sandbox.ca_cert_path)
+        assert not config.insecure
+        assert config.ca_cert_file_path == str(sandbox.ca_cert_path)
         with open(config.ca_cert_file_path, "rb") as handle:
             credentials = grpc.ssl_channel_credentials(root_certificates=handle.read())
         with grpc.secure_channel(sandbox.endpoint, credentials) as channel:
@@ -136,15 +145,23 @@ def test_tls():
 def test_dataproxy_upload_download_and_get_data(sandbox, admin, dataproxy):
     payload = b"hello sandbox"
     md5 = hashlib.md5(payload).digest()
-    location = dataproxy.CreateUploadLocation(dataproxy_pb2.CreateUploadLocationRequest(project=P, domain=D, filename="data.txt", content_md5=md5))
+    location = dataproxy.CreateUploadLocation(
+        dataproxy_pb2.CreateUploadLocationRequest(project=P, domain=D, filename="data.txt", content_md5=md5)
+    )
     assert location.native_url == f"s3://my-s3-bucket/{P}/{D}/{base64.b32encode(md5).decode()}/data.txt"
-    put = urllib.request.Request(location.signed_url, data=payload, method="PUT", headers={"Content-MD5": base64.b64encode(md5).decode()})
+    put = urllib.request.Request(
+        location.signed_url, data=payload, method="PUT", headers={"Content-MD5": base64.b64encode(md5).decode()}
+    )
     with urllib.request.urlopen(put) as response:
         assert response.status == 200
-    tampered = urllib.request.Request(location.signed_url, data=b"other", method="PUT", headers={"Content-MD5": base64.b64encode(md5).decode()})
+    tampered = urllib.request.Request(
+        location.signed_url, data=b"other", method="PUT", headers={"Content-MD5": base64.b64encode(md5).decode()}
+    )
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(tampered)
-    download = dataproxy.CreateDownloadLocation(dataproxy_pb2.CreateDownloadLocationRequest(native_url=location.native_url))
+    download = dataproxy.CreateDownloadLocation(
+        dataproxy_pb2.CreateDownloadLocationRequest(native_url=location.native_url)
+    )
     with urllib.request.urlopen(download.signed_url) as response:
         assert response.read() == payload
     error = rpc_error(dataproxy.CreateUploadLocation, dataproxy_pb2.CreateUploadLocationRequest(project=P, domain=D))
@@ -168,4 +185,6 @@ def test_pytest_plugin_fixture(flyte_sandbox):
 @pytest.mark.flyte_sandbox(seed=False)
 def test_pytest_plugin_marker_options(flyte_sandbox):
     with grpc.insecure_channel(flyte_sandbox.endpoint) as channel:
-        assert not admin_pb2_grpc.AdminServiceStub(channel).ListProjects(project_pb2.ProjectListRequest(limit=5)).projects
+        assert (
+            not admin_pb2_grpc.AdminServiceStub(channel).ListProjects(project_pb2.ProjectListRequest(limit=5)).projects
+        )
