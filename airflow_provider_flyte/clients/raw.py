@@ -37,6 +37,7 @@ from airflow_provider_flyte.clients.interceptors import (
     intercept_channel,
 )
 from airflow_provider_flyte.clients.policy import RetryPolicy
+from airflow_provider_flyte.configuration import AuthMode
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.auth.token_source import TokenSource
@@ -53,20 +54,20 @@ def _stub(stub_class: Any, channel: Any) -> Any:
 def _token_sources(
     config: PlatformConfig, token_source: TokenSource | None, proxy_token_source: TokenSource | None
 ) -> tuple[TokenSource | None, TokenSource | None]:
-    """Resolve the bearer and proxy token sources (``_UNSET`` means: build from ``config``)."""
-    from airflow_provider_flyte.configuration import AuthMode
+    """Resolve the bearer and proxy token sources; ``_UNSET`` means "build from ``config``"."""
+    # The auth package (and httpx with it) is imported only when some auth is configured.
+    if proxy_token_source is _UNSET:
+        proxy_token_source = None
+        if config.proxy_command:
+            from airflow_provider_flyte.clients.auth import proxy_token_source_for
 
-    if token_source is _UNSET or proxy_token_source is _UNSET:
-        needs_auth = config.auth_mode is not AuthMode.NONE or bool(config.proxy_command)
-        if needs_auth:
-            from airflow_provider_flyte.clients.auth import proxy_token_source_for, token_source_for
+            proxy_token_source = proxy_token_source_for(config)
+    if token_source is _UNSET:
+        token_source = None
+        if config.auth_mode is not AuthMode.NONE:
+            from airflow_provider_flyte.clients.auth import token_source_for
 
-            if proxy_token_source is _UNSET:
-                proxy_token_source = proxy_token_source_for(config)
-            if token_source is _UNSET:
-                token_source = token_source_for(config, proxy_token_source=proxy_token_source)
-        token_source = None if token_source is _UNSET else token_source
-        proxy_token_source = None if proxy_token_source is _UNSET else proxy_token_source
+            token_source = token_source_for(config, proxy_token_source=proxy_token_source)
     return token_source, proxy_token_source
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import grpc
+import grpc.aio
 import pytest
 from conftest import RecordedSleeps
 from flyteidl.admin import common_pb2, execution_pb2, task_pb2
@@ -300,3 +301,49 @@ async def test_async_named_create_execution_recovers_and_unnamed_does_not_retry(
 def test_async_client_needs_a_running_loop(admin: ScriptedAdmin) -> None:
     with pytest.raises(RuntimeError):
         RawAsyncFlyteClient(admin.config())
+
+
+# --- the same interceptors on gRPC's own interception machinery --------------------------------------------------
+
+
+def test_interceptors_work_with_grpc_intercept_channel(admin: ScriptedAdmin, sleeps: RecordedSleeps) -> None:
+    from flyteidl.service import admin_pb2_grpc
+
+    from airflow_provider_flyte.clients.interceptors import DefaultMetadataInterceptor, RetryInterceptor
+
+    admin.fail("GetExecution", grpc.StatusCode.UNAVAILABLE)
+    admin.fail("CreateTask", grpc.StatusCode.INVALID_ARGUMENT)
+    config = admin.config()
+    with grpc.insecure_channel(admin.endpoint) as channel:
+        intercepted = grpc.intercept_channel(
+            channel, RetryInterceptor(sleeps.policy(config)), DefaultMetadataInterceptor()
+        )
+        stub = admin_pb2_grpc.AdminServiceStub(intercepted)
+        assert stub.GetExecution(GET).id.name == "abc"
+        with pytest.raises(FlyteInvalidInputException):
+            stub.CreateTask(task_pb2.TaskCreateRequest())
+    assert len(admin.calls_to("GetExecution")) == 2
+    assert admin.calls_to("GetExecution")[1].metadata["accept"] == "application/grpc"
+
+
+async def test_aio_interceptors_work_as_grpc_aio_channel_interceptors(
+    admin: ScriptedAdmin, sleeps: RecordedSleeps
+) -> None:
+    from flyteidl.service import admin_pb2_grpc
+
+    from airflow_provider_flyte.clients.aio_interceptors import (
+        AsyncDefaultMetadataInterceptor,
+        AsyncRetryInterceptor,
+    )
+
+    admin.fail("GetExecution", grpc.StatusCode.UNAVAILABLE)
+    admin.fail("CreateTask", grpc.StatusCode.INVALID_ARGUMENT)
+    config = admin.config()
+    interceptors = [AsyncRetryInterceptor(sleeps.policy(config)), AsyncDefaultMetadataInterceptor()]
+    async with grpc.aio.insecure_channel(admin.endpoint, interceptors=interceptors) as channel:
+        stub = admin_pb2_grpc.AdminServiceStub(channel)
+        assert (await stub.GetExecution(GET)).id.name == "abc"
+        with pytest.raises(FlyteInvalidInputException):
+            await stub.CreateTask(task_pb2.TaskCreateRequest())
+    assert len(admin.calls_to("GetExecution")) == 2
+    assert admin.calls_to("GetExecution")[1].metadata["accept"] == "application/grpc"
