@@ -123,7 +123,7 @@ class _StopAtDeadline(stop_base):
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         """Whether to give up now."""
-        return time.monotonic() + retry_state.upcoming_sleep >= self._deadline
+        return time.monotonic() + getattr(retry_state, "upcoming_sleep", 0.0) >= self._deadline
 
 
 def _error_code(error: BaseException) -> grpc.StatusCode | None:
@@ -234,7 +234,7 @@ class RetryPolicy:
                 code.name if code is not None else type(error).__name__,
                 state.attempt_number,
                 self.max_attempts,
-                state.upcoming_sleep,
+                getattr(state, "upcoming_sleep", 0.0),
             )
 
         return {
