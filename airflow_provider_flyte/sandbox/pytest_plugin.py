@@ -13,10 +13,14 @@ Mark a test with ``@pytest.mark.flyte_sandbox(seed=False, task_delay=0.5, auth=T
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_flyte.sandbox.server import FlyteSandbox
+if TYPE_CHECKING:
+    # The plugin loads in every pytest run of an environment that has the provider installed: keep that free of
+    # grpc and the sandbox until a test asks for the fixture.
+    from airflow_provider_flyte.sandbox.server import FlyteSandbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,6 +31,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def flyte_sandbox(request: pytest.FixtureRequest) -> Iterator[FlyteSandbox]:
     """A running sandbox on a free loopback port, closed after the test."""
+    from airflow_provider_flyte.sandbox.server import FlyteSandbox
+
     marker = request.node.get_closest_marker("flyte_sandbox")
     options = dict(marker.kwargs) if marker is not None else {}
     options.setdefault("port", 0)

@@ -7,9 +7,8 @@ import pytest
 from flyteidl.service import admin_pb2_grpc, dataproxy_pb2_grpc, signal_pb2_grpc
 
 from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox.pytest_plugin import flyte_sandbox, pytest_configure
 
-__all__ = ["flyte_sandbox", "pytest_configure"]
+# The `flyte_sandbox` fixture comes from the package's pytest plugin (entry point `pytest11`), as it does for users.
 
 
 @pytest.fixture
