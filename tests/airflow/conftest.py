@@ -43,3 +43,55 @@ def flyte_connection(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untype
         return conn_id
 
     return point
+
+
+class FakeTaskInstance:
+    """What FlyteOperator reads from ``context["ti"]`` and the XComs it pushes."""
+
+    def __init__(
+        self, task_id: str, dag_id: str = "dag", run_id: str = "run", map_index: int = -1, try_number: int = 1
+    ):
+        self.task_id = task_id
+        self.dag_id = dag_id
+        self.run_id = run_id
+        self.map_index = map_index
+        self.try_number = try_number
+        self.xcoms: dict[str, object] = {}
+
+    def xcom_push(self, key: str, value: object) -> None:
+        self.xcoms[key] = value
+
+
+class FakeStateStore:
+    """Airflow 3.3's ``task_state_store``: JSON values kept across tries."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def get(self, key: str, default: object = None) -> object:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: object, retention: object = None) -> None:
+        self.values[key] = value
+
+
+@pytest.fixture(scope="module")
+def sandbox():  # type: ignore[no-untyped-def]
+    """A seeded Flyte sandbox on a free port, for the whole test module, with the ``hold.workflow`` launch plan."""
+    from airflow_hold_tasks import register_hold_workflow, release_all
+
+    from airflow_provider_flyte.sandbox import FlyteSandbox
+
+    with FlyteSandbox(port=0) as running:
+        register_hold_workflow(running)
+        try:
+            yield running
+        finally:
+            release_all()
+
+
+@pytest.fixture
+def sandbox_connection(sandbox, flyte_connection):  # type: ignore[no-untyped-def]
+    """``flyte_default`` pointing at the sandbox, defaulting to flytesnacks/development."""
+    flyte_connection(sandbox.endpoint, project="flytesnacks", domain="development")
+    return sandbox
