@@ -44,7 +44,7 @@ class TaskFailure(Exception):
         self,
         message: str,
         code: str = "USER:Unknown",
-        kind: execution_pb2.ExecutionError.ErrorKind.ValueType = execution_pb2.ExecutionError.USER,
+        kind: execution_pb2.ExecutionError.ErrorKind = execution_pb2.ExecutionError.USER,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -213,7 +213,9 @@ def placeholder_literal(literal_type: types_pb2.LiteralType, name: str, location
         literal.scalar.blob.uri = f"{location}/{name}"
     elif kind == "structured_dataset_type":
         literal.scalar.structured_dataset.uri = f"{location}/{name}"
-        literal.scalar.structured_dataset.metadata.structured_dataset_type.CopyFrom(literal_type.structured_dataset_type)
+        literal.scalar.structured_dataset.metadata.structured_dataset_type.CopyFrom(
+            literal_type.structured_dataset_type
+        )
     elif kind == "enum_type" and literal_type.enum_type.values:
         literal.scalar.primitive.string_value = literal_type.enum_type.values[0]
     else:
@@ -232,8 +234,8 @@ def placeholder_outputs(interface: interface_pb2.TypedInterface, location: str) 
 def outputs_from_result(result: Any, interface: interface_pb2.TypedInterface) -> literals_pb2.LiteralMap:
     """Convert what a Python function returned into the task's output literals.
 
-    One declared output takes the value itself; several take a tuple/list in declaration order or a dict keyed by
-    output name.
+    One declared output takes the value itself. Several take a dict keyed by output name, or a tuple/list when they
+    are named ``o0``, ``o1``... (interface maps keep no declaration order, so only those names say which is which).
 
     Raises:
         TaskFailure: when the shape or a value does not fit the declared outputs.
@@ -243,17 +245,19 @@ def outputs_from_result(result: Any, interface: interface_pb2.TypedInterface) ->
     declared = list(interface.outputs.variables.items())
     if not declared:
         return literals_pb2.LiteralMap()
-    names = [name for name, _ in declared]
+    names = sorted(name for name, _ in declared)
+    positional = [f"o{index}" for index in range(len(declared))]
     if isinstance(result, Mapping) and set(result) == set(names):
         produced = dict(result)
     elif len(declared) == 1:
         produced = {names[0]: result}
-    elif isinstance(result, (tuple, list)) and len(result) == len(declared):
-        produced = dict(zip(names, result))
+    elif set(names) == set(positional) and isinstance(result, (tuple, list)) and len(result) == len(declared):
+        produced = dict(zip(positional, result, strict=True))
     else:
-        raise TaskFailure(
-            f"TypeError: expected {len(declared)} outputs ({', '.join(names)}), got {result!r}", "USER:TypeError"
-        )
+        shapes = f"a dict with keys {', '.join(names)}"
+        if set(names) == set(positional):
+            shapes += f" or a {len(declared)}-tuple"
+        raise TaskFailure(f"TypeError: expected {shapes}, got {result!r}", "USER:TypeError")
     outputs = literals_pb2.LiteralMap()
     for name, variable in declared:
         try:

@@ -1,40 +1,71 @@
 """The execution engine: it walks compiled workflows and reports progress as propeller would.
 
-The engine is driven by *ticks*. A tick reads one execution's rows from the store, decides what can happen next
-(start nodes whose upstream nodes are done, finish delayed tasks, fail or finish the run, complete an abort) and
-records it through :class:`~airflow_provider_flyte.sandbox.records.Records`. All progress lives in the store, so a
-restarted sandbox resumes running executions where they were. Built-in Python tasks run on a thread pool and tick
-their execution when they return.
+The engine is driven by *ticks*. A tick reads one execution's rows from the store, decides what can happen next and
+records it through :class:`~airflow_provider_flyte.sandbox.records.Records` (as propeller reports through
+CreateWorkflowEvent / CreateNodeEvent / CreateTaskEvent). All progress lives in the store, so a sandbox restarted on
+the same SQLite file resumes running executions where they were; the only in-memory state is the work of Python
+functions currently running on the thread pool, which is simply started again after a restart.
 
-Task behaviour:
+Node kinds (:mod:`airflow_provider_flyte.sandbox.engine_nodes` holds the pure helpers):
 
-* a task template whose ``custom`` has ``python_callable: "module:function"`` calls that function with the node's
-  inputs as Python values (through the literal codec); its return value becomes the outputs (for several outputs
-  a dict by name, or a tuple when they are named ``o0``, ``o1``...); an exception fails the node with its message;
-* any other task succeeds after ``task_delay`` seconds with outputs derived from its interface
-  (:func:`placeholder_literal`).
+* task nodes: one task execution per attempt (``retry_attempt`` 0..N, N from the node's or the task's retry
+  strategy); what an attempt does comes from :mod:`airflow_provider_flyte.sandbox.behaviours`; the task's
+  ``metadata.timeout`` bounds each attempt and the last attempt to time out leaves the node TIMED_OUT;
+* branch nodes: the first ``if``/``elif`` whose condition holds on the branch's inputs (else the ``else`` node or
+  its error) runs as a child node execution; the branch takes its outputs;
+* sub-workflow nodes: the sub-workflow's nodes run as children of the node (``is_parent_node``), listed through
+  ``unique_parent_id``;
+* launch-plan nodes: a child execution (mode CHILD_WORKFLOW, ``parent_node_execution`` set) whose outputs become the
+  node's once it succeeds;
+* gate nodes: ``approve`` waits for a BOOLEAN signal named after the gate (true passes the inputs through, false fails
+  the node), ``signal`` waits for a typed signal whose value becomes the output, ``sleep`` waits its duration; a node
+  ``metadata.timeout`` leaves a gate TIMED_OUT;
+* array nodes over a task: the task runs once per element of the mapped inputs, outputs are collected.
 
-Node kinds other than task nodes (gates, branches, sub-workflows, launch plans, arrays) fail the node with a clear
-"not supported" error in this first engine.
+Child nodes get propeller's unique ids, ``<parent id>-<parent attempt>-<node id>``, with ``spec_node_id`` set to
+the node id in the workflow template.
 """
 
 from __future__ import annotations
 
-import datetime
+import hashlib
 import heapq
-import importlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from flyteidl.admin import workflow_pb2
+import grpc
+from flyteidl.admin import execution_pb2 as admin_execution_pb2
+from flyteidl.admin import node_execution_pb2, signal_pb2, workflow_pb2
 from flyteidl.core import compiler_pb2, execution_pb2, identifier_pb2, literals_pb2, tasks_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
+from airflow_provider_flyte.sandbox.behaviours import (
+    PYTHON_CALLABLE_KEY,
+    Behaviours,
+    TaskFailure,
+    TaskScript,
+    call_python_task,
+    placeholder_literal,
+    placeholder_outputs,
+    python_callable_of,
+    scripted_outputs,
+)
 from airflow_provider_flyte.sandbox.compiler import END_NODE, START_NODE
+from airflow_provider_flyte.sandbox.engine_nodes import (
+    BindingError,
+    BranchError,
+    array_element_inputs,
+    choose_branch,
+    collect_array_outputs,
+    duration_seconds,
+    resolve_binding,
+    resolve_bindings,
+)
 from airflow_provider_flyte.sandbox.errors import AdminError
 from airflow_provider_flyte.sandbox.records import (
     NODE_TERMINAL,
@@ -50,97 +81,134 @@ from airflow_provider_flyte.sandbox.records import (
 )
 from airflow_provider_flyte.sandbox.store import now
 
+if TYPE_CHECKING:
+    import sqlite3
+
+    from airflow_provider_flyte.sandbox.executions import Executions
+
 log = logging.getLogger(__name__)
 
-PYTHON_CALLABLE_KEY = "python_callable"
+Mode = admin_execution_pb2.ExecutionMetadata.ExecutionMode
 _DONE = frozenset({NodePhase.SUCCEEDED, NodePhase.RECOVERED, NodePhase.SKIPPED})
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_FAILED = frozenset({NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED})
+_BOOLEAN = types_pb2.LiteralType(simple=types_pb2.SimpleType.BOOLEAN)
+_CHILD_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_REJECTED = "received a reject signal to disapprove the node input values"
+_CACHE_LIMIT = 256
+
+AttemptKey = tuple[ExecutionKey, str, int]
+"""(execution, unique node id, retry attempt): one task attempt."""
 
 
-def python_callable_of(template: tasks_pb2.TaskTemplate) -> str | None:
-    """The ``module:function`` a built-in Python task names in its ``custom`` config, if any."""
-    if not template.HasField("custom"):
-        return None
-    field = template.custom.fields.get(PYTHON_CALLABLE_KEY)
-    return field.string_value if field is not None and field.string_value else None
-
-
-def placeholder_literal(literal_type: types_pb2.LiteralType, name: str, location: str) -> literals_pb2.Literal:
-    """A deterministic value of a type, standing in for what a real task would produce.
-
-    Integers are the length of ``name``, strings are ``name``, booleans true, floats ``1.0``, times the epoch,
-    containers empty, blobs and datasets point under ``location``.
-    """
-    literal = literals_pb2.Literal()
-    kind = literal_type.WhichOneof("type")
-    if kind == "simple":
-        primitive = literal.scalar.primitive
-        simple = literal_type.simple
-        if simple == types_pb2.SimpleType.INTEGER:
-            primitive.integer = len(name)
-        elif simple == types_pb2.SimpleType.FLOAT:
-            primitive.float_value = 1.0
-        elif simple == types_pb2.SimpleType.STRING:
-            primitive.string_value = name
-        elif simple == types_pb2.SimpleType.BOOLEAN:
-            primitive.boolean = True
-        elif simple == types_pb2.SimpleType.DATETIME:
-            primitive.datetime.FromDatetime(_EPOCH.replace(tzinfo=None))
-        elif simple == types_pb2.SimpleType.DURATION:
-            primitive.duration.FromSeconds(0)
-        elif simple in (types_pb2.SimpleType.STRUCT, types_pb2.SimpleType.BINARY):
-            literal.scalar.generic.SetInParent()
-        else:
-            literal.scalar.none_type.SetInParent()
-    elif kind == "collection_type":
-        literal.collection.SetInParent()
-    elif kind == "map_value_type":
-        literal.map.SetInParent()
-    elif kind == "union_type" and literal_type.union_type.variants:
-        variant = literal_type.union_type.variants[0]
-        literal.scalar.union.value.CopyFrom(placeholder_literal(variant, name, location))
-        literal.scalar.union.type.CopyFrom(variant)
-    elif kind == "blob":
-        literal.scalar.blob.metadata.type.CopyFrom(literal_type.blob)
-        literal.scalar.blob.uri = f"{location}/{name}"
-    elif kind == "structured_dataset_type":
-        literal.scalar.structured_dataset.uri = f"{location}/{name}"
-        literal.scalar.structured_dataset.metadata.structured_dataset_type.CopyFrom(literal_type.structured_dataset_type)
-    elif kind == "enum_type" and literal_type.enum_type.values:
-        literal.scalar.primitive.string_value = literal_type.enum_type.values[0]
-    else:
-        literal.scalar.none_type.SetInParent()
-    return literal
-
-
-def _user_error(message: str, code: str = "USER:Unknown") -> execution_pb2.ExecutionError:
+def _user_error(message: str, code: str) -> execution_pb2.ExecutionError:
     return execution_pb2.ExecutionError(code=code, message=message, kind=execution_pb2.ExecutionError.USER)
 
 
-class BindingError(Exception):
-    """A binding refers to an output that is not there."""
+def _system_error(message: str, code: str) -> execution_pb2.ExecutionError:
+    return execution_pb2.ExecutionError(code=code, message=message, kind=execution_pb2.ExecutionError.SYSTEM)
 
 
-def resolve_binding(data: literals_pb2.BindingData, outputs_of: Callable[[str], literals_pb2.LiteralMap]) -> literals_pb2.Literal:
-    """The literal a binding evaluates to, reading promises from upstream outputs."""
-    kind = data.WhichOneof("value")
-    literal = literals_pb2.Literal()
-    if kind == "scalar":
-        literal.scalar.CopyFrom(data.scalar)
-    elif kind == "collection":
-        for item in data.collection.bindings:
-            literal.collection.literals.append(resolve_binding(item, outputs_of))
-    elif kind == "map":
-        for key, item in data.map.bindings.items():
-            literal.map.literals[key].CopyFrom(resolve_binding(item, outputs_of))
-    elif kind == "promise":
-        outputs = outputs_of(data.promise.node_id)
-        if data.promise.var not in outputs.literals:
-            raise BindingError(f"output {data.promise.var!r} of node {data.promise.node_id!r} is missing")
-        literal.CopyFrom(outputs.literals[data.promise.var])
-    elif kind == "offloaded_metadata":
-        literal.offloaded_metadata.CopyFrom(data.offloaded_metadata)
-    return literal
+def _key_of(identifier: identifier_pb2.Identifier) -> tuple[str, str, str, str]:
+    return (identifier.project, identifier.domain, identifier.name, identifier.version)
+
+
+def child_execution_name(parent: ExecutionKey, unique_node_id: str, attempt: int = 0) -> str:
+    """The deterministic name of the execution a launch-plan node starts (20 characters, like generated names).
+
+    Deterministic so that a tick repeated after a crash finds the child it already created.
+    """
+    digest = hashlib.sha256(f"{parent.name}/{unique_node_id}/{attempt}".encode()).digest()
+    return "f" + "".join(_CHILD_NAME_ALPHABET[byte % len(_CHILD_NAME_ALPHABET)] for byte in digest[:19])
+
+
+@dataclass(frozen=True)
+class _State:
+    """Where a node (or a whole scope) stands after a step."""
+
+    phase: str  # "running", "done" or "failed"
+    outputs: literals_pb2.LiteralMap | None = None
+    error: execution_pb2.ExecutionError | None = None
+    failed_node: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.phase == "running"
+
+    @property
+    def done(self) -> bool:
+        return self.phase == "done"
+
+    @property
+    def failed(self) -> bool:
+        return self.phase == "failed"
+
+
+_RUNNING = _State("running")
+
+
+def _done(outputs: literals_pb2.LiteralMap) -> _State:
+    return _State("done", outputs=outputs)
+
+
+def _failed(error: execution_pb2.ExecutionError, node: str) -> _State:
+    return _State("failed", error=error, failed_node=node)
+
+
+@dataclass
+class _Outcome:
+    """How a task attempt ended."""
+
+    outputs: literals_pb2.LiteralMap | None = None
+    failure: TaskFailure | None = None
+    timed_out: bool = False
+
+
+@dataclass
+class _Compiled:
+    """A compiled workflow closure, indexed for the engine (cached per workflow row: closures never change)."""
+
+    closure: compiler_pb2.CompiledWorkflowClosure
+    tasks: dict[tuple[str, str, str, str], tasks_pb2.TaskTemplate]
+    sub_workflows: dict[tuple[str, str, str, str], compiler_pb2.CompiledWorkflow]
+
+    @classmethod
+    def of(cls, closure: compiler_pb2.CompiledWorkflowClosure) -> _Compiled:
+        return cls(
+            closure=closure,
+            tasks={_key_of(task.template.id): task.template for task in closure.tasks},
+            sub_workflows={_key_of(sub.template.id): sub for sub in closure.sub_workflows},
+        )
+
+
+@dataclass
+class _Scope:
+    """Where a workflow's nodes live: their unique-id prefix, parent node row and inputs."""
+
+    prefix: str | None
+    parent_row_id: int | None
+    inputs: literals_pb2.LiteralMap
+
+    def unique_id(self, node_id: str) -> str:
+        return node_id if self.prefix is None else f"{self.prefix}-{node_id}"
+
+
+@dataclass
+class _Run:
+    """One tick's view of an execution."""
+
+    key: ExecutionKey
+    spec: admin_execution_pb2.ExecutionSpec
+    compiled: _Compiled
+    nodes: dict[str, sqlite3.Row]
+    attempts: dict[str, list[sqlite3.Row]]
+    reference: ExecutionKey | None
+    wake: float | None = None
+    changed: bool = False
+    pending_children: list[ExecutionKey] = field(default_factory=list)
+
+    def wake_in(self, seconds: float) -> None:
+        seconds = max(seconds, 0.0)
+        self.wake = seconds if self.wake is None else min(self.wake, seconds)
 
 
 class LocalEngine:
@@ -148,21 +216,65 @@ class LocalEngine:
 
     Args:
         records: Where progress is read and written.
-        task_delay: Seconds a non-Python task takes before succeeding.
-        max_workers: Threads for built-in Python tasks.
+        task_delay: Seconds a task without a script or a Python function takes before succeeding.
+        max_workers: Threads for Python task functions and scripted output functions.
+        poll_interval: Seconds between looks at what the engine cannot be told about (signals being set, child
+            executions of another engine).
     """
 
-    def __init__(self, records: Records, *, task_delay: float = 0.0, max_workers: int = 4) -> None:
+    def __init__(
+        self, records: Records, *, task_delay: float = 0.0, max_workers: int = 4, poll_interval: float = 0.1
+    ) -> None:
         self.records = records
         self.task_delay = task_delay
         self.max_workers = max_workers
+        self.poll_interval = poll_interval
+        self.behaviours = Behaviours()
+        self.executions: Executions | None = None
         self._queue: list[tuple[float, int, ExecutionKey]] = []
+        self._due: dict[ExecutionKey, float] = {}
         self._sequence = 0
         self._condition = threading.Condition()
-        self._running_tasks: set[tuple[ExecutionKey, str]] = set()
+        self._results: dict[AttemptKey, _Outcome] = {}
+        self._pending: set[AttemptKey] = set()
+        self._results_lock = threading.Lock()
+        self._compiled: dict[int, _Compiled] = {}
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._stopping = False
+
+    # Wiring and scripting ----------------------------------------------------------------------------------------
+
+    def attach(self, executions: Executions) -> None:
+        """Give the engine the execution service it creates child executions and signals through."""
+        self.executions = executions
+
+    def script(
+        self,
+        task: str | identifier_pb2.Identifier,
+        *,
+        duration: float | None = None,
+        fail: str | None = None,
+        fail_attempts: int | None = None,
+        outputs: Callable[..., Any] | Mapping[str, Any] | None = None,
+        hang: bool = False,
+    ) -> TaskScript:
+        """Script what a task does from now on (see :class:`~airflow_provider_flyte.sandbox.behaviours.TaskScript`).
+
+        Args:
+            task: A task name (any version) or an identifier (its non-empty fields must match).
+            duration: Seconds each attempt runs.
+            fail: Every attempt fails with this message (only the first ``fail_attempts`` when that is set).
+            fail_attempts: The first N attempts fail, later ones succeed.
+            outputs: Fixed outputs by name, or a function of the inputs (keyword arguments).
+            hang: Attempts never finish on their own (abort or a timeout ends them).
+
+        Returns:
+            The script now in force.
+        """
+        script = TaskScript(duration=duration, fail=fail, fail_attempts=fail_attempts, outputs=outputs, hang=hang)
+        self.behaviours.script(task, script)
+        return script
 
     # Lifecycle ---------------------------------------------------------------------------------------------------
 
@@ -181,7 +293,7 @@ class LocalEngine:
             self.schedule(ExecutionKey(row[0], row[1], row[2]))
 
     def stop(self) -> None:
-        """Stop ticking; Python tasks still running finish in the background and their results are dropped."""
+        """Stop ticking; Python functions still running finish in the background and their results are dropped."""
         with self._condition:
             self._stopping = True
             self._condition.notify_all()
@@ -191,7 +303,12 @@ class LocalEngine:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-        self._running_tasks.clear()
+        with self._condition:
+            self._queue.clear()
+            self._due.clear()
+        with self._results_lock:
+            self._results.clear()
+            self._pending.clear()
 
     # The Engine protocol -----------------------------------------------------------------------------------------
 
@@ -204,337 +321,726 @@ class LocalEngine:
         self.schedule(key)
 
     def schedule(self, key: ExecutionKey, delay: float = 0.0) -> None:
-        """Tick an execution after ``delay`` seconds."""
+        """Tick an execution after ``delay`` seconds (an earlier tick already planned wins)."""
+        due = time.monotonic() + max(delay, 0.0)
         with self._condition:
+            planned = self._due.get(key)
+            if planned is not None and planned <= due:
+                return
+            self._due[key] = due
             self._sequence += 1
-            due = _monotonic() + max(delay, 0.0)
             heapq.heappush(self._queue, (due, self._sequence, key))
             self._condition.notify()
 
     def _loop(self) -> None:
         while True:
             with self._condition:
-                while not self._stopping and (not self._queue or self._queue[0][0] > _monotonic()):
-                    timeout = self._queue[0][0] - _monotonic() if self._queue else None
+                while not self._stopping and (not self._queue or self._queue[0][0] > time.monotonic()):
+                    timeout = self._queue[0][0] - time.monotonic() if self._queue else None
                     self._condition.wait(timeout)
                 if self._stopping:
                     return
-                _, _, key = heapq.heappop(self._queue)
+                due, _, key = heapq.heappop(self._queue)
+                if self._due.get(key) != due:
+                    continue  # superseded by an earlier tick of the same execution
+                del self._due[key]
             try:
                 self.tick(key)
+            except AdminError as error:
+                # A concurrent TerminateExecution may have moved the run on; look again shortly.
+                log.debug("engine tick of %s raced with an update (%s); retrying", key, error.message)
+                self.schedule(key, self.poll_interval)
             except Exception:
                 log.exception("engine tick failed for execution %s", key)
+                self.schedule(key, max(self.poll_interval, 1.0))
 
     # Ticks -------------------------------------------------------------------------------------------------------
 
-    def _compiled(self, workflow_row_id: int) -> compiler_pb2.CompiledWorkflowClosure:
-        row = self.records.store.one("SELECT closure FROM workflows WHERE id = ?", (workflow_row_id,))
-        assert row is not None
-        return workflow_pb2.WorkflowClosure.FromString(row["closure"]).compiled_workflow
+    def _compiled_of(self, workflow_row_id: int) -> _Compiled:
+        compiled = self._compiled.get(workflow_row_id)
+        if compiled is None:
+            row = self.records.store.one("SELECT closure FROM workflows WHERE id = ?", (workflow_row_id,))
+            if row is None:
+                raise LookupError(f"workflow row {workflow_row_id} is gone")
+            compiled = _Compiled.of(workflow_pb2.WorkflowClosure.FromString(row["closure"]).compiled_workflow)
+            if len(self._compiled) >= _CACHE_LIMIT:
+                self._compiled.clear()
+            self._compiled[workflow_row_id] = compiled
+        return compiled
+
+    def _attempt_rows(self, key: ExecutionKey) -> dict[str, list[sqlite3.Row]]:
+        attempts: dict[str, list[sqlite3.Row]] = {}
+        for row in self.records.store.all(
+            "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? "
+            "AND execution_name = ? ORDER BY node_id, retry_attempt",
+            key.params,
+        ):
+            attempts.setdefault(row["node_id"], []).append(row)
+        return attempts
 
     def tick(self, key: ExecutionKey) -> None:
         """Advance one execution as far as it can go now."""
         row = self.records.execution_row(key)
         phase = WorkflowPhase.Value(row["phase"])
         if phase in WORKFLOW_TERMINAL:
+            self._forget(key)
             return
+        spec = admin_execution_pb2.ExecutionSpec.FromString(row["spec"])
         if phase == WorkflowPhase.ABORTING:
-            self._finish_abort(key)
+            self._finish_abort(key, spec)
             return
-        closure = self._compiled(row["workflow_id"])
         inputs = literal_map(row["inputs"])
         if phase == WorkflowPhase.UNDEFINED:
             self.records.workflow_event(key, WorkflowPhase.RUNNING)
             self.records.node_event(key, START_NODE, NodePhase.SUCCEEDED, inputs=inputs, outputs=inputs)
-        reference = self._recovery_source(row)
-        self._advance(key, closure, inputs, reference)
+        reference = None
+        if spec.metadata.mode == Mode.RECOVERED and spec.metadata.HasField("reference_execution"):
+            reference = ExecutionKey.of(spec.metadata.reference_execution)
+        run = _Run(
+            key=key,
+            spec=spec,
+            compiled=self._compiled_of(row["workflow_id"]),
+            nodes=self.records.node_rows(key),
+            attempts=self._attempt_rows(key),
+            reference=reference,
+        )
+        state = self._walk(run, run.compiled.closure.primary, _Scope(None, None, inputs))
+        if state.failed:
+            assert state.error is not None
+            self._abort_running(run.key)
+            error = execution_pb2.ExecutionError()
+            error.CopyFrom(state.error)
+            error.message = (
+                f"[{state.failed_node}]: {error.message}" if error.message else f"node {state.failed_node} failed"
+            )
+            self.records.workflow_event(key, WorkflowPhase.FAILING)
+            self.records.workflow_event(key, WorkflowPhase.FAILED, error=error)
+            self._finished(key, spec)
+        elif state.done:
+            assert state.outputs is not None
+            self.records.node_event(key, END_NODE, NodePhase.SUCCEEDED, inputs=state.outputs, outputs=state.outputs)
+            self.records.workflow_event(key, WorkflowPhase.SUCCEEDING)
+            self.records.workflow_event(key, WorkflowPhase.SUCCEEDED, outputs=state.outputs)
+            self._finished(key, spec)
+        elif run.changed:
+            self.schedule(key)
+        elif run.wake is not None:
+            self.schedule(key, run.wake)
 
-    def _recovery_source(self, row: Any) -> ExecutionKey | None:
-        from flyteidl.admin import execution_pb2 as admin_execution_pb2
+    def _finished(self, key: ExecutionKey, spec: admin_execution_pb2.ExecutionSpec) -> None:
+        """Drop what is kept for a finished execution and wake the execution that launched it, if any."""
+        self._forget(key)
+        if spec.metadata.HasField("parent_node_execution"):
+            self.schedule(ExecutionKey.of(spec.metadata.parent_node_execution.execution_id))
 
-        spec = admin_execution_pb2.ExecutionSpec.FromString(row["spec"])
-        if spec.metadata.mode != admin_execution_pb2.ExecutionMetadata.RECOVERED:
-            return None
-        return ExecutionKey.of(spec.metadata.reference_execution)
+    def _forget(self, key: ExecutionKey) -> None:
+        with self._results_lock:
+            for attempt in [attempt for attempt in self._results if attempt[0] == key]:
+                del self._results[attempt]
+
+    # Scopes ------------------------------------------------------------------------------------------------------
+
+    def _walk(self, run: _Run, workflow: compiler_pb2.CompiledWorkflow, scope: _Scope) -> _State:
+        """Advance every node of a workflow whose upstream nodes are done; the scope's state comes back."""
+        nodes = [node for node in workflow.template.nodes if node.id not in (START_NODE, END_NODE)]
+        upstream = workflow.connections.upstream
+        states: dict[str, _State] = {}
+
+        def outputs_of(node_id: str) -> literals_pb2.LiteralMap:
+            if node_id in ("", START_NODE):
+                return scope.inputs
+            state = states.get(node_id)
+            if state is None or state.outputs is None:
+                raise BindingError(f"node {node_id!r} has not produced outputs")
+            return state.outputs
+
+        progressed = True
+        while progressed:
+            progressed = False
+            for node in nodes:
+                if node.id in states and not states[node.id].running:
+                    continue
+                uid = scope.unique_id(node.id)
+                if uid not in run.nodes:
+                    parents = (
+                        [parent for parent in upstream[node.id].ids if parent != START_NODE]
+                        if node.id in upstream
+                        else []
+                    )
+                    if not all(parent in states and states[parent].done for parent in parents):
+                        continue
+                state = self._step(run, node, uid, scope.parent_row_id, outputs_of)
+                previous = states.get(node.id)
+                states[node.id] = state
+                if not state.running and (previous is None or previous.running):
+                    progressed = True
+                if state.failed:
+                    return state
+        if all(node.id in states and states[node.id].done for node in nodes):
+            try:
+                return _done(resolve_bindings(workflow.template.outputs, outputs_of))
+            except BindingError as error:
+                return _failed(_user_error(str(error), "BindingError"), scope.unique_id(END_NODE))
+        return _RUNNING
+
+    # Nodes -------------------------------------------------------------------------------------------------------
+
+    def _node_metadata(
+        self, node: core_workflow_pb2.Node, parent_row_id: int | None
+    ) -> node_execution_pb2.NodeExecutionMetaData:
+        target = node.WhichOneof("target")
+        metadata = node_execution_pb2.NodeExecutionMetaData(spec_node_id=node.id)
+        if parent_row_id is not None:
+            metadata.retry_group = "0"
+        if target == "branch_node" or (
+            target == "workflow_node" and node.workflow_node.WhichOneof("reference") == "sub_workflow_ref"
+        ):
+            metadata.is_parent_node = True
+        if target == "array_node":
+            metadata.is_array = True
+        return metadata
+
+    def _record_node(
+        self,
+        run: _Run,
+        uid: str,
+        phase: execution_pb2.NodeExecution.Phase,
+        **fields: Any,
+    ) -> sqlite3.Row:
+        self.records.node_event(run.key, uid, phase, **fields)
+        row = self.records.node_row(run.key, uid)
+        assert row is not None
+        run.nodes[uid] = row
+        run.changed = True
+        return row
+
+    def _state_of(self, row: sqlite3.Row, uid: str) -> _State | None:
+        phase = NodePhase.Value(row["phase"])
+        if phase in _DONE:
+            return _done(literal_map(row["outputs"]))
+        if phase in _FAILED:
+            closure = node_execution_pb2.NodeExecutionClosure.FromString(row["closure"])
+            error = closure.error if closure.HasField("error") else _system_error(f"node {uid} was aborted", "Aborted")
+            return _failed(error, uid)
+        return None
+
+    def _step(
+        self,
+        run: _Run,
+        node: core_workflow_pb2.Node,
+        uid: str,
+        parent_row_id: int | None,
+        outputs_of: Callable[[str], literals_pb2.LiteralMap],
+    ) -> _State:
+        """Start a node (when it has no row yet) or advance it."""
+        row = run.nodes.get(uid)
+        if row is None:
+            metadata = self._node_metadata(node, parent_row_id)
+            try:
+                inputs = resolve_bindings(node.inputs, outputs_of)
+            except BindingError as error:
+                self._record_node(run, uid, NodePhase.RUNNING, parent_id=parent_row_id, metadata=metadata)
+                failure = _user_error(str(error), "BindingError")
+                self._record_node(run, uid, NodePhase.FAILED, error=failure)
+                return _failed(failure, uid)
+            if run.reference is not None:
+                source = self.records.node_row(run.reference, uid)
+                if source is not None and NodePhase.Value(source["phase"]) in (
+                    NodePhase.SUCCEEDED,
+                    NodePhase.RECOVERED,
+                ):
+                    outputs = literal_map(source["outputs"])
+                    self._record_node(
+                        run,
+                        uid,
+                        NodePhase.RECOVERED,
+                        inputs=inputs,
+                        outputs=outputs,
+                        parent_id=parent_row_id,
+                        metadata=metadata,
+                    )
+                    return _done(outputs)
+            row = self._record_node(
+                run, uid, NodePhase.RUNNING, inputs=inputs, parent_id=parent_row_id, metadata=metadata
+            )
+        else:
+            settled = self._state_of(row, uid)
+            if settled is not None:
+                return settled
+        state = self._advance(run, node, uid, row, outputs_of)
+        if state.done:
+            assert state.outputs is not None
+            self._record_node(run, uid, NodePhase.SUCCEEDED, outputs=state.outputs)
+        elif state.failed:
+            assert state.error is not None
+            own_timeout = state.error.code == "TimedOut" and state.failed_node in ("", uid)
+            phase = NodePhase.TIMED_OUT if own_timeout else NodePhase.FAILED
+            self._record_node(run, uid, phase, error=state.error)
+            return _failed(state.error, state.failed_node or uid)
+        return state
 
     def _advance(
         self,
-        key: ExecutionKey,
-        closure: compiler_pb2.CompiledWorkflowClosure,
-        inputs: literals_pb2.LiteralMap,
-        reference: ExecutionKey | None,
-    ) -> None:
-        primary = closure.primary
-        tasks = {_task_key(task.template.id): task.template for task in closure.tasks}
-        nodes = self.records.node_rows(key)
-        phases = {node_id: NodePhase.Value(node["phase"]) for node_id, node in nodes.items()}
-
-        def outputs_of(node_id: str) -> literals_pb2.LiteralMap:
-            if node_id == START_NODE:
-                return inputs
-            return literal_map(nodes[node_id]["outputs"])
-
-        next_due: float | None = None
-        failed = [node_id for node_id, node_phase in phases.items() if node_phase in (NodePhase.FAILED, NodePhase.TIMED_OUT)]
-        if failed:
-            self._fail(key, nodes, failed[0])
-            return
-        for node in primary.template.nodes:
-            if node.id in (START_NODE, END_NODE):
-                continue
-            if node.id in phases:
-                if phases[node.id] not in NODE_TERMINAL:
-                    due = self._check_running(key, node, tasks, nodes[node.id])
-                    if due is not None:
-                        next_due = due if next_due is None else min(next_due, due)
-                continue
-            parents = primary.connections.upstream[node.id].ids if node.id in primary.connections.upstream else []
-            if all(parent == START_NODE or phases.get(parent) in _DONE for parent in parents):
-                due = self._start_node(key, node, tasks, outputs_of, reference)
-                if due is not None:
-                    next_due = due if next_due is None else min(next_due, due)
-        nodes = self.records.node_rows(key)
-        phases = {node_id: NodePhase.Value(node["phase"]) for node_id, node in nodes.items()}
-        if any(node_phase in (NodePhase.FAILED, NodePhase.TIMED_OUT) for node_phase in phases.values()):
-            self.schedule(key)
-            return
-        user_nodes = [node.id for node in primary.template.nodes if node.id not in (START_NODE, END_NODE)]
-        if all(phases.get(node_id) in _DONE for node_id in user_nodes):
-            self._succeed(key, primary, outputs_of_rows(nodes, inputs))
-        elif next_due is not None:
-            self.schedule(key, next_due)
-
-    def _start_node(
-        self,
-        key: ExecutionKey,
+        run: _Run,
         node: core_workflow_pb2.Node,
-        tasks: Mapping[tuple[str, ...], tasks_pb2.TaskTemplate],
+        uid: str,
+        row: sqlite3.Row,
         outputs_of: Callable[[str], literals_pb2.LiteralMap],
-        reference: ExecutionKey | None,
-    ) -> float | None:
-        try:
-            node_inputs = literals_pb2.LiteralMap()
-            for binding in node.inputs:
-                node_inputs.literals[binding.var].CopyFrom(resolve_binding(binding.binding, outputs_of))
-        except BindingError as error:
-            self.records.node_event(key, node.id, NodePhase.FAILED, error=_user_error(str(error), "BindingError"))
-            self.schedule(key)
-            return None
-        if reference is not None:
-            source = self.records.node_row(reference, node.id)
-            if source is not None and source["phase"] in ("SUCCEEDED", "RECOVERED"):
-                self.records.node_event(
-                    key, node.id, NodePhase.RECOVERED, inputs=node_inputs, outputs=literal_map(source["outputs"])
-                )
-                self.schedule(key)
-                return None
-        if node.WhichOneof("target") != "task_node":
-            kind = node.WhichOneof("target") or "empty"
-            self.records.node_event(key, node.id, NodePhase.RUNNING, inputs=node_inputs)
-            self.records.node_event(
-                key,
-                node.id,
-                NodePhase.FAILED,
-                error=_user_error(f"node {node.id!r}: {kind} nodes are not supported by this engine", "Unsupported"),
-            )
-            self.schedule(key)
-            return None
-        template = tasks[_task_key(node.task_node.reference_id)]
-        self.records.node_event(key, node.id, NodePhase.RUNNING, inputs=node_inputs)
-        self.records.task_event(
-            key,
-            node.id,
-            node.task_node.reference_id,
-            0,
-            TaskPhase.RUNNING,
-            inputs=node_inputs,
-            task_type=template.type,
-        )
-        if python_callable_of(template) is not None:
-            self._submit(key, node, template, node_inputs)
-            return None
-        return self.task_delay
+    ) -> _State:
+        target = node.WhichOneof("target")
+        if target == "task_node":
+            return self._advance_task(run, node, uid, row)
+        if target == "gate_node":
+            return self._advance_gate(run, node, uid, row)
+        if target == "branch_node":
+            return self._advance_branch(run, node, uid, row, outputs_of)
+        if target == "workflow_node":
+            if node.workflow_node.WhichOneof("reference") == "launchplan_ref":
+                return self._advance_launch_plan(run, node, uid, row)
+            return self._advance_sub_workflow(run, node, uid, row)
+        if target == "array_node":
+            return self._advance_array(run, node, uid, row)
+        return _failed(_system_error(f"node {node.id!r} has no target", "BadNodeSpecification"), uid)
 
-    def _check_running(
-        self,
-        key: ExecutionKey,
-        node: core_workflow_pb2.Node,
-        tasks: Mapping[tuple[str, ...], tasks_pb2.TaskTemplate],
-        node_row: Any,
-    ) -> float | None:
-        if node.WhichOneof("target") != "task_node":
-            return None
-        template = tasks[_task_key(node.task_node.reference_id)]
-        if python_callable_of(template) is not None:
-            if (key, node.id) not in self._running_tasks:
-                # Resumed after a restart: the call that was running is gone, so run it again.
-                self._submit(key, node, template, literal_map(node_row["inputs"]))
-            return None
-        started = parse_stored(node_row["started_at"]) or now()
-        remaining = self.task_delay - (now() - started).total_seconds()
-        if remaining > 0:
-            return remaining
-        location = self.records.blobs.uri(f"data/{key.project}/{key.domain}/{key.name}/{node.id}")
-        outputs = literals_pb2.LiteralMap()
-        for name, variable in template.interface.outputs.variables.items():
-            outputs.literals[name].CopyFrom(placeholder_literal(variable.type, name, location))
-        self._complete(key, node, outputs=outputs)
-        return 0.0
+    # Task nodes --------------------------------------------------------------------------------------------------
 
-    def _complete(
+    def _template(self, run: _Run, task_id: identifier_pb2.Identifier, uid: str) -> tasks_pb2.TaskTemplate | None:
+        return run.compiled.tasks.get(_key_of(task_id))
+
+    @staticmethod
+    def _retries(node: core_workflow_pb2.Node, template: tasks_pb2.TaskTemplate) -> int:
+        if node.metadata.HasField("retries") and node.metadata.retries.retries:
+            return node.metadata.retries.retries
+        return template.metadata.retries.retries
+
+    def _start_attempt(
         self,
-        key: ExecutionKey,
-        node: core_workflow_pb2.Node,
-        *,
-        outputs: literals_pb2.LiteralMap | None = None,
-        error: execution_pb2.ExecutionError | None = None,
+        run: _Run,
+        uid: str,
+        task_id: identifier_pb2.Identifier,
+        attempt: int,
+        inputs: literals_pb2.LiteralMap,
+        task_type: str,
     ) -> None:
-        task_id = node.task_node.reference_id
-        if error is None:
-            self.records.task_event(key, node.id, task_id, 0, TaskPhase.SUCCEEDED, outputs=outputs)
-            self.records.node_event(key, node.id, NodePhase.SUCCEEDED, outputs=outputs)
+        self.records.task_event(run.key, uid, task_id, attempt, TaskPhase.RUNNING, inputs=inputs, task_type=task_type)
+        run.attempts[uid] = [
+            *[row for row in run.attempts.get(uid, []) if row["retry_attempt"] != attempt],
+            *self.records.store.all(
+                "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? "
+                "AND execution_name = ? AND node_id = ? AND retry_attempt = ?",
+                (*run.key.params, uid, attempt),
+            ),
+        ]
+        run.changed = True
+
+    def _run_attempts(
+        self,
+        run: _Run,
+        uid: str,
+        task_id: identifier_pb2.Identifier,
+        template: tasks_pb2.TaskTemplate,
+        inputs: literals_pb2.LiteralMap,
+        retries: int,
+        compute: Callable[[int], literals_pb2.LiteralMap],
+        pooled: bool,
+    ) -> _State:
+        """Drive the attempts of a task: start, wait, time out, record the outcome and retry on failure."""
+        attempts = run.attempts.get(uid, [])
+        if not attempts:
+            self._start_attempt(run, uid, task_id, 0, inputs, template.type)
+            attempts = run.attempts[uid]
+        current = attempts[-1]
+        number = int(current["retry_attempt"])
+        phase = TaskPhase.Value(current["phase"])
+        if phase == TaskPhase.SUCCEEDED:
+            return _done(literal_map(current["outputs"]))
+        if phase in TASK_TERMINAL:
+            # A failure already recorded (the tick that recorded it did not get to retry).
+            outcome: _Outcome | None = _Outcome(failure=TaskFailure("attempt failed"))
+            recorded = True
         else:
-            self.records.task_event(key, node.id, task_id, 0, TaskPhase.FAILED, error=error)
-            self.records.node_event(key, node.id, NodePhase.FAILED, error=error)
+            outcome = self._attempt_outcome(run, uid, template, current, compute, pooled)
+            recorded = False
+        if outcome is None:
+            return _RUNNING
+        if outcome.failure is None:
+            outputs = outcome.outputs if outcome.outputs is not None else literals_pb2.LiteralMap()
+            self.records.task_event(run.key, uid, task_id, number, TaskPhase.SUCCEEDED, outputs=outputs)
+            run.changed = True
+            return _done(outputs)
+        error = outcome.failure.to_proto()
+        if not recorded:
+            self.records.task_event(run.key, uid, task_id, number, TaskPhase.FAILED, error=error)
+            run.changed = True
+        else:
+            closure_error = self._attempt_error(current)
+            if closure_error is not None:
+                error = closure_error
+        if number < retries:
+            self._start_attempt(run, uid, task_id, number + 1, inputs, template.type)
+            return _RUNNING
+        return _failed(error, uid)
 
-    def _submit(
-        self, key: ExecutionKey, node: core_workflow_pb2.Node, template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap
-    ) -> None:
+    @staticmethod
+    def _attempt_error(row: sqlite3.Row) -> execution_pb2.ExecutionError | None:
+        from flyteidl.admin import task_execution_pb2
+
+        closure = task_execution_pb2.TaskExecutionClosure.FromString(row["closure"])
+        return closure.error if closure.HasField("error") else None
+
+    def _attempt_outcome(
+        self,
+        run: _Run,
+        uid: str,
+        template: tasks_pb2.TaskTemplate,
+        attempt_row: sqlite3.Row,
+        compute: Callable[[int], literals_pb2.LiteralMap],
+        pooled: bool,
+    ) -> _Outcome | None:
+        """How a running attempt ended, or ``None`` while it still runs (the wake-up time is noted on ``run``)."""
+        number = int(attempt_row["retry_attempt"])
+        attempt: AttemptKey = (run.key, uid, number)
+        with self._results_lock:
+            finished = self._results.pop(attempt, None)
+        if finished is not None:
+            return finished
+        moment = now()
+        started = parse_stored(attempt_row["started_at"]) or moment
+        elapsed = (moment - started).total_seconds()
+        timeout = duration_seconds(template.metadata.timeout) if template.metadata.HasField("timeout") else 0.0
+        if timeout > 0:
+            if elapsed >= timeout:
+                with self._results_lock:
+                    self._pending.discard(attempt)
+                return _Outcome(
+                    failure=TaskFailure(
+                        f"task {template.id.name} timed out after {timeout:g}s (attempt {number})",
+                        "TimedOut",
+                        execution_pb2.ExecutionError.USER,
+                    ),
+                    timed_out=True,
+                )
+            run.wake_in(timeout - elapsed)
+        script = self.behaviours.lookup(template.id)
+        if script is not None and script.hang:
+            return None
+        if script is not None and script.duration is not None:
+            duration = script.duration
+        else:
+            duration = 0.0 if pooled else self.task_delay
+        if elapsed < duration:
+            run.wake_in(duration - elapsed)
+            return None
+        if script is not None:
+            failure = script.failure_for(number)
+            if failure is not None:
+                return _Outcome(failure=failure)
+        if not pooled:
+            try:
+                return _Outcome(outputs=compute(number))
+            except TaskFailure as failure:
+                return _Outcome(failure=failure)
+        with self._results_lock:
+            if attempt in self._pending:
+                return None
+            self._pending.add(attempt)
         if self._pool is None:
-            return
-        self._running_tasks.add((key, node.id))
-        self._pool.submit(self._run_python_task, key, node, template, inputs)
+            return None
+        self._pool.submit(self._compute_in_pool, attempt, compute, number)
+        return None
 
-    def _run_python_task(
-        self, key: ExecutionKey, node: core_workflow_pb2.Node, template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap
+    def _compute_in_pool(
+        self, attempt: AttemptKey, compute: Callable[[int], literals_pb2.LiteralMap], number: int
     ) -> None:
         try:
-            outputs = call_python_task(template, inputs)
-            result: dict[str, Any] = {"outputs": outputs}
+            outcome = _Outcome(outputs=compute(number))
+        except TaskFailure as failure:
+            outcome = _Outcome(failure=failure)
         except Exception as error:
-            message = f"{type(error).__name__}: {error}"
-            result = {"error": _user_error(message, f"USER:{type(error).__name__}")}
-        if self._stopping:
-            return
+            outcome = _Outcome(failure=TaskFailure.of(error))
+        with self._results_lock:
+            if attempt not in self._pending or self._stopping:
+                return
+            self._pending.discard(attempt)
+            self._results[attempt] = outcome
+        self.schedule(attempt[0])
+
+    def _task_behaviour(
+        self, run: _Run, uid: str, template: tasks_pb2.TaskTemplate
+    ) -> tuple[Callable[[literals_pb2.LiteralMap], literals_pb2.LiteralMap], bool]:
+        """What running the task on some inputs produces, and whether that runs on the thread pool."""
+        script = self.behaviours.lookup(template.id)
+        if script is not None and script.outputs is not None:
+            active = script
+            return (lambda inputs: scripted_outputs(active, template, inputs)), callable(script.outputs)
+        if python_callable_of(template) is not None:
+            return (lambda inputs: call_python_task(template, inputs)), True
+        location = self.records.blobs.uri(f"data/{run.key.project}/{run.key.domain}/{run.key.name}/{uid}")
+        return (lambda inputs: placeholder_outputs(template.interface, location)), False
+
+    def _advance_task(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
+        task_id = node.task_node.reference_id
+        template = self._template(run, task_id, uid)
+        if template is None:
+            return _failed(
+                _system_error(f"task {task_id.name}:{task_id.version} is not in the workflow closure", "TaskNotFound"),
+                uid,
+            )
+        inputs = literal_map(row["inputs"])
+        behaviour, pooled = self._task_behaviour(run, uid, template)
+        return self._run_attempts(
+            run, uid, task_id, template, inputs, self._retries(node, template), lambda _: behaviour(inputs), pooled
+        )
+
+    # Array nodes -------------------------------------------------------------------------------------------------
+
+    def _advance_array(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
+        array = node.array_node
+        inner = array.node
+        if inner.WhichOneof("target") != "task_node":
+            kind = inner.WhichOneof("target") or "empty"
+            return _failed(
+                _system_error(f"array node {node.id!r} maps a {kind}; the sandbox maps tasks only", "Unsupported"), uid
+            )
+        task_id = inner.task_node.reference_id
+        template = self._template(run, task_id, uid)
+        if template is None:
+            return _failed(
+                _system_error(f"task {task_id.name}:{task_id.version} is not in the workflow closure", "TaskNotFound"),
+                uid,
+            )
+        inputs = literal_map(row["inputs"])
         try:
-            self._complete(key, node, **result)
-        except AdminError:
-            log.exception("could not record the result of node %s of %s", node.id, key)
-        finally:
-            self._running_tasks.discard((key, node.id))
-        self.schedule(key)
-
-    def _fail(self, key: ExecutionKey, nodes: Mapping[str, Any], failed_node: str) -> None:
-        from flyteidl.admin import node_execution_pb2
-
-        closure = node_execution_pb2.NodeExecutionClosure.FromString(nodes[failed_node]["closure"])
-        error = execution_pb2.ExecutionError()
-        error.CopyFrom(closure.error)
-        error.message = f"[{failed_node}]: {error.message}" if error.message else f"node {failed_node} failed"
-        for node_id, node in nodes.items():
-            if NodePhase.Value(node["phase"]) not in NODE_TERMINAL:
-                self.records.node_event(key, node_id, NodePhase.ABORTED)
-        self.records.workflow_event(key, WorkflowPhase.FAILING)
-        self.records.workflow_event(key, WorkflowPhase.FAILED, error=error)
-
-    def _succeed(
-        self, key: ExecutionKey, primary: compiler_pb2.CompiledWorkflow, outputs_of: Callable[[str], literals_pb2.LiteralMap]
-    ) -> None:
-        try:
-            outputs = literals_pb2.LiteralMap()
-            for binding in primary.template.outputs:
-                outputs.literals[binding.var].CopyFrom(resolve_binding(binding.binding, outputs_of))
+            elements = array_element_inputs(inputs, array.bound_inputs)
         except BindingError as error:
-            self.records.workflow_event(key, WorkflowPhase.FAILING)
-            self.records.workflow_event(key, WorkflowPhase.FAILED, error=_user_error(str(error), "BindingError"))
-            return
-        self.records.node_event(key, END_NODE, NodePhase.SUCCEEDED, inputs=outputs, outputs=outputs)
-        self.records.workflow_event(key, WorkflowPhase.SUCCEEDING)
-        self.records.workflow_event(key, WorkflowPhase.SUCCEEDED, outputs=outputs)
+            return _failed(_user_error(str(error), "BindingError"), uid)
+        behaviour, pooled = self._task_behaviour(run, uid, template)
+        script = self.behaviours.lookup(template.id)
 
-    def _finish_abort(self, key: ExecutionKey) -> None:
-        for node_id, node in self.records.node_rows(key).items():
-            if NodePhase.Value(node["phase"]) not in NODE_TERMINAL:
-                self.records.node_event(key, node_id, NodePhase.ABORTED)
+        def compute(attempt: int) -> literals_pb2.LiteralMap:
+            results: list[literals_pb2.LiteralMap | TaskFailure] = []
+            for element in elements:
+                failure = script.failure_for(attempt) if script is not None else None
+                if failure is not None:
+                    results.append(failure)
+                    continue
+                try:
+                    results.append(behaviour(element))
+                except TaskFailure as problem:
+                    results.append(problem)
+            return collect_array_outputs(results, template.interface, array.min_successes, array.min_success_ratio)
+
+        return self._run_attempts(run, uid, task_id, template, inputs, self._retries(inner, template), compute, pooled)
+
+    # Gate nodes --------------------------------------------------------------------------------------------------
+
+    def _node_timed_out(self, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row, run: _Run) -> _State | None:
+        if not node.metadata.HasField("timeout"):
+            return None
+        timeout = duration_seconds(node.metadata.timeout)
+        if timeout <= 0:
+            return None
+        started = parse_stored(row["started_at"]) or now()
+        elapsed = (now() - started).total_seconds()
+        if elapsed >= timeout:
+            return _failed(_user_error(f"node {node.id} timed out after {timeout:g}s", "TimedOut"), uid)
+        run.wake_in(timeout - elapsed)
+        return None
+
+    def _signal(self, run: _Run, signal_id: str, literal_type: types_pb2.LiteralType) -> signal_pb2.Signal:
+        if self.executions is None:
+            raise AdminError(grpc.StatusCode.FAILED_PRECONDITION, "the engine has no signal service attached")
+        request = signal_pb2.SignalGetOrCreateRequest(
+            id=identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=run.key.to_proto()), type=literal_type
+        )
+        return self.executions.GetOrCreateSignal(request)
+
+    def _advance_gate(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
+        gate = node.gate_node
+        condition = gate.WhichOneof("condition")
+        timed_out = self._node_timed_out(node, uid, row, run)
+        if condition == "sleep":
+            started = parse_stored(row["started_at"]) or now()
+            remaining = duration_seconds(gate.sleep.duration) - (now() - started).total_seconds()
+            if remaining <= 0:
+                return _done(literals_pb2.LiteralMap())
+            if timed_out is not None:
+                return timed_out
+            run.wake_in(remaining)
+            return _RUNNING
+        if condition not in ("approve", "signal"):
+            return _failed(_system_error(f"gate node {node.id!r} has no condition", "BadNodeSpecification"), uid)
+        signal_id = gate.approve.signal_id if condition == "approve" else gate.signal.signal_id
+        literal_type = _BOOLEAN if condition == "approve" else gate.signal.type
+        try:
+            signal = self._signal(run, signal_id, literal_type)
+        except AdminError as error:
+            return _failed(_system_error(f"signal {signal_id!r}: {error.message}", "SignalError"), uid)
+        if not signal.HasField("value"):
+            if timed_out is not None:
+                return timed_out
+            run.wake_in(self.poll_interval)
+            return _RUNNING
+        if condition == "signal":
+            outputs = literals_pb2.LiteralMap()
+            if gate.signal.output_variable_name:
+                outputs.literals[gate.signal.output_variable_name].CopyFrom(signal.value)
+            return _done(outputs)
+        value = signal.value
+        if (
+            value.WhichOneof("value") != "scalar"
+            or value.scalar.WhichOneof("value") != "primitive"
+            or (value.scalar.primitive.WhichOneof("value") != "boolean")
+        ):
+            return _failed(
+                _system_error(f"approval signal {signal_id!r} holds a value that is not a boolean", "UnknownError"), uid
+            )
+        if value.scalar.primitive.boolean:
+            return _done(literal_map(row["inputs"]))
+        return _failed(_user_error(_REJECTED, "ReceivedRejectSignal"), uid)
+
+    # Branch nodes ------------------------------------------------------------------------------------------------
+
+    def _advance_branch(
+        self,
+        run: _Run,
+        node: core_workflow_pb2.Node,
+        uid: str,
+        row: sqlite3.Row,
+        outputs_of: Callable[[str], literals_pb2.LiteralMap],
+    ) -> _State:
+        try:
+            chosen = choose_branch(node.branch_node.if_else, literal_map(row["inputs"]), node.id)
+        except BranchError as error:
+            return _failed(_user_error(str(error), error.code), uid)
+        # The chosen node reads its inputs from the nodes around the branch, not from the branch's inputs.
+        child_uid = f"{uid}-0-{chosen.id}"
+        return self._step(run, chosen, child_uid, int(row["id"]), outputs_of)
+
+    # Sub-workflow and launch-plan nodes --------------------------------------------------------------------------
+
+    def _advance_sub_workflow(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
+        reference = node.workflow_node.sub_workflow_ref
+        sub = run.compiled.sub_workflows.get(_key_of(reference))
+        if sub is None:
+            return _failed(
+                _system_error(
+                    f"sub-workflow {reference.name}:{reference.version} is not in the closure", "WorkflowNotFound"
+                ),
+                uid,
+            )
+        return self._walk(run, sub, _Scope(f"{uid}-0", int(row["id"]), literal_map(row["inputs"])))
+
+    def _advance_launch_plan(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
+        closure = node_execution_pb2.NodeExecutionClosure.FromString(row["closure"])
+        if not closure.workflow_node_metadata.HasField("executionId"):
+            try:
+                child = self._launch_child(run, node, uid, row)
+            except AdminError as error:
+                return _failed(
+                    _user_error(
+                        f"could not launch {node.workflow_node.launchplan_ref.name}: {error.message}", error.code.name
+                    ),
+                    uid,
+                )
+            self._record_node(run, uid, NodePhase.RUNNING, child_execution=child.to_proto())
+            run.wake_in(self.poll_interval)
+            return _RUNNING
+        child = ExecutionKey.of(closure.workflow_node_metadata.executionId)
+        child_row = self.records.execution_row(child)
+        phase = WorkflowPhase.Value(child_row["phase"])
+        if phase == WorkflowPhase.SUCCEEDED:
+            return _done(literal_map(child_row["outputs"]))
+        if phase in WORKFLOW_TERMINAL:
+            child_closure = admin_execution_pb2.ExecutionClosure.FromString(child_row["closure"])
+            if child_closure.HasField("error"):
+                child_error = execution_pb2.ExecutionError()
+                child_error.CopyFrom(child_closure.error)
+            else:
+                child_error = _user_error(
+                    f"child execution {child.name} ended {WorkflowPhase.Name(phase)}", WorkflowPhase.Name(phase).title()
+                )
+            return _failed(child_error, uid)
+        # The child wakes us when it finishes; looking now and then also covers a child another sandbox runs.
+        run.wake_in(max(self.poll_interval, 1.0))
+        return _RUNNING
+
+    def _launch_child(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> ExecutionKey:
+        if self.executions is None:
+            raise AdminError(grpc.StatusCode.FAILED_PRECONDITION, "the engine has no execution service attached")
+        metadata = admin_execution_pb2.ExecutionMetadata(
+            mode=Mode.CHILD_WORKFLOW,
+            principal=run.spec.metadata.principal,
+            nesting=run.spec.metadata.nesting + 1,
+            parent_node_execution=identifier_pb2.NodeExecutionIdentifier(node_id=uid, execution_id=run.key.to_proto()),
+        )
+        spec = admin_execution_pb2.ExecutionSpec(launch_plan=node.workflow_node.launchplan_ref, metadata=metadata)
+        name = child_execution_name(run.key, uid)
+        child = ExecutionKey(run.key.project, run.key.domain, name)
+        try:
+            self.executions.create(child.project, child.domain, name, spec, literal_map(row["inputs"]))
+        except AdminError as error:
+            if error.code != grpc.StatusCode.ALREADY_EXISTS:
+                raise
+            # Created by a tick that stopped before it could record the link.
+        self.records.store.execute(
+            "UPDATE executions SET parent_node_execution_id = ? WHERE execution_project = ? AND execution_domain = ? "
+            "AND execution_name = ?",
+            (int(row["id"]), *child.params),
+        )
+        return child
+
+    # Failure and abort -------------------------------------------------------------------------------------------
+
+    def _abort_running(self, key: ExecutionKey) -> None:
+        """Abort every unfinished node and task attempt of an execution and terminate its child executions."""
+        for uid, node in self.records.node_rows(key).items():
+            if NodePhase.Value(node["phase"]) in NODE_TERMINAL:
+                continue
+            closure = node_execution_pb2.NodeExecutionClosure.FromString(node["closure"])
+            if closure.workflow_node_metadata.HasField("executionId"):
+                self._terminate_child(ExecutionKey.of(closure.workflow_node_metadata.executionId))
+            self.records.node_event(key, uid, NodePhase.ABORTED)
         for task in self.records.store.all(
             "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? AND execution_name = ?",
             key.params,
         ):
-            if TaskPhase.Value(task["phase"]) not in TASK_TERMINAL:
-                task_id = identifier_pb2.Identifier(
-                    resource_type=identifier_pb2.ResourceType.TASK,
-                    project=task["project"],
-                    domain=task["domain"],
-                    name=task["name"],
-                    version=task["version"],
-                )
-                self.records.task_event(key, task["node_id"], task_id, task["retry_attempt"], TaskPhase.ABORTED)
-        self.records.workflow_event(key, WorkflowPhase.ABORTED)
-
-
-def outputs_of_rows(nodes: Mapping[str, Any], inputs: literals_pb2.LiteralMap) -> Callable[[str], literals_pb2.LiteralMap]:
-    """A promise resolver over node rows (``start-node`` resolves to the execution inputs)."""
-
-    def outputs_of(node_id: str) -> literals_pb2.LiteralMap:
-        if node_id == START_NODE:
-            return inputs
-        if node_id not in nodes:
-            raise BindingError(f"node {node_id!r} has not run")
-        return literal_map(nodes[node_id]["outputs"])
-
-    return outputs_of
-
-
-def call_python_task(template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
-    """Call a built-in Python task's function with native inputs and convert what it returns.
-
-    Raises:
-        Exception: whatever the function raises, or a conversion error naming the output.
-    """
-    from airflow_provider_flyte.literals import literal_map_to_python, to_literal
-
-    target = python_callable_of(template)
-    assert target is not None
-    module_name, _, function_name = target.partition(":")
-    function = getattr(importlib.import_module(module_name), function_name)
-    values = literal_map_to_python(inputs, template.interface.inputs)
-    result = function(**values)
-    declared = list(template.interface.outputs.variables.items())
-    if not declared:
-        return literals_pb2.LiteralMap()
-    if isinstance(result, Mapping) and set(result) == {name for name, _ in declared}:
-        produced = dict(result)
-    elif len(declared) == 1:
-        produced = {declared[0][0]: result}
-    else:
-        # Interface maps do not keep declaration order, so a tuple maps positionally only onto o0, o1, ...
-        positional = [f"o{index}" for index in range(len(declared))]
-        names = sorted(name for name, _ in declared)
-        if names != sorted(positional) or not isinstance(result, (tuple, list)) or len(result) != len(declared):
-            raise TypeError(
-                f"expected a dict with keys {', '.join(names)}"
-                + (f" or a {len(declared)}-tuple" if names == sorted(positional) else "")
-                + f", got {result!r}"
+            if TaskPhase.Value(task["phase"]) in TASK_TERMINAL:
+                continue
+            task_id = identifier_pb2.Identifier(
+                resource_type=identifier_pb2.ResourceType.TASK,
+                project=task["project"],
+                domain=task["domain"],
+                name=task["name"],
+                version=task["version"],
             )
-        produced = dict(zip(positional, result))
-    outputs = literals_pb2.LiteralMap()
-    for name, variable in declared:
-        outputs.literals[name].CopyFrom(to_literal(produced[name], variable.type, name=f"output {name!r}"))
-    return outputs
+            self.records.task_event(key, task["node_id"], task_id, task["retry_attempt"], TaskPhase.ABORTED)
+        with self._results_lock:
+            self._pending = {attempt for attempt in self._pending if attempt[0] != key}
 
+    def _terminate_child(self, child: ExecutionKey) -> None:
+        if self.executions is None:
+            return
+        try:
+            self.executions.TerminateExecution(
+                admin_execution_pb2.ExecutionTerminateRequest(id=child.to_proto(), cause="parent execution was aborted")
+            )
+        except AdminError as error:
+            if error.code not in (grpc.StatusCode.FAILED_PRECONDITION, grpc.StatusCode.NOT_FOUND):
+                raise
 
-def _task_key(identifier: identifier_pb2.Identifier) -> tuple[str, ...]:
-    return (identifier.project, identifier.domain, identifier.name, identifier.version)
-
-
-def _monotonic() -> float:
-    return time.monotonic()
+    def _finish_abort(self, key: ExecutionKey, spec: admin_execution_pb2.ExecutionSpec) -> None:
+        self._abort_running(key)
+        self.records.workflow_event(key, WorkflowPhase.ABORTED)
+        self._finished(key, spec)
 
 
 __all__ = [
     "PYTHON_CALLABLE_KEY",
     "LocalEngine",
+    "TaskScript",
     "call_python_task",
+    "child_execution_name",
     "placeholder_literal",
     "python_callable_of",
     "resolve_binding",

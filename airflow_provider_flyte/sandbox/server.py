@@ -86,6 +86,7 @@ class FlyteSandbox:
         self.registry = Registry(self.store, domains)
         self.engine = LocalEngine(self.records, task_delay=task_delay)
         self.executions = Executions(self.registry, self.records, self.engine)
+        self.engine.attach(self.executions)
         self.faults = Faults()
         issuer_kwargs: dict[str, Any] = {"client_id": client_id, "token_lifetime": token_lifetime}
         if client_secret is not None:
@@ -144,6 +145,33 @@ class FlyteSandbox:
             credentials = grpc.ssl_channel_credentials(root_certificates=self._tls_material.ca_certificate)
             return grpc.secure_channel(self.endpoint, credentials)
         return grpc.insecure_channel(self.endpoint)
+
+    def script(
+        self,
+        task: str | Any,
+        *,
+        duration: float | None = None,
+        fail: str | None = None,
+        fail_attempts: int | None = None,
+        outputs: Any = None,
+        hang: bool = False,
+    ) -> Any:
+        """Script what a task does when the engine runs it (see :meth:`LocalEngine.script`).
+
+        Args:
+            task: A task name (every version) or a ``flyteidl`` task ``Identifier``.
+            duration: Seconds each attempt runs.
+            fail: Every attempt fails with this message (only the first ``fail_attempts`` when that is set).
+            fail_attempts: The first N attempts fail, later ones succeed.
+            outputs: Fixed outputs by name, or a function called with the inputs as keyword arguments.
+            hang: Attempts never finish on their own; an abort or the task's timeout ends them.
+
+        Returns:
+            The :class:`~airflow_provider_flyte.sandbox.behaviours.TaskScript` now in force.
+        """
+        return self.engine.script(
+            task, duration=duration, fail=fail, fail_attempts=fail_attempts, outputs=outputs, hang=hang
+        )
 
     # Lifecycle ---------------------------------------------------------------------------------------------------
 
