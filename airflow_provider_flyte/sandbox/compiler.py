@@ -41,6 +41,10 @@ class _Errors:
         raise CompileError("\n".join(lines) + "\n")
 
 
+# Gates pass their inputs through and branches take whatever their conditions read: neither declares its inputs.
+_FREE_INPUT_NODES = ("gate_node", "branch_node")
+
+
 def _key(identifier: identifier_pb2.Identifier) -> tuple[str, str, str, str]:
     return (identifier.project, identifier.domain, identifier.name, identifier.version)
 
@@ -163,6 +167,7 @@ class _WorkflowCompiler:
         return result
 
     def compile(self, template: workflow_pb2.WorkflowTemplate) -> compiler_pb2.CompiledWorkflow:
+        template = with_start_node_promises(template)
         errors = _Errors()
         workflow_name = template.id.name
         if not template.nodes:
@@ -182,7 +187,7 @@ class _WorkflowCompiler:
             depends: list[str] = []
             for binding in node.inputs:
                 expected = declared.get(binding.var) if declared is not None else None
-                if declared is not None and expected is None and node.WhichOneof("target") != "gate_node":
+                if declared is not None and expected is None and node.WhichOneof("target") not in _FREE_INPUT_NODES:
                     errors.add(
                         "VariableNameNotFound", node.id, f"Variable [{binding.var}] not found on node [{node.id}]."
                     )
@@ -254,6 +259,34 @@ class _WorkflowCompiler:
                 f"Variable [{promise.var}] (type [{produced.type}]) doesn't match expected type "
                 f"[{expected.type}].".replace("\n", " "),  # type: ignore[union-attr]
             )
+
+
+def _name_start_node(data: literals_pb2.BindingData) -> None:
+    kind = data.WhichOneof("value")
+    if kind == "promise" and not data.promise.node_id:
+        data.promise.node_id = START_NODE
+    elif kind == "collection":
+        for item in data.collection.bindings:
+            _name_start_node(item)
+    elif kind == "map":
+        for item in data.map.bindings.values():
+            _name_start_node(item)
+
+
+def with_start_node_promises(template: workflow_pb2.WorkflowTemplate) -> workflow_pb2.WorkflowTemplate:
+    """A copy of a template whose promises of workflow inputs name ``start-node``.
+
+    flytekit promises workflow inputs from the node id ``""``; Flyte Admin's compiled closures name ``start-node``
+    instead (flytekit's ``FlyteNode.promote_from_model`` turns it back), so the sandbox compiles them the same way.
+    """
+    copy = workflow_pb2.WorkflowTemplate()
+    copy.CopyFrom(template)
+    for node in iter_nodes(copy.nodes):
+        for binding in node.inputs:
+            _name_start_node(binding.binding)
+    for binding in copy.outputs:
+        _name_start_node(binding.binding)
+    return copy
 
 
 def _topological_order(upstream: dict[str, list[str]], errors: _Errors) -> list[str]:
