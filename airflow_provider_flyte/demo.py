@@ -105,6 +105,9 @@ def _prepare_airflow_home(home: Path, dag_files: list[Path], endpoint: str) -> N
 def _run_dags(dags_folder: Path) -> list[dict[str, Any]]:
     """``dag.test()`` each DAG of the folder; one outcome dict per task instance."""
     dags = _load_dags(dags_folder)
+    if not dags:
+        print(f"No DAG found in {dags_folder}", file=sys.stderr)
+        raise SystemExit(1)
     outcomes: list[dict[str, Any]] = []
     for dag_id, dag in sorted(dags.items()):
         print(f"Running DAG {dag_id} ...", flush=True)
@@ -122,20 +125,22 @@ def _run_dags(dags_folder: Path) -> list[dict[str, Any]]:
 
 
 def _load_dags(dags_folder: Path) -> dict[str, Any]:
-    """The DAG objects defined by the files of ``dags_folder``, by id."""
-    import importlib.util
+    """The DAGs defined by the files of ``dags_folder``, by id (parsed as the DAG processor does).
 
-    from airflow.sdk import DAG
+    Raises:
+        SystemExit: when a file fails to import.
+    """
+    try:
+        from airflow.dag_processing.dagbag import DagBag  # Airflow 3.2+
+    except ImportError:
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef,attr-defined]
 
-    dags: dict[str, Any] = {}
-    for path in sorted(dags_folder.glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"flyte_demo_{path.stem}", path)
-        if spec is None or spec.loader is None:
-            continue
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        dags.update({value.dag_id: value for value in vars(module).values() if isinstance(value, DAG)})
-    return dags
+    bag = DagBag(dag_folder=str(dags_folder))
+    if bag.import_errors:
+        for path, error in bag.import_errors.items():
+            print(f"Cannot import {path}:\n{error}", file=sys.stderr)
+        raise SystemExit(1)
+    return dict(bag.dags)
 
 
 def _xcom_result(dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
@@ -151,7 +156,12 @@ def _xcom_result(dag_id: str, run_id: str, task_id: str, map_index: int) -> Any:
     if row is None or row[0] is None:
         return None
     value = row[0]
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
+    if isinstance(value, (str, bytes)):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 class _PhaseObserver:
@@ -172,7 +182,7 @@ class _PhaseObserver:
         self._poll()  # the final phases
 
     def _loop(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._stop.wait(0.05):
             self._poll()
 
     def _poll(self) -> None:
