@@ -133,7 +133,7 @@ def _load_dags(dags_folder: Path) -> dict[str, Any]:
     try:
         from airflow.dag_processing.dagbag import DagBag  # Airflow 3.2+
     except ImportError:
-        from airflow.models.dagbag import DagBag  # type: ignore[no-redef,attr-defined]
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
     bag = DagBag(dag_folder=str(dags_folder))
     if bag.import_errors:
