@@ -103,7 +103,8 @@ def test_branch_runs_the_first_case_that_holds(admin, sandbox):
     }
     top = nodes(admin, runs[2])
     assert list(top) == ["start-node", "n0", "n1", "end-node"]
-    assert top["n1"].metadata.is_parent_node and top["n1"].metadata.spec_node_id == "n1"
+    assert top["n1"].metadata.is_parent_node
+    assert top["n1"].metadata.spec_node_id == "n1"
     children = nodes(admin, runs[2], parent="n1")
     assert list(children) == ["n1-0-four"]
     child = children["n1-0-four"]
@@ -173,7 +174,7 @@ def test_sub_workflow_nodes_are_children_of_their_node(admin, sandbox):
 
 def test_launch_plan_node_runs_a_linked_child_execution(admin, sandbox):
     name = unique("t.caller")
-    double, sub = _sub_workflow(admin, sandbox, name)
+    _double, sub = _sub_workflow(admin, sandbox, name)
     admin_sub = workflow(
         admin,
         sub.id.name,
@@ -224,7 +225,8 @@ def test_seeded_gated_workflow_waits_for_approval_and_input(admin, signals):
     plan = b.identifier(b.RT.LAUNCH_PLAN, "demo.gated_publish")
     execution_id = run(admin, plan, {"numbers": [2, 4]}, {"numbers": b.list_of(b.INTEGER)})
     approval = eventually(lambda: _signal(signals, execution_id, "approve-report"), what="the approval signal")
-    assert approval.type == b.BOOLEAN and not approval.HasField("value")
+    assert approval.type == b.BOOLEAN
+    assert not approval.HasField("value")
     assert nodes(admin, execution_id)["approve"].closure.phase == NODE.RUNNING
     assert _signal(signals, execution_id, "title") is None  # the input gate comes after the approval
     _set(signals, execution_id, "approve-report", b.literal(True, b.BOOLEAN))
