@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pytest
 
-DAGS_FOLDER = Path(__file__).parent / "dags"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_DAGS = Path(__file__).parent / "dags"
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
+AIRFLOW_HOME = Path(os.environ["AIRFLOW_HOME"]) if "airflow.configuration" in sys.modules else None
 
-if "airflow.configuration" not in sys.modules:
-    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="flyte-airflow-home-")
+if AIRFLOW_HOME is None:
+    AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="flyte-airflow-home-"))
+    os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
+    # dag.test() only runs DAGs from the DAGs folder: the example DAGs and the test DAGs are copied there.
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(AIRFLOW_HOME / "dags")
     os.environ["AIRFLOW__CORE__ALLOW_NESTED_OPERATORS"] = "True"
     os.environ.pop("AIRFLOW__CORE__SQL_ALCHEMY_CONN", None)
     os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
