@@ -34,6 +34,7 @@ from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_T
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+    from airflow_provider_flyte.configuration import PlatformConfig
 
 log = logging.getLogger(__name__)
 
@@ -271,25 +272,24 @@ _WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Execut
 )
 
 
-async def watcher_for(flyte_conn_id: str) -> ExecutionWatcher:
-    """The running loop's watcher for a connection (created, with its client, on first use)."""
-    from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, release_async_client
+def watcher_for(flyte_conn_id: str, config: PlatformConfig) -> ExecutionWatcher:
+    """The running loop's watcher for a connection, created (with its shared client) on first use.
 
-    loop = asyncio.get_running_loop()
-    watchers = _WATCHERS.setdefault(loop, {})
+    Args:
+        flyte_conn_id: The connection id; watchers, like channels, are shared per connection and event loop.
+        config: The connection's settings, already resolved by the caller.
+    """
+    from airflow_provider_flyte.hooks.flyte import release_async_client, shared_async_client
+
+    watchers = _WATCHERS.setdefault(asyncio.get_running_loop(), {})
     watcher = watchers.get(flyte_conn_id)
     if watcher is None:
-        hook = FlyteAsyncHook(flyte_conn_id)
-        client = await hook.get_client()
-        watcher = watchers.get(flyte_conn_id)  # another trigger may have created it while we awaited
-        if watcher is None:
-            config = (await hook.get_settings()).config
 
-            async def on_idle() -> None:
-                if watchers.get(flyte_conn_id) is watcher:
-                    del watchers[flyte_conn_id]
-                await release_async_client(flyte_conn_id, config)
+        async def on_idle() -> None:
+            if watchers.get(flyte_conn_id) is watcher:
+                del watchers[flyte_conn_id]
+            await release_async_client(flyte_conn_id, config)
 
-            watcher = ExecutionWatcher(client, on_idle)
-            watchers[flyte_conn_id] = watcher
+        watcher = ExecutionWatcher(shared_async_client(flyte_conn_id, config), on_idle)
+        watchers[flyte_conn_id] = watcher
     return watcher

@@ -133,7 +133,7 @@ class FlyteExecutionTrigger(BaseTrigger):
         try:
             settings = await FlyteAsyncHook(self.flyte_conn_id).get_settings()
             console_url = execution_console_url(settings.config, execution_id)
-            watcher = await watcher_for(self.flyte_conn_id)
+            watcher = watcher_for(self.flyte_conn_id, settings.config)
             async with watcher.subscribe(execution_id, self.poll_interval) as subscription:
                 while True:
                     remaining = None if self.deadline is None else self.deadline - time.time()
