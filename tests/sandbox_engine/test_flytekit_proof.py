@@ -4,7 +4,6 @@ execute, wait, outputs, node executions, signals, and the exception classes flyt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -32,8 +31,8 @@ POLL_LIMIT = timedelta(seconds=60)
 
 
 @pytest.fixture(scope="module")
-def remote(sandbox: FlyteSandbox) -> Iterator[FlyteRemote]:
-    yield FlyteRemote(
+def remote(sandbox: FlyteSandbox) -> FlyteRemote:
+    return FlyteRemote(
         Config.for_endpoint(sandbox.endpoint, insecure=True),
         default_project="flytesnacks",
         default_domain="development",
