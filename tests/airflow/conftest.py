@@ -15,10 +15,12 @@ import pytest
 
 TEST_DAGS = Path(__file__).parent / "dags"
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
-AIRFLOW_HOME = Path(os.environ["AIRFLOW_HOME"]) if "airflow.configuration" in sys.modules else None
+# When something imported Airflow before this file, its configuration is fixed: the tests that need a database then
+# skip rather than touch a real AIRFLOW_HOME.
+AIRFLOW_ISOLATED = "airflow.configuration" not in sys.modules
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="flyte-airflow-home-"))
 
-if AIRFLOW_HOME is None:
-    AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="flyte-airflow-home-"))
+if AIRFLOW_ISOLATED:
     os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     # dag.test() only runs DAGs from the DAGs folder: the example DAGs and the test DAGs are copied there.

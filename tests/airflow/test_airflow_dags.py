@@ -14,11 +14,15 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import AIRFLOW_HOME, EXAMPLE_DAGS, TEST_DAGS, flyte_conn_json
+from conftest import AIRFLOW_HOME, AIRFLOW_ISOLATED, EXAMPLE_DAGS, TEST_DAGS, flyte_conn_json
 
 from airflow_provider_flyte.remote import FlyteRemote
 
-pytestmark = [pytest.mark.airflow, pytest.mark.timeout(300)]
+pytestmark = [
+    pytest.mark.airflow,
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(not AIRFLOW_ISOLATED, reason="Airflow was imported before its test home could be set up"),
+]
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 LINK = "_link_FlyteConsoleLink"
