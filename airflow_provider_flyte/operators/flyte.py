@@ -329,7 +329,9 @@ class FlyteOperator(BaseOperator):
             )
         try:
             remote.wait(execution, timeout=self.timeout, poll_interval=self.poll_interval)
-        except FlyteTimeout:
+        except FlyteTimeout as error:
+            if self.timeout is None or error.code is not None:
+                raise  # an RPC deadline (DEADLINE_EXCEEDED), not the wait's own timeout
             self._terminate(f"Airflow task {self.task_id} timed out after {self.timeout:g}s")
             raise AirflowException(
                 f"Flyte execution {execution.id} is still {execution.phase_name} after {self.timeout:g}s "
