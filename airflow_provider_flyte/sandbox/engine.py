@@ -347,6 +347,9 @@ class LocalEngine:
             try:
                 self.tick(key)
             except AdminError as error:
+                if error.code == grpc.StatusCode.NOT_FOUND:
+                    log.warning("engine dropped %s: %s", key, error.message)
+                    continue
                 # A concurrent TerminateExecution may have moved the run on; look again shortly.
                 log.debug("engine tick of %s raced with an update (%s); retrying", key, error.message)
                 self.schedule(key, self.poll_interval)
