@@ -229,6 +229,10 @@ class ExecutionWatcher:
             self._fail(key, f"Flyte Admin kept failing for {MAX_FAILED_TICKS} polls; last error: {error}")
         except FlyteException as error:
             self._fail(key, str(error))
+        except Exception as error:
+            # Anything unexpected fails the watches (the triggers report it) instead of leaving them waiting.
+            log.exception("Polling Flyte executions in %s/%s failed unexpectedly", project, domain)
+            self._fail(key, f"{type(error).__name__}: {error}")
         else:
             self._failed_ticks.pop(key, None)
 
