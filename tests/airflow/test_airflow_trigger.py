@@ -190,3 +190,14 @@ async def test_cleanup_never_terminates(admin: FakeAdminServer) -> None:
     await trigger.cleanup()
     assert admin.admin.calls["TerminateExecution"] == 0
     assert not _watcher._WATCHERS.get(asyncio.get_running_loop())  # the watcher stopped with its last trigger
+
+
+async def test_an_unexpected_polling_error_fails_the_watch_instead_of_hanging() -> None:
+    class BrokenClient:
+        async def list_executions_paginated(self, *args: object, **kwargs: object) -> object:
+            raise RuntimeError("decoder exploded")
+
+    watcher = _watcher.ExecutionWatcher(BrokenClient())  # type: ignore[arg-type]
+    async with watcher.subscribe(WorkflowExecutionIdentifier("p", "d", "n"), 1.0) as subscription:
+        with pytest.raises(_watcher.WatchError, match="RuntimeError: decoder exploded"):
+            await subscription.next(timeout=30)
