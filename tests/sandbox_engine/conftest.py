@@ -4,19 +4,10 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from engine_helpers import fast_sandbox
 from flyteidl.service import admin_pb2_grpc, signal_pb2_grpc
 
 from airflow_provider_flyte.sandbox import FlyteSandbox
-
-# Fast engine for tests: short default task time, frequent looks at signals.
-TASK_DELAY = 0.01
-POLL_INTERVAL = 0.02
-
-
-def fast_sandbox(**options: object) -> FlyteSandbox:
-    sandbox = FlyteSandbox(port=0, task_delay=options.pop("task_delay", TASK_DELAY), **options)  # type: ignore[arg-type]
-    sandbox.engine.poll_interval = POLL_INTERVAL
-    return sandbox
 
 
 @pytest.fixture(scope="module")

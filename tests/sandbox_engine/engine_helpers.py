@@ -20,14 +20,25 @@ from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from airflow_provider_flyte.literals import literal_map_to_python
+from airflow_provider_flyte.sandbox import FlyteSandbox
 from airflow_provider_flyte.sandbox import builders as b
 
 P, D = "flytesnacks", "development"
+# Fast engine for tests: short default task time, frequent looks at signals.
+TASK_DELAY = 0.01
+POLL_INTERVAL = 0.02
 WF = core_execution_pb2.WorkflowExecution
 NODE = core_execution_pb2.NodeExecution
 TASK = core_execution_pb2.TaskExecution
 TERMINAL = {WF.SUCCEEDED, WF.FAILED, WF.ABORTED, WF.TIMED_OUT}
 _versions = itertools.count()
+
+
+def fast_sandbox(**options: Any) -> FlyteSandbox:
+    """A sandbox on a free port whose engine runs default tasks and polls signals quickly."""
+    sandbox = FlyteSandbox(port=0, task_delay=options.pop("task_delay", TASK_DELAY), **options)
+    sandbox.engine.poll_interval = POLL_INTERVAL
+    return sandbox
 
 
 def unique(prefix: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from conftest import fast_sandbox
 from engine_helpers import (
     NODE,
     TASK,
@@ -13,6 +12,7 @@ from engine_helpers import (
     WF,
     attempts,
     eventually,
+    fast_sandbox,
     get,
     launch_plan,
     node_id,
