@@ -276,6 +276,11 @@ _WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Execut
 )
 
 
+def has_watcher(flyte_conn_id: str) -> bool:
+    """Whether the running loop has a watcher (and so a shared client in use) for the connection."""
+    return flyte_conn_id in _WATCHERS.get(asyncio.get_running_loop(), {})
+
+
 def watcher_for(flyte_conn_id: str, config: PlatformConfig) -> ExecutionWatcher:
     """The running loop's watcher for a connection, created (with its shared client) on first use.
 

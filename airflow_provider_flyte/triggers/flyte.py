@@ -165,12 +165,17 @@ class FlyteExecutionTrigger(BaseTrigger):
         """Abort the execution when the user kills the deferred task (Airflow 3.3+; never on triggerer restarts)."""
         if not self.terminate_on_kill:
             return
-        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook
+        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, release_async_client, shared_async_client
+        from airflow_provider_flyte.triggers._watcher import has_watcher
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
-        client = await FlyteAsyncHook(self.flyte_conn_id).get_client()
+        config = (await FlyteAsyncHook(self.flyte_conn_id).get_settings()).config
+        client = shared_async_client(self.flyte_conn_id, config)
         try:
             await client.terminate_execution(execution_id, "Killed by Airflow: the deferred task was stopped by a user")
             self.log.info("Terminated Flyte execution %s", self.execution_id)
         except FlyteFailedPreconditionException:
             self.log.info("Flyte execution %s had already finished", self.execution_id)
+        finally:
+            if not has_watcher(self.flyte_conn_id):
+                await release_async_client(self.flyte_conn_id, config)  # nothing else on this loop uses it

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from airflow_fake_admin import FakeAdminServer
 
+from airflow_provider_flyte.hooks.flyte import _ASYNC_CLIENTS
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.triggers import _watcher
 from airflow_provider_flyte.triggers.flyte import FlyteExecutionTrigger
@@ -177,6 +178,7 @@ async def test_on_kill_terminates_only_when_the_trigger_owns_the_run(admin: Fake
     aborted = admin.admin.executions[("flytesnacks", "development", "mine")]
     assert aborted.closure.abort_metadata.cause.startswith("Killed by Airflow")
     await FlyteExecutionTrigger(EX + "mine").on_kill()  # already aborted: logged, not raised
+    assert not _ASYNC_CLIENTS.get(asyncio.get_running_loop())  # no channel left open behind
 
 
 async def test_cleanup_never_terminates(admin: FakeAdminServer) -> None:
