@@ -5,8 +5,10 @@ Attempt counts are the calls the sandbox received (``count_calls``); backoff sle
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import time
 
 import grpc
 import pytest
@@ -194,3 +196,36 @@ async def test_named_relaunch_and_recover_survive_a_lost_reply(
     assert (again.project, again.domain, again.name) == (PROJECT, DOMAIN, "second-try")
     assert calls.hits == 2
     assert names == ["original", "second-try"]
+
+
+class RestartDuringBackoff(RecordedSleeps):
+    """Backoff that brings the stopped sandbox back during the first sleep, then really sleeps."""
+
+    def __init__(self, sandbox: FlyteSandbox) -> None:
+        super().__init__()
+        self._sandbox = sandbox
+
+    def sleep(self, seconds: float) -> None:
+        if not self:
+            self._sandbox.start()
+        super().sleep(seconds)
+        time.sleep(seconds)
+
+    async def async_sleep(self, seconds: float) -> None:
+        if not self:
+            self._sandbox.start()
+        await super().async_sleep(seconds)
+        await asyncio.sleep(seconds)
+
+
+async def test_a_real_outage_is_retried_until_admin_is_back(sandbox: FlyteSandbox, kind: str) -> None:
+    # Not an injected status: the port is closed, so the channel itself fails with UNAVAILABLE.
+    config = sandbox.config.with_overrides(rpc_retries=8, retry_initial_backoff=0.05, retry_max_backoff=0.5)
+    backoff = RestartDuringBackoff(sandbox)
+    fast_reconnect = [("grpc.initial_reconnect_backoff_ms", 20), ("grpc.min_reconnect_backoff_ms", 20)]
+    async with connect(kind, config, retry_policy=backoff.policy(config), options=fast_reconnect) as driver:
+        assert await driver.call("get_project", PROJECT)
+        sandbox.stop()
+        project = await driver.call("get_project", PROJECT)
+    assert project.id == PROJECT
+    assert len(backoff) >= 1
