@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any
 
@@ -243,3 +244,24 @@ def test_hook_test_connection_against_the_sandbox() -> None:
     ok, message = FlyteHook().test_connection()
     assert ok, message
     assert "project 'flytesnacks'" in message
+
+
+def test_secrets_stay_out_of_xcom_trigger_kwargs_and_reprs(sandbox: Any, flyte_connection: Any) -> None:
+    secret = "tok-very-secret-123"
+    flyte_connection(sandbox.endpoint, conn_id="flyte_secret", project=PROJECT, domain=DOMAIN, static_token=secret)
+    operator = FlyteOperator(
+        task_id="secretive",
+        flyte_conn_id="flyte_secret",
+        launchplan_name=HOLD,
+        inputs={"key": "secretive"},
+        deferrable=True,
+        poll_interval=0.1,
+    )
+    ti = FakeTaskInstance("secretive")
+    with pytest.raises(TaskDeferred) as deferred:
+        run(operator, ti)
+    release("secretive")
+    assert operator.hook.platform_config.static_token == secret  # it was really configured and used
+    assert secret not in json.dumps(deferred.value.trigger.serialize())
+    assert secret not in json.dumps(ti.xcoms)
+    assert secret not in repr(operator.hook.settings)
