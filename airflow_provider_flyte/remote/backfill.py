@@ -260,15 +260,9 @@ def backfill_workflow_spec(plan: BackfillPlan, project: str, domain: str, versio
 
 def backfill_launch_plan_spec(workflow_id: Identifier) -> launch_plan_pb2.LaunchPlanSpec:
     """The default launch plan of the backfill workflow: no inputs, no schedule."""
-    from flyteidl.admin import launch_plan_pb2
-    from flyteidl.core import interface_pb2, literals_pb2
+    from airflow_provider_flyte.remote.registration import default_launch_plan_spec
 
-    return launch_plan_pb2.LaunchPlanSpec(
-        workflow_id=workflow_id.to_flyte_idl(),
-        entity_metadata=launch_plan_pb2.LaunchPlanMetadata(),
-        default_inputs=interface_pb2.ParameterMap(),
-        fixed_inputs=literals_pb2.LiteralMap(),
-    )
+    return default_launch_plan_spec(workflow_id)
 
 
 def _datetime_literal(value: datetime) -> literals_pb2.Literal:

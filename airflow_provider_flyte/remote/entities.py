@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 
+# The compiler adds these to every workflow; they are not the author's nodes (flytekit hides them too).
+_COMPILER_NODES = frozenset({"start-node", "end-node"})
+
+
 class FlyteEntity(abc.ABC):
     """Common surface of registered entities: identity and interface."""
 
@@ -113,8 +117,8 @@ class FlyteWorkflow(FlyteEntity):
 
     @property
     def nodes(self) -> list[core_workflow_pb2.Node]:
-        """Nodes of the primary workflow."""
-        return list(self.template.nodes)
+        """Nodes of the primary workflow, without the ``start-node`` and ``end-node`` Admin's compiler adds."""
+        return [node for node in self.template.nodes if node.id not in _COMPILER_NODES]
 
     def referenced_launch_plans(self) -> list[Identifier]:
         """Launch plans that nodes of the workflow launch, in all (sub-)workflows and branches, without duplicates.

@@ -246,7 +246,10 @@ class FlyteWorkflowExecution(_ExecutionBase):
 
     @property
     def node_executions(self) -> dict[str, FlyteNodeExecution]:
-        """Top-level node executions by node id, loaded with their task executions and children on first use."""
+        """Top-level node executions by node id, loaded with their task executions and children on first use.
+
+        They are loaded again after a refresh (``sync`` or ``wait``) found the execution changed.
+        """
         if self._node_executions is None:
             self._bound_remote().sync_execution(self, sync_nodes=True)
         return self._node_executions or {}
@@ -270,6 +273,9 @@ class FlyteWorkflowExecution(_ExecutionBase):
         return self._bound_remote().wait(self, timeout=timeout, poll_interval=poll_interval, sync_nodes=sync_nodes)
 
     def _update(self, pb: execution_pb2.Execution) -> None:
+        if pb.closure != self._pb.closure:
+            # The execution moved on: node executions loaded earlier are stale, reload them on next access.
+            self._node_executions = None
         self._pb = pb
 
     def _set_node_executions(self, nodes: dict[str, FlyteNodeExecution]) -> None:

@@ -28,6 +28,7 @@ from airflow_provider_flyte.exceptions import (
 from airflow_provider_flyte.identifiers import Identifier, ResourceType
 
 if TYPE_CHECKING:
+    from flyteidl.admin import launch_plan_pb2
     from flyteidl.core import identifier_pb2
     from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
@@ -173,6 +174,22 @@ def register(client: SynchronousFlyteClient, entity: RegistrableEntity) -> Ident
             ) from error
         raise
     return identifier
+
+
+def default_launch_plan_spec(workflow_id: Identifier) -> launch_plan_pb2.LaunchPlanSpec:
+    """A launch plan spec running ``workflow_id`` as is: no defaults, no fixed inputs, no schedule.
+
+    Admin expands its expected inputs from the workflow's interface, every input required.
+    """
+    from flyteidl.admin import launch_plan_pb2
+    from flyteidl.core import interface_pb2, literals_pb2
+
+    return launch_plan_pb2.LaunchPlanSpec(
+        workflow_id=workflow_id.to_flyte_idl(),
+        entity_metadata=launch_plan_pb2.LaunchPlanMetadata(),
+        default_inputs=interface_pb2.ParameterMap(),
+        fixed_inputs=literals_pb2.LiteralMap(),
+    )
 
 
 def read_package(path: pathlib.Path) -> tuple[list[RegistrableEntity], dict[str, bytes]]:
@@ -330,9 +347,64 @@ def serialize_flytekit_entity(entity: Any, project: str, domain: str, version: s
     Raises:
         FlyteInvalidInputException: when flytekit is not installed.
     """
+    from collections import OrderedDict
+
+    flytekit = _import_flytekit(entity)
+    settings = flytekit.SerializationSettings(
+        image_config=flytekit.ImageConfig.auto_default_image(), project=project, domain=domain, version=version
+    )
+    serialized: OrderedDict[Any, Any] = OrderedDict()
+    flytekit.get_serializable(serialized, settings, entity)
+    result: list[RegistrableEntity] = []
+    for model in serialized.values():
+        if isinstance(model, flytekit.task_models.TaskSpec):
+            result.append(RegistrableEntity(ResourceType.TASK, model.to_flyte_idl(), model.template.id.name))
+        elif isinstance(model, flytekit.workflow_models.WorkflowSpec):
+            result.append(RegistrableEntity(ResourceType.WORKFLOW, model.to_flyte_idl(), model.template.id.name))
+        elif isinstance(model, flytekit.launch_plan_models.LaunchPlan):
+            result.append(RegistrableEntity(ResourceType.LAUNCH_PLAN, model.to_flyte_idl(), model.id.name))
+    return result
+
+
+def flytekit_resource_type(entity: Any) -> ResourceType:
+    """Whether a Python-defined flytekit entity is a task, a workflow or a launch plan.
+
+    Raises:
+        FlyteInvalidInputException: for any other flytekit object.
+    """
+    flytekit = _import_flytekit(entity)
+    if isinstance(entity, flytekit.LaunchPlan):
+        return ResourceType.LAUNCH_PLAN
+    if isinstance(entity, flytekit.WorkflowBase):
+        return ResourceType.WORKFLOW
+    if isinstance(entity, flytekit.Task):
+        return ResourceType.TASK
+    raise FlyteInvalidInputException(
+        f"{type(entity).__name__} is a flytekit object, but not a task, workflow or launch plan"
+    )
+
+
+def flytekit_default_launch_plan(entity: Any, project: str, domain: str, version: str) -> RegistrableEntity:
+    """The default launch plan flytekit derives for a Python-defined workflow (its Python defaults included)."""
+    flytekit = _import_flytekit(entity)
+    launch_plan = flytekit.LaunchPlan.get_default_launch_plan(flytekit.FlyteContextManager.current_context(), entity)
+    serialized = serialize_flytekit_entity(launch_plan, project, domain, version)
+    return next(item for item in serialized if item.resource_type == ResourceType.LAUNCH_PLAN)
+
+
+def _import_flytekit(entity: Any) -> Any:
+    """Return flytekit's names this module needs, as one namespace (flytekit is optional: imported only here).
+
+    Raises:
+        FlyteInvalidInputException: when flytekit is not installed.
+    """
+    import types
+
     try:
-        # flytekit is optional
+        from flytekit import FlyteContextManager, LaunchPlan  # type: ignore[import-untyped]
         from flytekit.configuration import ImageConfig, SerializationSettings  # type: ignore[import-untyped]
+        from flytekit.core.base_task import Task  # type: ignore[import-untyped]
+        from flytekit.core.workflow import WorkflowBase  # type: ignore[import-untyped]
         from flytekit.models import launch_plan as launch_plan_models  # type: ignore[import-untyped]
         from flytekit.models import task as task_models
         from flytekit.models.admin import workflow as workflow_models  # type: ignore[import-untyped]
@@ -342,22 +414,18 @@ def serialize_flytekit_entity(entity: Any, project: str, domain: str, version: s
             f"{type(entity).__name__} is a flytekit entity, and registering one needs flytekit installed; "
             "register its serialized spec (pyflyte package) instead"
         ) from None
-    from collections import OrderedDict
-
-    settings = SerializationSettings(
-        image_config=ImageConfig.auto_default_image(), project=project, domain=domain, version=version
+    return types.SimpleNamespace(
+        FlyteContextManager=FlyteContextManager,
+        LaunchPlan=LaunchPlan,
+        ImageConfig=ImageConfig,
+        SerializationSettings=SerializationSettings,
+        Task=Task,
+        WorkflowBase=WorkflowBase,
+        launch_plan_models=launch_plan_models,
+        task_models=task_models,
+        workflow_models=workflow_models,
+        get_serializable=get_serializable,
     )
-    serialized: OrderedDict[Any, Any] = OrderedDict()
-    get_serializable(serialized, settings, entity)
-    result: list[RegistrableEntity] = []
-    for model in serialized.values():
-        if isinstance(model, task_models.TaskSpec):
-            result.append(RegistrableEntity(ResourceType.TASK, model.to_flyte_idl(), model.template.id.name))
-        elif isinstance(model, workflow_models.WorkflowSpec):
-            result.append(RegistrableEntity(ResourceType.WORKFLOW, model.to_flyte_idl(), model.template.id.name))
-        elif isinstance(model, launch_plan_models.LaunchPlan):
-            result.append(RegistrableEntity(ResourceType.LAUNCH_PLAN, model.to_flyte_idl(), model.id.name))
-    return result
 
 
 def is_flytekit_entity(entity: Any) -> bool:

@@ -397,7 +397,7 @@ class FlyteRemote:
 
         try:
             created = self.client.create_execution(project, domain, exec_name, spec, literal_inputs)
-            execution_id = _execution_id_of(created)
+            execution_id = WorkflowExecutionIdentifier.from_flyte_idl(created)
         except FlyteEntityAlreadyExistsException:
             if exec_name is None:
                 raise
@@ -454,10 +454,15 @@ class FlyteRemote:
                 f"version is required to register the flytekit entity {getattr(entity, 'name', entity)!r} "
                 "before running it"
             )
+        from airflow_provider_flyte.remote import registration
+
         project, domain = self.resolve_project_domain(project, domain)
+        kind = registration.flytekit_resource_type(entity)
         registered = self.register_flytekit_entity(entity, project, domain, version)
-        runnable = [ident for ident in registered if ident.resource_type != ResourceType.WORKFLOW]
-        return runnable[-1] if runnable else registered[-1]
+        if kind is ResourceType.WORKFLOW:
+            # A workflow runs through its default launch plan, which carries the workflow's Python defaults.
+            return self._register_default_launch_plan(Identifier(kind, project, domain, entity.name, version), entity)
+        return [ident for ident in registered if ident.resource_type == kind][-1]
 
     def fetch_execution(
         self, project: str | None = None, domain: str | None = None, name: str | None = None
@@ -571,21 +576,20 @@ class FlyteRemote:
         """Run an execution again from scratch, with the same inputs; returns the new execution."""
         execution_id = as_execution_id(id, self.default_project, self.default_domain)
         new_id = self.client.relaunch_execution(execution_id, name=name)
-        return FlyteWorkflowExecution(self.client.get_execution(_execution_id_of(new_id)), self)
+        return FlyteWorkflowExecution(self.client.get_execution(new_id), self)
 
     def recover_execution(self, id: Any, name: str | None = None) -> FlyteWorkflowExecution:
         """Run a failed execution again, reusing the outputs of the nodes that succeeded; returns the new execution."""
         execution_id = as_execution_id(id, self.default_project, self.default_domain)
         new_id = self.client.recover_execution(execution_id, name=name)
-        return FlyteWorkflowExecution(self.client.get_execution(_execution_id_of(new_id)), self)
+        return FlyteWorkflowExecution(self.client.get_execution(new_id), self)
 
     def get_execution_metrics(self, id: Any, depth: int = 10) -> FlyteExecutionSpan:
         """Timing spans of an execution, ``depth`` levels deep."""
         from airflow_provider_flyte.remote.metrics import FlyteExecutionSpan
 
         execution_id = as_execution_id(id, self.default_project, self.default_domain)
-        response = self.client.get_execution_metrics(execution_id, depth=depth)
-        return FlyteExecutionSpan(getattr(response, "span", response))
+        return FlyteExecutionSpan(self.client.get_execution_metrics(execution_id, depth=depth))
 
     def fetch_io_literals(
         self, identifier: WorkflowExecutionIdentifier | NodeExecutionIdentifier | TaskExecutionIdentifier
@@ -803,7 +807,7 @@ class FlyteRemote:
         """Register a workflow from an ``admin.WorkflowSpec`` (or a flytekit workflow), and its default launch plan."""
         ident = self._register_one(entity, ResourceType.WORKFLOW, serialization_settings, version, project, domain)
         if default_launch_plan:
-            self._register_default_launch_plan(ident, options)
+            self._register_default_launch_plan(ident, entity, options)
         return FlyteWorkflow(self.client.get_workflow(ident))
 
     def register_launch_plan(
@@ -922,19 +926,32 @@ class FlyteRemote:
         item = registration.hydrate(registration.RegistrableEntity(resource_type, copy), project, domain, version)
         return registration.register(self.client, item)
 
-    def _register_default_launch_plan(self, workflow_id: Identifier, options: Options | None = None) -> Identifier:
-        from airflow_provider_flyte.remote import backfill, registration
+    def _register_default_launch_plan(
+        self, workflow_id: Identifier, workflow: Any = None, options: Options | None = None
+    ) -> Identifier:
+        """Register the launch plan named and versioned like ``workflow_id`` that runs it.
 
-        lp_id = Identifier(
-            ResourceType.LAUNCH_PLAN, workflow_id.project, workflow_id.domain, workflow_id.name, workflow_id.version
-        )
+        For a Python-defined flytekit ``workflow`` it is flytekit's default launch plan (Python defaults become
+        default inputs); otherwise a plain one, for which Admin makes every workflow input required.
+        """
         from flyteidl.admin import launch_plan_pb2
 
-        spec = backfill.backfill_launch_plan_spec(workflow_id)
+        from airflow_provider_flyte.remote import registration
+
+        if workflow is not None and _is_flytekit_entity(workflow):
+            item = registration.flytekit_default_launch_plan(
+                workflow, workflow_id.project, workflow_id.domain, workflow_id.version
+            )
+        else:
+            lp_id = Identifier(
+                ResourceType.LAUNCH_PLAN, workflow_id.project, workflow_id.domain, workflow_id.name, workflow_id.version
+            )
+            spec = registration.default_launch_plan_spec(workflow_id)
+            launch_plan = launch_plan_pb2.LaunchPlan(id=lp_id.to_flyte_idl(), spec=spec)
+            item = registration.RegistrableEntity(ResourceType.LAUNCH_PLAN, launch_plan)
         if options is not None:
-            _apply_options_to_launch_plan(spec, options)
-        launch_plan = launch_plan_pb2.LaunchPlan(id=lp_id.to_flyte_idl(), spec=spec)
-        return registration.register(self.client, registration.RegistrableEntity(ResourceType.LAUNCH_PLAN, launch_plan))
+            _apply_options_to_launch_plan(item.spec.spec, options)
+        return registration.register(self.client, item)
 
     # ------------------------------------------------------------------ projects and domains
 
@@ -962,8 +979,7 @@ class FlyteRemote:
 
     def get_domains(self) -> list[project_pb2.Domain]:
         """The deployment's domains (``development``, ``staging``, ``production`` by default)."""
-        response = self.client.get_domains()
-        return list(getattr(response, "domains", response))
+        return self.client.get_domains()
 
     # ------------------------------------------------------------------ data
 
@@ -1110,15 +1126,6 @@ def _seconds(value: timedelta | float | None, argument: str) -> float:
             f"{argument}={value!r} must be a non-negative number of seconds or a timedelta"
         )
     return float(seconds)
-
-
-def _execution_id_of(value: Any) -> WorkflowExecutionIdentifier:
-    """Our execution id from what the client returned: our id, a flyteidl id or an ``ExecutionCreateResponse``."""
-    if isinstance(value, WorkflowExecutionIdentifier):
-        return value
-    if value.DESCRIPTOR.full_name == "flyteidl.admin.ExecutionCreateResponse":
-        value = value.id
-    return WorkflowExecutionIdentifier.from_flyte_idl(value)
 
 
 def _is_flytekit_entity(entity: Any) -> bool:

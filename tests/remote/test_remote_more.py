@@ -1,4 +1,4 @@
-"""Backfill through FlyteRemote, flytekit-entity registration, Options, fast packages, import hygiene."""
+"""Backfills of the sandbox's cron launch plan, flytekit-entity registration, Options, fast packages, import hygiene."""
 
 from __future__ import annotations
 
@@ -8,96 +8,102 @@ import subprocess
 import sys
 import tarfile
 import textwrap
-from collections.abc import Iterator
 
 import pytest
-from flyteidl.admin import execution_pb2, launch_plan_pb2, schedule_pb2
-from remote_fake_admin import FakeFlyte, sample_task
-from remote_stub_client import install_codec, make_client
+from flyteidl.admin import execution_pb2, launch_plan_pb2
+from remote_helpers import D, P, RpcLog, finish
 
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.identifiers import Identifier, ResourceType
-from airflow_provider_flyte.remote import BackfillPlan, FlyteRemote, FlyteWorkflow, Options
+from airflow_provider_flyte.remote import BackfillPlan, FlyteRemote, FlyteWorkflow, FlyteWorkflowExecution, Options
 from airflow_provider_flyte.remote.registration import RegistrableEntity, dependency_order, fast_package
 
-P, D = "flytesnacks", "development"
+NIGHTLY = Identifier(ResourceType.LAUNCH_PLAN, P, D, "demo.nightly", "v1")
+UTC = dt.timezone.utc
 
 
-@pytest.fixture
-def remote() -> Iterator[tuple[FakeFlyte, FlyteRemote]]:
-    with FakeFlyte() as fake:
-        client = make_client(fake.config)
-        yield fake, FlyteRemote(fake.config, default_project=P, default_domain=D, client=client)
-        client.close()
-
-
-def _scheduled_launch_plan(remote: FlyteRemote) -> None:
-    """Register a workflow taking a ``kickoff`` datetime and a daily cron launch plan for it."""
-    from flyteidl.admin import workflow_pb2 as admin_workflow_pb2
-    from flyteidl.core import types_pb2, workflow_pb2
-
-    task = sample_task(name="core.report", inputs={"kickoff": 1})
-    task.template.interface.inputs.variables["kickoff"].type.simple = types_pb2.DATETIME
-    remote.register_task(task)
-    template = workflow_pb2.WorkflowTemplate(
-        id=Identifier(ResourceType.WORKFLOW, P, D, "core.daily_wf", "v1").to_flyte_idl(),
-        nodes=[workflow_pb2.Node(id="n0", task_node=workflow_pb2.TaskNode(reference_id=task.template.id))],
-    )
-    template.interface.inputs.variables["kickoff"].type.simple = types_pb2.DATETIME
-    remote.register_workflow(admin_workflow_pb2.WorkflowSpec(template=template), default_launch_plan=False)
-    plan = launch_plan_pb2.LaunchPlan(id=Identifier(ResourceType.LAUNCH_PLAN, P, D, "daily", "v1").to_flyte_idl())
-    plan.spec.workflow_id.CopyFrom(template.id)
-    plan.spec.entity_metadata.schedule.CopyFrom(
-        schedule_pb2.Schedule(
-            cron_schedule=schedule_pb2.CronSchedule(schedule="0 10 * * *"), kickoff_time_input_arg="kickoff"
-        )
-    )
-    remote.register_launch_plan(plan, options=Options(labels={"team": "data"}))
-
-
-def test_launch_backfill_dry_run_and_register(remote: tuple[FakeFlyte, FlyteRemote]) -> None:
-    fake, flyte = remote
-    _scheduled_launch_plan(flyte)
-    assert fake.admin.launch_plans[(P, D, "daily", "v1")].spec.labels.values["team"] == "data"
-    start = dt.datetime(2023, 1, 1)
-    plan = flyte.launch_backfill(P, D, start, start + dt.timedelta(days=3), "daily", dry_run=True)
+def test_launch_backfill_dry_run_registers_nothing(remote: FlyteRemote, rpcs: RpcLog) -> None:
+    start = dt.datetime(2024, 1, 1)
+    plan = remote.launch_backfill(P, D, start, start + dt.timedelta(days=3), "demo.nightly", dry_run=True)
     assert isinstance(plan, BackfillPlan)
-    assert len(plan.scheduled_times) == 3
-    assert fake.admin.calls("CreateWorkflow")[-1].id.name == "core.daily_wf"  # nothing registered by the dry run
-    workflow = flyte.launch_backfill(P, D, start, start + dt.timedelta(days=3), "daily", execute=False, version="bf1")
-    assert isinstance(workflow, FlyteWorkflow)
-    assert workflow.id == Identifier(ResourceType.WORKFLOW, P, D, "backfill-daily", "bf1")
-    assert [node.metadata.name for node in workflow.nodes] == [f"b-2023-01-0{day} 10:00:00" for day in (1, 2, 3)]
-    assert workflow.referenced_launch_plans() == [Identifier(ResourceType.LAUNCH_PLAN, P, D, "daily", "v1")]
-    assert flyte.fetch_launch_plan(name="backfill-daily", version="bf1").workflow_id == workflow.id
-    # registering the same backfill again is fine (identical content)
-    flyte.launch_backfill(P, D, start, start + dt.timedelta(days=3), "daily", execute=False, version="bf1")
+    assert plan.launch_plan_id == NIGHTLY  # the seeded cron launch plan "0 2 * * *", latest version
+    assert [t.isoformat() for t in plan.scheduled_times] == [
+        "2024-01-01T02:00:00",
+        "2024-01-02T02:00:00",
+        "2024-01-03T02:00:00",
+    ]
+    assert not [name for name in rpcs.names() if name.startswith("Create")]
     with pytest.raises(FlyteInvalidInputException, match="no run of"):
-        flyte.launch_backfill(P, D, start, start + dt.timedelta(hours=1), "daily", dry_run=True)
+        remote.launch_backfill(P, D, start, start + dt.timedelta(hours=1), "demo.nightly", dry_run=True)
+    with pytest.raises(FlyteInvalidInputException, match="has no schedule"):
+        remote.launch_backfill(P, D, start, start + dt.timedelta(days=2), "demo.pipeline", dry_run=True)
 
 
-def test_launch_backfill_executes(remote: tuple[FakeFlyte, FlyteRemote], monkeypatch: pytest.MonkeyPatch) -> None:
-    install_codec(monkeypatch)
-    fake, flyte = remote
-    _scheduled_launch_plan(flyte)
-    start = dt.datetime(2023, 1, 1)
-    execution = flyte.launch_backfill(P, D, start, start + dt.timedelta(days=2), "daily", execution_name="bf-run")
+def test_launch_backfill_registers_the_workflow_idempotently(remote: FlyteRemote) -> None:
+    start = dt.datetime(2024, 1, 1)
+    end = start + dt.timedelta(days=3)
+    workflow = remote.launch_backfill(P, D, start, end, "demo.nightly", execute=False, version="bf1", parallel=True)
+    assert isinstance(workflow, FlyteWorkflow)
+    assert workflow.id == Identifier(ResourceType.WORKFLOW, P, D, "backfill-demo.nightly", "bf1")
+    assert [node.metadata.name for node in workflow.nodes] == [f"b-2024-01-0{day} 02:00:00" for day in (1, 2, 3)]
+    assert [list(node.upstream_node_ids) for node in workflow.nodes] == [[], [], []]  # parallel
+    assert workflow.referenced_launch_plans() == [NIGHTLY]
+    assert remote.fetch_launch_plan(name="backfill-demo.nightly", version="bf1").workflow_id == workflow.id
+    again = remote.launch_backfill(P, D, start, end, "demo.nightly", execute=False, version="bf1", parallel=True)
+    assert again == workflow  # identical content registers again without complaint
+
+
+def test_launch_backfill_runs_one_launch_plan_per_scheduled_time(remote: FlyteRemote) -> None:
+    start = dt.datetime(2024, 1, 1, tzinfo=UTC)
+    execution = remote.launch_backfill(
+        P, D, start, start + dt.timedelta(days=2), "demo.nightly", execution_name="bf-run", overwrite_cache=True
+    )
+    assert isinstance(execution, FlyteWorkflowExecution)
     assert execution.id.name == "bf-run"
-    assert fake.admin.calls("CreateExecution")[0].spec.launch_plan.name == "backfill-daily"
+    assert execution.launched_entity_id.name == "backfill-demo.nightly"
+    assert execution.spec.overwrite_cache
+    finish(execution)
+    assert execution.is_successful
+    runs = [execution.node_executions[node_id].workflow_executions for node_id in ("n0", "n1")]
+    launched = [child for children in runs for child in children]
+    assert [child.launched_entity_id.name for child in launched] == ["demo.nightly"] * 2
+    assert [child.inputs["kickoff_time"] for child in launched] == [
+        dt.datetime(2024, 1, 1, 2, tzinfo=UTC),
+        dt.datetime(2024, 1, 2, 2, tzinfo=UTC),
+    ]
+    assert [child.outputs["o0"] for child in launched] == [
+        "processing eu data for 2024-01-01T02:00:00+00:00",
+        "processing eu data for 2024-01-02T02:00:00+00:00",
+    ]
 
 
-def test_register_flytekit_entities(remote: tuple[FakeFlyte, FlyteRemote]) -> None:
+def test_register_flytekit_entities(remote: FlyteRemote, rpcs: RpcLog) -> None:
     pytest.importorskip("flytekit")
     import remote_flytekit_entities
 
-    fake, flyte = remote
-    workflow = flyte.register_workflow(remote_flytekit_entities.scheduled_wf, version="fk1")
+    workflow = remote.register_workflow(remote_flytekit_entities.scheduled_wf, version="fk1")
     assert workflow.id.version == "fk1"
     assert workflow.name == "remote_flytekit_entities.scheduled_wf"
-    created = [name for name, _ in fake.admin.requests if name.startswith("Create")]
+    created = [name for name in rpcs.names() if name.startswith("Create")]
     assert created.index("CreateTask") < created.index("CreateWorkflow") < created.index("CreateLaunchPlan")
-    task = flyte.register_task(remote_flytekit_entities.scheduled_task, version="fk1")
+    task = remote.register_task(remote_flytekit_entities.scheduled_task, version="fk1")
     assert task.interface.inputs.variables["kickoff"].type.simple == 5  # DATETIME
+    # The default launch plan is flytekit's: the Python default x=3 is a default input.
+    plan = remote.fetch_launch_plan(name=workflow.name, version="fk1")
+    assert plan.input_variables.parameters["x"].default.scalar.primitive.integer == 3
+    assert plan.input_variables.parameters["kickoff"].required
+    # flytekit's container task runs in the sandbox as a plain task (placeholder outputs, no code executed).
+    kickoff = dt.datetime(2024, 5, 1, tzinfo=UTC)
+    execution = finish(remote.execute(workflow, inputs={"kickoff": kickoff}))
+    assert execution.is_successful
+    assert execution.inputs.to_dict() == {"kickoff": kickoff, "x": 3}
+    # Executing the Python workflow registers it (here: again, identically) and runs its default launch plan.
+    direct = finish(remote.execute(remote_flytekit_entities.scheduled_wf, inputs={"kickoff": kickoff}, version="fk2"))
+    assert direct.launched_entity_id.resource_type == 3  # LAUNCH_PLAN
+    assert (direct.launched_entity_id.name, direct.launched_entity_id.version) == (workflow.name, "fk2")
+    assert direct.inputs["x"] == 3
+    with pytest.raises(FlyteInvalidInputException, match="version is required"):
+        remote.execute(remote_flytekit_entities.scheduled_wf, inputs={"kickoff": kickoff})
 
 
 def test_options_validation_and_spec() -> None:
