@@ -143,6 +143,11 @@ class _WorkflowCompiler:
             inner = self.node_interface(node.array_node.node, errors)
             if inner is None:
                 return None
+            if node.array_node.HasField("is_original_sub_node_interface") and not (
+                node.array_node.is_original_sub_node_interface.value
+            ):
+                # flytekit's map tasks say so: the mapped task is registered with list-typed inputs and outputs.
+                return inner
             result = interface_pb2.TypedInterface()
             for side in ("inputs", "outputs"):
                 source = inner.inputs if side == "inputs" else inner.outputs
