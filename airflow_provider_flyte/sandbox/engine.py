@@ -63,6 +63,7 @@ from airflow_provider_flyte.sandbox.engine_nodes import (
     choose_branch,
     collect_array_outputs,
     duration_seconds,
+    element_interface,
     resolve_binding,
     resolve_bindings,
 )
@@ -817,7 +818,11 @@ class LocalEngine:
             elements = array_element_inputs(inputs, array.bound_inputs)
         except BindingError as error:
             return _failed(_user_error(str(error), "BindingError"), uid)
-        behaviour, pooled = self._task_behaviour(run, uid, template)
+        # Each element runs the task as if it were declared with the element's interface.
+        element_template = tasks_pb2.TaskTemplate()
+        element_template.CopyFrom(template)
+        element_template.interface.CopyFrom(element_interface(array, template.interface))
+        behaviour, pooled = self._task_behaviour(run, uid, element_template)
         script = self.behaviours.lookup(template.id)
 
         def compute(attempt: int) -> literals_pb2.LiteralMap:
@@ -831,7 +836,9 @@ class LocalEngine:
                     results.append(behaviour(element))
                 except TaskFailure as problem:
                     results.append(problem)
-            return collect_array_outputs(results, template.interface, array.min_successes, array.min_success_ratio)
+            return collect_array_outputs(
+                results, element_template.interface, array.min_successes, array.min_success_ratio
+            )
 
         return self._run_attempts(run, uid, task_id, template, inputs, self._retries(inner, template), compute, pooled)
 

@@ -264,6 +264,28 @@ def array_element_inputs(inputs: literals_pb2.LiteralMap, bound_inputs: Sequence
     return elements
 
 
+def element_interface(
+    array: workflow_pb2.ArrayNode, interface: interface_pb2.TypedInterface
+) -> interface_pb2.TypedInterface:
+    """The interface one element of an array node runs with.
+
+    flytekit's map tasks mark the mapped task's interface as already list-typed (``is_original_sub_node_interface``
+    set to false): mapped inputs and every output are lists there, and one element takes their item types.
+    """
+    if not array.HasField("is_original_sub_node_interface") or array.is_original_sub_node_interface.value:
+        return interface
+    element = interface_pb2.TypedInterface()
+    element.CopyFrom(interface)
+    bound = set(array.bound_inputs)
+    for name, variable in element.inputs.variables.items():
+        if name not in bound and variable.type.HasField("collection_type"):
+            variable.type.CopyFrom(interface.inputs.variables[name].type.collection_type)
+    for name, variable in element.outputs.variables.items():
+        if variable.type.HasField("collection_type"):
+            variable.type.CopyFrom(interface.outputs.variables[name].type.collection_type)
+    return element
+
+
 def collect_array_outputs(
     results: Sequence[literals_pb2.LiteralMap | TaskFailure],
     interface: interface_pb2.TypedInterface,
@@ -310,6 +332,7 @@ __all__ = [
     "choose_branch",
     "collect_array_outputs",
     "duration_seconds",
+    "element_interface",
     "evaluate_condition",
     "resolve_binding",
     "resolve_bindings",
