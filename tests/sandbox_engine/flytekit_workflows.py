@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flytekit import LaunchPlan, approve, conditional, task, wait_for_input, workflow
+from flytekit import LaunchPlan, approve, conditional, map_task, task, wait_for_input, workflow
 
 
 @task(retries=1)
@@ -44,3 +44,13 @@ def gated(x: int) -> str:
     title = wait_for_input("title", timeout=timedelta(hours=1), expected_type=str)
     approved >> title
     return shout(text=title)
+
+
+@task
+def square(x: int) -> int:
+    return x * x
+
+
+@workflow
+def squares(xs: list[int]) -> list[int]:
+    return map_task(square)(x=xs)

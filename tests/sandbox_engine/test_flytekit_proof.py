@@ -5,6 +5,7 @@ execute, wait, outputs, node executions, signals, and the exception classes flyt
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -89,6 +90,36 @@ def test_flytekit_lists_a_pending_signal_and_approves_it(remote, sandbox):
     done = remote.wait(execution, timeout=POLL_LIMIT, poll_interval=POLL)
     assert done.closure.phase == WorkflowExecutionPhase.SUCCEEDED
     assert done.outputs["o0"] == "QUARTERLY"
+
+
+def test_flytekit_map_task_runs_as_an_array_node(remote, sandbox):
+    version = unique("v")
+    remote.register_workflow(flytekit_workflows.squares, version=version)
+    fetched = remote.fetch_workflow(name=f"{MODULE}.squares", version=version)
+    mapped = fetched.flyte_nodes[0].array_node.node.task_node.reference_id.name  # flytekit's generated map task
+    sandbox.script(mapped, outputs=lambda x: x * x)
+    execution = remote.wait(remote.execute(fetched, inputs={"xs": [1, 2, 3]}), timeout=POLL_LIMIT, poll_interval=POLL)
+    assert execution.closure.phase == WorkflowExecutionPhase.SUCCEEDED
+    assert execution.outputs["o0"] == [1, 4, 9]
+    synced = remote.sync(execution, sync_nodes=True)
+    assert synced.node_executions["n0"].metadata.is_array
+
+
+def test_flytekit_fast_registration_uploads_through_the_data_proxy(remote, sandbox, tmp_path):
+    # register_script packages the source folder, asks CreateUploadLocation for a signed URL and PUTs the archive.
+    source = Path(flytekit_workflows.__file__).parent
+    version = unique("fast")
+    registered = remote.register_script(
+        flytekit_workflows.twice, version=version, source_path=str(source), module_name=MODULE
+    )
+    assert registered.id.version == version
+    task = remote.fetch_task(name=f"{MODULE}.double", version=version)
+    args = list(task.template.container.args)
+    assert "--dest-dir" in args
+    assert args[args.index("--additional-distribution") + 1].startswith("s3://my-s3-bucket/flytesnacks/development/")
+    sandbox.script(f"{MODULE}.double", outputs=lambda x: 2 * x)
+    execution = remote.wait(remote.execute(registered, inputs={"x": 5}), timeout=POLL_LIMIT, poll_interval=POLL)
+    assert execution.outputs["o0"] == 20
 
 
 def test_flytekit_sees_admin_exception_classes(remote, sandbox):
