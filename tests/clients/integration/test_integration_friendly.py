@@ -10,7 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
-from flyteidl.admin import common_pb2, execution_pb2, launch_plan_pb2, project_pb2, signal_pb2, task_pb2, workflow_pb2
+from flyteidl.admin import (
+    common_pb2,
+    execution_pb2,
+    launch_plan_pb2,
+    matchable_resource_pb2,
+    project_pb2,
+    signal_pb2,
+    task_pb2,
+    workflow_pb2,
+)
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2
 from integration_support import (
@@ -352,3 +361,37 @@ async def test_data_proxy_upload_and_download(sandbox: FlyteSandbox, kind: str) 
         # The sandbox's Python tasks render no deck, so the link is NOT_FOUND, typed.
         with pytest.raises(FlyteEntityNotExistException):
             await driver.call("get_download_artifact_signed_url", "summarize", PROJECT, DOMAIN, "decks")
+
+
+async def test_matchable_attributes_at_every_level(sandbox: FlyteSandbox, kind: str) -> None:
+    def labels(team: str) -> matchable_resource_pb2.MatchingAttributes:
+        return matchable_resource_pb2.MatchingAttributes(
+            execution_cluster_label=matchable_resource_pb2.ExecutionClusterLabel(value=team)
+        )
+
+    label_resource = "EXECUTION_CLUSTER_LABEL"
+    async with connect(kind, sandbox.config) as driver:
+        with pytest.raises(FlyteEntityNotExistException):
+            await driver.call("get_project_attributes", PROJECT, label_resource)
+        await driver.call("update_project_attributes", PROJECT, labels("project-wide"))
+        await driver.call("update_project_domain_attributes", PROJECT, DOMAIN, labels("dev-cluster"))
+        await driver.call("update_workflow_attributes", PROJECT, DOMAIN, "demo.pipeline", labels("pipeline-cluster"))
+
+        project_level = await driver.call("get_project_attributes", PROJECT, label_resource)
+        domain_level = await driver.call("get_project_domain_attributes", PROJECT, DOMAIN, label_resource)
+        workflow_level = await driver.call(
+            "get_workflow_attributes", PROJECT, DOMAIN, "demo.pipeline", matchable_resource_pb2.EXECUTION_CLUSTER_LABEL
+        )
+        assert [
+            level.attributes.matching_attributes.execution_cluster_label.value
+            for level in (project_level, domain_level, workflow_level)
+        ] == ["project-wide", "dev-cluster", "pipeline-cluster"]
+        listed = await driver.call("list_matchable_attributes", label_resource)
+        assert [
+            (configuration.domain, configuration.workflow, configuration.attributes.execution_cluster_label.value)
+            for configuration in listed.configurations
+        ] == [
+            (DOMAIN, "demo.pipeline", "pipeline-cluster"),
+            (DOMAIN, "", "dev-cluster"),
+            ("", "", "project-wide"),
+        ]
