@@ -114,7 +114,7 @@ async def connect(kind: str, config: PlatformConfig, **raw_options: Any) -> Asyn
 def count_calls(sandbox: FlyteSandbox, rpc: str | None) -> Fault:
     """A fault rule that changes nothing but counts, in ``hits``, every call of ``rpc`` the sandbox receives.
 
-    Install it before any failing rule for the same RPC: the sandbox applies every matching rule to a call.
+    The sandbox counts a call against every rule it matches, so this counts the attempts other rules fail too.
     """
     return sandbox.faults.delay(rpc, 0.0)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import grpc
 import pytest
 from integration_support import Driver, connect, count_calls
 
@@ -157,3 +158,19 @@ async def test_secrets_and_tokens_stay_out_of_logs_and_reprs(
         assert secret not in caplog.text
         assert all(secret not in text for text in reprs)
     assert auth_sandbox.client_secret not in repr(auth_sandbox.config)
+
+
+async def test_retried_attempts_carry_the_token(
+    auth_sandbox: FlyteSandbox, kind: str, received_metadata: list[dict[str, str]]
+) -> None:
+    config = auth_sandbox.config.with_overrides(retry_initial_backoff=0.001, retry_max_backoff=0.002)
+    calls = count_calls(auth_sandbox, "GetDomains")
+    auth_sandbox.faults.fail("GetDomains", grpc.StatusCode.UNAVAILABLE, times=2)
+    async with connect(kind, config) as driver:
+        assert await domain_ids(driver) == ["development", "staging", "production"]
+        assert driver.client.raw.token_source is not None
+        assert driver.client.raw.token_source.fetch_count == 1
+    # The fault rule answers before the auth check, so only the accepted third attempt reached it.
+    assert calls.hits == 3
+    [metadata] = received_metadata
+    assert metadata["flyte-authorization"].startswith("Bearer ")

@@ -21,7 +21,7 @@ from flyteidl.admin import (
     workflow_pb2,
 )
 from flyteidl.core import execution_pb2 as core_execution_pb2
-from flyteidl.core import identifier_pb2
+from flyteidl.core import identifier_pb2, tasks_pb2, types_pb2
 from integration_support import (
     ALWAYS_FAILS,
     DOMAIN,
@@ -68,13 +68,13 @@ def names(executions: list[Any]) -> list[str]:
     return [execution.id.name for execution in executions]
 
 
-def totals_task(version: str, **outputs: object) -> task_pb2.TaskSpec:
+def totals_task(version: str, outputs: dict[str, types_pb2.LiteralType] | None = None) -> tasks_pb2.TaskTemplate:
     """Version ``version`` of a task adding numbers up (``outputs`` replace its declared outputs)."""
     return b.python_task(
         TASK_NAME,
         SUMMARIZE,
         inputs={"numbers": b.list_of(b.INTEGER)},
-        outputs=outputs or {"total": b.INTEGER, "count": b.INTEGER},  # type: ignore[arg-type]
+        outputs=outputs or {"total": b.INTEGER, "count": b.INTEGER},
         version=version,
     )
 
@@ -103,7 +103,7 @@ async def test_registration_cache_and_lists(sandbox: FlyteSandbox, kind: str) ->
         task_v1 = b.identifier(b.RT.TASK, TASK_NAME, "v1")
         with pytest.raises(FlyteEntityAlreadyExistsException):
             await driver.call("create_task", task_v1, task_pb2.TaskSpec(template=totals_task("v1")))
-        changed = task_pb2.TaskSpec(template=totals_task("v1", total=b.INTEGER))
+        changed = task_pb2.TaskSpec(template=totals_task("v1", outputs={"total": b.INTEGER}))
         with pytest.raises(FlyteInvalidInputException, match="task with different structure already exists"):
             await driver.call("create_task", task_v1, changed)
 
@@ -197,6 +197,8 @@ async def test_pipeline_execution_end_to_end(sandbox: FlyteSandbox, kind: str) -
         assert [(attempt.id.retry_attempt, attempt.closure.phase) for attempt in attempts] == [(0, TaskPhase.SUCCEEDED)]
         attempt_id = attempts[0].id
         assert (await driver.call("get_task_execution", attempt_id)).id == attempt_id
+        as_text = f"te:{PROJECT}:{DOMAIN}:e2e:mean:{PROJECT}:{DOMAIN}:demo.scaled_mean:v1:0"
+        assert (await driver.call("get_task_execution", as_text)).id == attempt_id
         task_data = await driver.call("get_task_execution_data", attempt_id)
         assert literal_map_to_python(task_data.full_inputs) == {"total": 6, "count": 3, "scale": 2.0}
         assert [item.id for item in await driver.collect("iter_task_executions", mean_id)] == [attempt_id]
@@ -364,18 +366,18 @@ async def test_data_proxy_upload_and_download(sandbox: FlyteSandbox, kind: str) 
 
 
 async def test_matchable_attributes_at_every_level(sandbox: FlyteSandbox, kind: str) -> None:
-    def labels(team: str) -> matchable_resource_pb2.MatchingAttributes:
+    def cluster(label: str) -> matchable_resource_pb2.MatchingAttributes:
         return matchable_resource_pb2.MatchingAttributes(
-            execution_cluster_label=matchable_resource_pb2.ExecutionClusterLabel(value=team)
+            execution_cluster_label=matchable_resource_pb2.ExecutionClusterLabel(value=label)
         )
 
-    label_resource = "EXECUTION_CLUSTER_LABEL"
+    label_resource = "EXECUTION_CLUSTER_LABEL"  # by name here, by enum number for the workflow level below
     async with connect(kind, sandbox.config) as driver:
         with pytest.raises(FlyteEntityNotExistException):
             await driver.call("get_project_attributes", PROJECT, label_resource)
-        await driver.call("update_project_attributes", PROJECT, labels("project-wide"))
-        await driver.call("update_project_domain_attributes", PROJECT, DOMAIN, labels("dev-cluster"))
-        await driver.call("update_workflow_attributes", PROJECT, DOMAIN, "demo.pipeline", labels("pipeline-cluster"))
+        await driver.call("update_project_attributes", PROJECT, cluster("project-wide"))
+        await driver.call("update_project_domain_attributes", PROJECT, DOMAIN, cluster("dev-cluster"))
+        await driver.call("update_workflow_attributes", PROJECT, DOMAIN, "demo.pipeline", cluster("pipeline-cluster"))
 
         project_level = await driver.call("get_project_attributes", PROJECT, label_resource)
         domain_level = await driver.call("get_project_domain_attributes", PROJECT, DOMAIN, label_resource)
