@@ -225,3 +225,25 @@ def test_projects_and_domains(flyte_sandbox: FlyteSandbox) -> None:
         client = remote.client
     with pytest.raises(FlyteSystemException):  # the remote closed the client it created
         client.get_domains()
+
+
+def test_offloaded_inputs_and_outputs_are_downloaded(remote: FlyteRemote, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Admin leaves large maps out of GetExecutionData (a ``UrlBlob`` instead); the remote then downloads them.
+
+    The sandbox always answers inline, so its answer is rewritten here the way Admin answers for large data; the
+    offloaded map itself is uploaded to, and downloaded from, the sandbox's store through its data proxy.
+    """
+    from airflow_provider_flyte.remote.fs import upload_bytes
+
+    execution = finish(remote.execute(remote.fetch_launch_plan(name="demo.pipeline"), inputs={"numbers": [5]}))
+    inline = remote.client.get_execution_data(execution.id)
+    offloaded = type(inline)()
+    for side in ("inputs", "outputs"):
+        data = getattr(inline, f"full_{side}").SerializeToString()
+        _md5, native = upload_bytes(remote.client, data, f"{side}.pb", "flytesnacks", "development")
+        getattr(offloaded, side).url = native
+        getattr(offloaded, side).bytes = len(data)
+    monkeypatch.setattr(remote.client, "get_execution_data", lambda _id: offloaded)
+    fresh = remote.fetch_execution(name=execution.id.name)
+    assert fresh.outputs.to_dict() == {"total": 5, "mean": 10.0, "report": "demo: mean 10.000 over 1 value(s)"}
+    assert fresh.inputs["numbers"] == [5]

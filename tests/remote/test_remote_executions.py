@@ -85,6 +85,19 @@ def test_execute_task_sends_options_and_reuses_a_named_execution(remote: FlyteRe
     assert again.is_successful
 
 
+def test_execute_finds_its_run_when_the_create_answer_is_lost(
+    remote: FlyteRemote, flyte_sandbox: FlyteSandbox, rpcs: RpcLog
+) -> None:
+    task, _workflow = register_basics(remote)
+    # Admin stores the run, the answer is lost (UNAVAILABLE); the client's retry then meets ALREADY_EXISTS.
+    flyte_sandbox.faults.fail_after_commit("CreateExecution")
+    execution = remote.execute(task, inputs={"x": 1}, execution_name="lost-answer")
+    assert execution.id.name == "lost-answer"
+    assert len(rpcs.calls("CreateExecution")) == 1  # the retry happened inside the client's interceptors
+    assert finish(execution).outputs["o0"] == 2
+    assert [run.id.name for run in remote.list_executions()] == ["lost-answer"]
+
+
 def test_execute_checks_inputs_and_names_before_calling_admin(remote: FlyteRemote, rpcs: RpcLog) -> None:
     task, _workflow = register_basics(remote)
     with pytest.raises(FlyteInvalidInputException, match=r"input 'x'.*int.*'four'"):
