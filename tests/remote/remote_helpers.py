@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from flyteidl.admin import task_pb2, workflow_pb2
@@ -134,8 +134,3 @@ def register_basics(remote: FlyteRemote) -> tuple[FlyteTask, FlyteWorkflow]:
     remote.register_task(add_one_task("v2"))
     workflow = remote.register_workflow(add_one_workflow())
     return task, workflow
-
-
-def simple_types(values: Mapping[str, int]) -> dict[str, types_pb2.LiteralType]:
-    """Names to simple literal types."""
-    return {name: types_pb2.LiteralType(simple=simple) for name, simple in values.items()}  # type: ignore[arg-type]
