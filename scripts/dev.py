@@ -5,12 +5,15 @@
     python3 scripts/dev.py demo   # run the example end to end on the embedded sandbox
 
 Both set themselves up first: a pinned ``uv`` in ``.tools/`` and the locked environment in ``.venv/`` (``uv.lock``).
-The Airflow-facing tests also run against the lowest supported Airflow, in ``.venv-airflow-min/``.
+The Airflow-facing tests also run against the lowest supported Airflow, in ``.venv-airflow-min/``, on Python 3.10
+when the machine has it.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -44,11 +47,25 @@ def _uv() -> Path:
     return uv
 
 
-def _sync(env_dir: Path, *groups: str) -> dict[str, str]:
+def _oldest_supported_python() -> str:
+    """The lowest Python we support (3.10) when this machine has one, else the running interpreter.
+
+    The minimum-Airflow leg runs there, so the oldest Python and the oldest Airflow are checked together.
+    """
+    candidates = [shutil.which("python3.10") or ""]
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.10.*", "bin", "python3.10")))
+    for candidate in candidates:
+        if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    return sys.executable
+
+
+def _sync(env_dir: Path, *groups: str, python: str = sys.executable) -> dict[str, str]:
     """Install the locked environment into ``env_dir`` and return the process environment that uses it."""
     env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(env_dir))
     env.pop("VIRTUAL_ENV", None)
-    args: list[str | Path] = [_uv(), "sync", "--locked", "--python", sys.executable, "--quiet"]
+    args: list[str | Path] = [_uv(), "sync", "--locked", "--python", python, "--quiet"]
     if groups:
         args.append("--no-default-groups")
         for group in groups:
@@ -84,7 +101,7 @@ def test(pytest_args: list[str]) -> None:
     _run(python, "-m", "mypy", env=env)
     _run(python, "-m", "pytest", *pytest_args, env=env)
     if not pytest_args:
-        min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min")
+        min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min", python=_oldest_supported_python())
         _run(_bin(MIN_AIRFLOW_ENV, "python"), "-m", "pytest", "-m", "airflow", "-q", env=min_env)
 
 

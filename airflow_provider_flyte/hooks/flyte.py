@@ -404,10 +404,10 @@ class FlyteAsyncHook:
     async def get_settings(self) -> FlyteConnectionSettings:
         """The validated connection (looked up once per hook)."""
         if self._settings is None:
-            from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+            from airflow.providers.common.compat.connection import get_async_connection
 
             conn: Connection = await get_async_connection(self.flyte_conn_id, hook=FlyteHook)
-            extra = await get_async_extra_dejson(conn)
+            extra = await _async_extra(conn)
             await _amask_secrets(conn.password, extra)
             self._settings = settings_from_connection(
                 self.flyte_conn_id, conn.host, conn.port, conn.login, conn.password, extra
@@ -418,6 +418,15 @@ class FlyteAsyncHook:
         """The async client shared by this connection's users on the running event loop."""
         settings = await self.get_settings()
         return shared_async_client(self.flyte_conn_id, settings.config)
+
+
+async def _async_extra(conn: Connection) -> dict[str, Any]:
+    """The connection's extras, read without blocking the event loop."""
+    try:  # common-compat 1.21+ (Python 3.11+): async where Airflow 3.3.2 offers it
+        from airflow.providers.common.compat.connection import get_async_extra_dejson
+    except ImportError:  # older common-compat (the one Python 3.10 gets): parsing the JSON text does no I/O
+        return dict(conn.extra_dejson)
+    return dict(await get_async_extra_dejson(conn))
 
 
 async def _amask_secrets(password: str | None, extra: Mapping[str, Any]) -> None:
