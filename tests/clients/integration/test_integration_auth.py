@@ -17,10 +17,13 @@ import grpc
 import pytest
 from integration_support import Driver, connect, count_calls
 
+from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.exceptions import FlyteAuthenticationException
 from airflow_provider_flyte.sandbox import FlyteSandbox
 from airflow_provider_flyte.sandbox import auth as sandbox_auth
+
+DOMAINS = ["development", "staging", "production"]
 
 
 class IssuedTokens(list[str]):
@@ -76,7 +79,7 @@ async def test_token_is_sent_under_the_advertised_header_key(
     monkeypatch.setattr(sandbox_auth, "AUTHORIZATION_METADATA_KEY", advertised_key)
     with FlyteSandbox(port=0, auth=True, seed=False) as sandbox:
         async with connect(kind, sandbox.config) as driver:
-            assert await domain_ids(driver) == ["development", "staging", "production"]
+            assert await domain_ids(driver) == DOMAINS
             assert driver.client.raw.token_source is not None
             assert driver.client.raw.token_source.header_key == advertised_key
     [metadata] = received_metadata
@@ -95,7 +98,7 @@ async def test_expired_token_is_refreshed_once_after_unauthenticated(
         assert (calls.hits, token_source.fetch_count, len(issued)) == (1, 1, 1)
 
         auth_sandbox.expire_tokens()
-        assert await domain_ids(driver) == ["development", "staging", "production"]
+        assert await domain_ids(driver) == DOMAINS
         # One rejected attempt with the old token, one new token, one accepted attempt.
         assert (calls.hits, token_source.fetch_count, len(issued)) == (3, 2, 2)
 
@@ -116,7 +119,7 @@ async def test_concurrent_callers_share_one_refresh(auth_sandbox: FlyteSandbox, 
             assert isinstance(client, SynchronousFlyteClient)
             with ThreadPoolExecutor(max_workers=8) as pool:
                 results = list(pool.map(lambda _: [d.id for d in client.get_domains()], range(8)))
-    assert all(result == ["development", "staging", "production"] for result in results)
+    assert all(result == DOMAINS for result in results)
     assert token_source.fetch_count == 2
 
 
@@ -167,10 +170,24 @@ async def test_retried_attempts_carry_the_token(
     calls = count_calls(auth_sandbox, "GetDomains")
     auth_sandbox.faults.fail("GetDomains", grpc.StatusCode.UNAVAILABLE, times=2)
     async with connect(kind, config) as driver:
-        assert await domain_ids(driver) == ["development", "staging", "production"]
+        assert await domain_ids(driver) == DOMAINS
         assert driver.client.raw.token_source is not None
         assert driver.client.raw.token_source.fetch_count == 1
     # The fault rule answers before the auth check, so only the accepted third attempt reached it.
     assert calls.hits == 3
     [metadata] = received_metadata
     assert metadata["flyte-authorization"].startswith("Bearer ")
+
+
+async def test_sync_and_async_clients_share_one_token_source(auth_sandbox: FlyteSandbox, issued: IssuedTokens) -> None:
+    config = auth_sandbox.config
+    with SynchronousFlyteClient(config) as sync_client:
+        token_source = sync_client.raw.token_source
+        async with AsyncFlyteClient(config, token_source=token_source) as async_client:
+            assert [domain.id for domain in sync_client.get_domains()] == DOMAINS
+            assert [domain.id for domain in await async_client.get_domains()] == DOMAINS
+            auth_sandbox.expire_tokens()
+            assert [domain.id for domain in await async_client.get_domains()] == DOMAINS
+            assert [domain.id for domain in sync_client.get_domains()] == DOMAINS
+    assert token_source is not None
+    assert (token_source.fetch_count, len(issued)) == (2, 2)
