@@ -56,6 +56,7 @@ from airflow_provider_flyte.sandbox.behaviours import (
     scripted_outputs,
 )
 from airflow_provider_flyte.sandbox.compiler import END_NODE, START_NODE
+from airflow_provider_flyte.sandbox.containers import ContainerRunner, runs_flytekit_command
 from airflow_provider_flyte.sandbox.engine_nodes import (
     BindingError,
     BranchError,
@@ -221,15 +222,26 @@ class LocalEngine:
         max_workers: Threads for Python task functions and scripted output functions.
         poll_interval: Seconds between looks at what the engine cannot be told about (signals being set, child
             executions of another engine).
+        run_containers: Run flytekit container tasks (``pyflyte-execute``) as local processes instead of giving
+            them placeholder outputs (needs flytekit installed; see :mod:`airflow_provider_flyte.sandbox.containers`).
     """
 
     def __init__(
-        self, records: Records, *, task_delay: float = 0.0, max_workers: int = 4, poll_interval: float = 0.1
+        self,
+        records: Records,
+        *,
+        task_delay: float = 0.0,
+        max_workers: int = 4,
+        poll_interval: float = 0.1,
+        run_containers: bool = False,
     ) -> None:
         self.records = records
         self.task_delay = task_delay
         self.max_workers = max_workers
         self.poll_interval = poll_interval
+        self.run_containers = run_containers
+        self.containers = ContainerRunner(records.blobs)
+        self._cancels: dict[AttemptKey, threading.Event] = {}
         self.behaviours = Behaviours()
         self.executions: Executions | None = None
         self._queue: list[tuple[float, int, ExecutionKey]] = []
@@ -294,7 +306,13 @@ class LocalEngine:
             self.schedule(ExecutionKey(row[0], row[1], row[2]))
 
     def stop(self) -> None:
-        """Stop ticking; Python functions still running finish in the background and their results are dropped."""
+        """Stop ticking; Python functions still running finish in the background and their results are dropped.
+
+        Task processes (flytekit containers run locally) are stopped; a restart runs their attempts again.
+        """
+        with self._results_lock:
+            for cancel in self._cancels.values():
+                cancel.set()
         with self._condition:
             self._stopping = True
             self._condition.notify_all()
@@ -716,6 +734,9 @@ class LocalEngine:
             if elapsed >= timeout:
                 with self._results_lock:
                     self._pending.discard(attempt)
+                    cancel = self._cancels.get(attempt)
+                if cancel is not None:
+                    cancel.set()
                 return _Outcome(
                     failure=TaskFailure(
                         f"task {template.id.name} timed out after {timeout:g}s (attempt {number})",
@@ -771,16 +792,38 @@ class LocalEngine:
 
     def _task_behaviour(
         self, run: _Run, uid: str, template: tasks_pb2.TaskTemplate
-    ) -> tuple[Callable[[literals_pb2.LiteralMap], literals_pb2.LiteralMap], bool]:
-        """What running the task on some inputs produces, and whether that runs on the thread pool."""
+    ) -> tuple[Callable[[literals_pb2.LiteralMap, int], literals_pb2.LiteralMap], bool]:
+        """What running the task on some inputs (at some attempt) produces, and whether it runs on the thread pool."""
         script = self.behaviours.lookup(template.id)
         if script is not None and script.outputs is not None:
             active = script
-            return (lambda inputs: scripted_outputs(active, template, inputs)), callable(script.outputs)
+            return (lambda inputs, _: scripted_outputs(active, template, inputs)), callable(script.outputs)
         if python_callable_of(template) is not None:
-            return (lambda inputs: call_python_task(template, inputs)), True
+            return (lambda inputs, _: call_python_task(template, inputs)), True
+        if self.run_containers and runs_flytekit_command(template):
+            key = run.key
+            return (lambda inputs, attempt: self._run_container(key, uid, attempt, template, inputs)), True
         location = self.records.blobs.uri(f"data/{run.key.project}/{run.key.domain}/{run.key.name}/{uid}")
-        return (lambda inputs: placeholder_outputs(template.interface, location)), False
+        return (lambda inputs, _: placeholder_outputs(template.interface, location)), False
+
+    def _run_container(
+        self,
+        key: ExecutionKey,
+        uid: str,
+        attempt: int,
+        template: tasks_pb2.TaskTemplate,
+        inputs: literals_pb2.LiteralMap,
+    ) -> literals_pb2.LiteralMap:
+        """Run a flytekit container task as a local process; an abort or a timeout stops it."""
+        cancel = threading.Event()
+        marker: AttemptKey = (key, uid, attempt)
+        with self._results_lock:
+            self._cancels[marker] = cancel
+        try:
+            return self.containers.run(template, inputs, key.params, uid, attempt, cancel)
+        finally:
+            with self._results_lock:
+                self._cancels.pop(marker, None)
 
     def _advance_task(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
         task_id = node.task_node.reference_id
@@ -793,7 +836,14 @@ class LocalEngine:
         inputs = literal_map(row["inputs"])
         behaviour, pooled = self._task_behaviour(run, uid, template)
         return self._run_attempts(
-            run, uid, task_id, template, inputs, self._retries(node, template), lambda _: behaviour(inputs), pooled
+            run,
+            uid,
+            task_id,
+            template,
+            inputs,
+            self._retries(node, template),
+            lambda number: behaviour(inputs, number),
+            pooled,
         )
 
     # Array nodes -------------------------------------------------------------------------------------------------
@@ -833,7 +883,7 @@ class LocalEngine:
                     results.append(failure)
                     continue
                 try:
-                    results.append(behaviour(element))
+                    results.append(behaviour(element, attempt))
                 except TaskFailure as problem:
                     results.append(problem)
             return collect_array_outputs(
@@ -1027,6 +1077,9 @@ class LocalEngine:
             self.records.task_event(key, task["node_id"], task_id, task["retry_attempt"], TaskPhase.ABORTED)
         with self._results_lock:
             self._pending = {attempt for attempt in self._pending if attempt[0] != key}
+            for attempt, cancel in self._cancels.items():
+                if attempt[0] == key:
+                    cancel.set()
 
     def _terminate_child(self, child: ExecutionKey) -> None:
         if self.executions is None:

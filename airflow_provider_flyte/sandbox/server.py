@@ -43,6 +43,7 @@ class FlyteSandbox:
         seed: Create the ``flytesnacks`` project and the demo entities on first start.
         blob_dir: The blob folder; next to ``db_path`` (``<db_path>.blobs``) or a temporary folder by default.
         task_delay: Seconds a non-Python task takes in the engine.
+        run_containers: Run flytekit container tasks (``pyflyte-execute``) as local processes (needs flytekit).
         token_lifetime: Seconds an issued token is valid (auth on).
         client_id: The OAuth2 client id accepted (auth on).
         client_secret: Its secret; generated when ``None`` (auth on).
@@ -66,6 +67,7 @@ class FlyteSandbox:
         client_secret: str | None = None,
         max_workers: int = 16,
         domains: tuple[str, ...] = DEFAULT_DOMAINS,
+        run_containers: bool = False,
     ) -> None:
         self.requested_port = port
         self.host = host
@@ -84,7 +86,7 @@ class FlyteSandbox:
         self.blobs = BlobStore(blob_dir)
         self.records = Records(self.store, self.blobs)
         self.registry = Registry(self.store, domains)
-        self.engine = LocalEngine(self.records, task_delay=task_delay)
+        self.engine = LocalEngine(self.records, task_delay=task_delay, run_containers=run_containers)
         self.executions = Executions(self.registry, self.records, self.engine)
         self.engine.attach(self.executions)
         self.faults = Faults()

@@ -54,3 +54,10 @@ def square(x: int) -> int:
 @workflow
 def squares(xs: list[int]) -> list[int]:
     return map_task(square)(x=xs)
+
+
+@task
+def triple_positive(x: int) -> int:
+    if x < 0:
+        raise ValueError(f"{x} is negative")
+    return 3 * x
