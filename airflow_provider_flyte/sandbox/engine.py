@@ -22,6 +22,10 @@ Node kinds (:mod:`airflow_provider_flyte.sandbox.engine_nodes` holds the pure he
   ``metadata.timeout`` leaves a gate TIMED_OUT;
 * array nodes over a task: the task runs once per element of the mapped inputs, outputs are collected.
 
+Recovered executions (mode RECOVERED) report every node that SUCCEEDED (or was RECOVERED) in the reference
+execution as RECOVERED, with its outputs, instead of running it again. With ``run_containers`` on, flytekit container
+tasks run as local ``pyflyte-execute`` processes (:mod:`airflow_provider_flyte.sandbox.containers`).
+
 Child nodes get propeller's unique ids, ``<parent id>-<parent attempt>-<node id>``, with ``spec_node_id`` set to
 the node id in the workflow template.
 """
@@ -35,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -162,7 +166,6 @@ class _Outcome:
 
     outputs: literals_pb2.LiteralMap | None = None
     failure: TaskFailure | None = None
-    timed_out: bool = False
 
 
 @dataclass
@@ -206,7 +209,6 @@ class _Run:
     reference: ExecutionKey | None
     wake: float | None = None
     changed: bool = False
-    pending_children: list[ExecutionKey] = field(default_factory=list)
 
     def wake_in(self, seconds: float) -> None:
         seconds = max(seconds, 0.0)
@@ -626,7 +628,8 @@ class LocalEngine:
 
     # Task nodes --------------------------------------------------------------------------------------------------
 
-    def _template(self, run: _Run, task_id: identifier_pb2.Identifier, uid: str) -> tasks_pb2.TaskTemplate | None:
+    @staticmethod
+    def _template(run: _Run, task_id: identifier_pb2.Identifier) -> tasks_pb2.TaskTemplate | None:
         return run.compiled.tasks.get(_key_of(task_id))
 
     @staticmethod
@@ -743,7 +746,6 @@ class LocalEngine:
                         "TimedOut",
                         execution_pb2.ExecutionError.USER,
                     ),
-                    timed_out=True,
                 )
             run.wake_in(timeout - elapsed)
         script = self.behaviours.lookup(template.id)
@@ -827,7 +829,7 @@ class LocalEngine:
 
     def _advance_task(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
         task_id = node.task_node.reference_id
-        template = self._template(run, task_id, uid)
+        template = self._template(run, task_id)
         if template is None:
             return _failed(
                 _system_error(f"task {task_id.name}:{task_id.version} is not in the workflow closure", "TaskNotFound"),
@@ -857,7 +859,7 @@ class LocalEngine:
                 _system_error(f"array node {node.id!r} maps a {kind}; the sandbox maps tasks only", "Unsupported"), uid
             )
         task_id = inner.task_node.reference_id
-        template = self._template(run, task_id, uid)
+        template = self._template(run, task_id)
         if template is None:
             return _failed(
                 _system_error(f"task {task_id.name}:{task_id.version} is not in the workflow closure", "TaskNotFound"),
