@@ -188,6 +188,12 @@ class ContainerRunner:
                 else execution_pb2.ExecutionError.USER
             )
             raise TaskFailure(error.message, error.code or "USER:Unknown", kind)
+        if (folder / "outputs" / "futures.pb").is_file():
+            raise TaskFailure(
+                "the task returned a dynamic workflow (futures.pb); the sandbox does not expand dynamic workflows",
+                "SYSTEM:Unsupported",
+                execution_pb2.ExecutionError.SYSTEM,
+            )
         outputs_file = folder / "outputs" / "outputs.pb"
         if returncode == 0 and outputs_file.is_file():
             return literals_pb2.LiteralMap.FromString(outputs_file.read_bytes())
