@@ -241,30 +241,29 @@ def test_restart_on_the_same_database_resumes_running_executions(tmp_path):
         template = b.container_task("t.long", inputs=INT, outputs=OUT)
         admin.CreateTask(task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template)))
         plan = _one_task_plan(admin, template.id)
-        sandbox.script("t.long", duration=0.3, outputs=lambda x: x + 1)
+        # The attempt cannot finish before the restart: it hangs until the script changes after it.
+        sandbox.script("t.long", hang=True)
         execution_id = run(admin, plan, {"x": 1}, INT, name="survivor")
         _wait_running_node(admin, execution_id, "n0")
-        sandbox.restart()  # same object: scripts survive, the attempt resumes from its recorded start
+        sandbox.restart()
+        sandbox.script("t.long", outputs=lambda x: x + 10)
         assert wait(admin, execution_id).closure.phase == WF.SUCCEEDED
-        assert outputs(admin, execution_id) == {"o0": 2}
+        assert outputs(admin, execution_id) == {"o0": 11}
+        assert [attempt.closure.phase for attempt in attempts(admin, execution_id, "n0")] == [TASK.SUCCEEDED]
 
+        sandbox.script("t.long", hang=True)
         second = run(admin, plan, {"x": 1}, INT, name="survivor-two")
         _wait_running_node(admin, execution_id=second, node="n0")
         channel.close()
     finally:
         sandbox.close()
-    # A new sandbox on the same file: the run resumes with the engine's default behaviour (scripts were in memory).
+    # A new sandbox on the same file: scripts were in memory, so the resumed run gets the default behaviour.
     with fast_sandbox(db_path=database, seed=True) as reopened, SynchronousFlyteClient(reopened.config) as client:
-        done = eventually(
-            lambda: execution if (execution := client.get_execution(second)).closure.phase in {WF.SUCCEEDED} else None,
-            what="the resumed execution",
-        )
-        assert done.closure.phase == WF.SUCCEEDED
+        eventually(lambda: client.get_execution(second).closure.phase == WF.SUCCEEDED, what="the resumed execution")
         data = client.get_execution_data(second)
-        assert literal_map_to_python(data.full_outputs) == {"o0": 2}  # placeholder: len("o0")
-        assert [
-            attempt.closure.phase for attempt in client.list_task_executions_paginated(node_id(second, "n0"))[0]
-        ] == [TASK.SUCCEEDED]
+        assert literal_map_to_python(data.full_outputs) == {"o0": 2}  # the placeholder, len("o0")
+        tried, _ = client.list_task_executions_paginated(node_id(second, "n0"))
+        assert [attempt.closure.phase for attempt in tried] == [TASK.SUCCEEDED]
 
 
 def test_metrics_spans_follow_nodes_and_attempts(admin, sandbox):
