@@ -10,7 +10,8 @@ Node kinds (:mod:`airflow_provider_flyte.sandbox.engine_nodes` holds the pure he
 
 * task nodes: one task execution per attempt (``retry_attempt`` 0..N, N from the node's or the task's retry
   strategy); what an attempt does comes from :mod:`airflow_provider_flyte.sandbox.behaviours`; the task's
-  ``metadata.timeout`` bounds each attempt and the last attempt to time out leaves the node TIMED_OUT;
+  ``metadata.timeout`` bounds each attempt and the last attempt to time out leaves the node TIMED_OUT, as does the
+  node's own ``metadata.timeout`` (all attempts together);
 * branch nodes: the first ``if``/``elif`` whose condition holds on the branch's inputs (else the ``else`` node or
   its error) runs as a child node execution; the branch takes its outputs;
 * sub-workflow nodes: the sub-workflow's nodes run as children of the node (``is_parent_node``), listed through
@@ -827,6 +828,21 @@ class LocalEngine:
             with self._results_lock:
                 self._cancels.pop(marker, None)
 
+    def _stop_attempts(self, run: _Run, uid: str, task_id: identifier_pb2.Identifier, state: _State) -> None:
+        for attempt_row in run.attempts.get(uid, []):
+            if TaskPhase.Value(attempt_row["phase"]) in TASK_TERMINAL:
+                continue
+            number = int(attempt_row["retry_attempt"])
+            attempt: AttemptKey = (run.key, uid, number)
+            with self._results_lock:
+                self._pending.discard(attempt)
+                self._results.pop(attempt, None)
+                cancel = self._cancels.get(attempt)
+            if cancel is not None:
+                cancel.set()
+            self.records.task_event(run.key, uid, task_id, number, TaskPhase.FAILED, error=state.error)
+            run.changed = True
+
     def _advance_task(self, run: _Run, node: core_workflow_pb2.Node, uid: str, row: sqlite3.Row) -> _State:
         task_id = node.task_node.reference_id
         template = self._template(run, task_id)
@@ -835,6 +851,11 @@ class LocalEngine:
                 _system_error(f"task {task_id.name}:{task_id.version} is not in the workflow closure", "TaskNotFound"),
                 uid,
             )
+        timed_out = self._node_timed_out(node, uid, row, run)
+        if timed_out is not None:
+            # The node's own deadline (all attempts together) ends the attempt that is running.
+            self._stop_attempts(run, uid, task_id, timed_out)
+            return timed_out
         inputs = literal_map(row["inputs"])
         behaviour, pooled = self._task_behaviour(run, uid, template)
         return self._run_attempts(

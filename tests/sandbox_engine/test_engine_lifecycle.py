@@ -96,6 +96,25 @@ def test_task_timeout_leaves_the_node_timed_out(admin, sandbox):
     assert "timed out after 0.1s" in tried[1].closure.error.message
 
 
+def test_node_timeout_bounds_all_attempts_together(admin, sandbox):
+    from google.protobuf import duration_pb2
+
+    name = unique("t.deadline")
+    task_id = task(admin, name, INT, OUT, retries=5)
+    sandbox.script(name, hang=True)
+    node = task_node("n0", task_id, {"x": b.workflow_input("x")})
+    node.metadata.timeout.CopyFrom(duration_pb2.Duration(nanos=100_000_000))
+    workflow_id = workflow(
+        admin, name, inputs=INT, outputs=OUT, nodes=[node], output_bindings={"o0": b.promise("n0", "o0")}
+    )
+    execution_id = run(admin, launch_plan(admin, workflow_id), {"x": 1}, INT)
+    done = wait(admin, execution_id)
+    assert done.closure.phase == WF.FAILED
+    assert done.closure.error.message == "[n0]: node n0 timed out after 0.1s"
+    assert nodes(admin, execution_id)["n0"].closure.phase == NODE.TIMED_OUT
+    assert [attempt.closure.phase for attempt in attempts(admin, execution_id, "n0")] == [TASK.FAILED]
+
+
 def test_abort_cascades_to_running_nodes_and_child_executions(admin, sandbox):
     name = unique("t.stuck")
     stuck = task(admin, name, INT, OUT)
