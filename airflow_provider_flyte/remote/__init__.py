@@ -6,8 +6,9 @@ Names load lazily (PEP 562), so ``import airflow_provider_flyte.remote`` costs a
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_flyte._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.remote.backfill import BackfillPlan, WorkflowFailurePolicy
@@ -59,14 +60,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
