@@ -10,10 +10,12 @@ from types import TracebackType
 from typing import Any
 
 import grpc
+from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2, auth_pb2, dataproxy_pb2, identity_pb2, signal_pb2
 
 from airflow_provider_flyte.configuration import AuthMode, PlatformConfig
 from airflow_provider_flyte.sandbox.auth import AuthInterceptor, AuthMetadata, TokenIssuer
+from airflow_provider_flyte.sandbox.behaviours import OutputsSource, TaskScript
 from airflow_provider_flyte.sandbox.blobs import BlobStore
 from airflow_provider_flyte.sandbox.common import DEFAULT_DOMAINS
 from airflow_provider_flyte.sandbox.dataproxy import DataProxy
@@ -150,14 +152,14 @@ class FlyteSandbox:
 
     def script(
         self,
-        task: str | Any,
+        task: str | identifier_pb2.Identifier,
         *,
         duration: float | None = None,
         fail: str | None = None,
         fail_attempts: int | None = None,
-        outputs: Any = None,
+        outputs: OutputsSource | None = None,
         hang: bool = False,
-    ) -> Any:
+    ) -> TaskScript:
         """Script what a task does when the engine runs it (see :meth:`LocalEngine.script`).
 
         Args:
