@@ -64,6 +64,10 @@ from airflow_provider_flyte.sandbox.filters import (
 from airflow_provider_flyte.sandbox.records import parse_stored, timestamp
 from airflow_provider_flyte.sandbox.store import Store, now
 from airflow_provider_flyte.sandbox.typing_rules import is_castable, literal_fits, literal_type_of
+from airflow_provider_flyte.version import __version__
+
+# The Flyte Admin release whose behaviour the sandbox follows (shared/reference/flyteadmin-semantics.md baseline).
+EMULATED_VERSION = "v1.16.8"
 
 RT = identifier_pb2.ResourceType
 LaunchPlanState = launch_plan_pb2.LaunchPlanState
@@ -131,7 +135,9 @@ class Registry:
         version: The control plane version :meth:`GetVersion` reports.
     """
 
-    def __init__(self, store: Store, domains: tuple[str, ...] = DEFAULT_DOMAINS, version: str = "unknown") -> None:
+    def __init__(
+        self, store: Store, domains: tuple[str, ...] = DEFAULT_DOMAINS, version: str = EMULATED_VERSION
+    ) -> None:
         self.store = store
         self.domains = domains
         self.version = version
@@ -1236,5 +1242,7 @@ class Registry:
     def GetVersion(self, request: version_pb2.GetVersionRequest) -> version_pb2.GetVersionResponse:
         """The control plane version."""
         return version_pb2.GetVersionResponse(
-            control_plane_version=version_pb2.Version(Build="sandbox", Version=self.version, BuildTime="unknown")
+            control_plane_version=version_pb2.Version(
+                Build=f"airflow-provider-flyte-sandbox {__version__}", Version=self.version, BuildTime=""
+            )
         )
