@@ -11,8 +11,10 @@ import contextlib
 import logging
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -22,12 +24,36 @@ def _sandbox(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with FlyteSandbox(
-        host=args.host, port=args.port, db_path=args.db, tls=args.tls, auth=args.auth, seed=not args.no_seed
+        host=args.host,
+        port=args.port,
+        db_path=args.db,
+        tls=args.tls,
+        auth=args.auth,
+        seed=not args.no_seed,
+        run_containers=args.run_containers,
+        log_rpcs=not args.quiet,
     ) as sandbox:
         print(f"Flyte sandbox serving Flyte Admin on {sandbox.endpoint} (Ctrl+C to stop)", flush=True)
+        if args.auth:
+            secret_file = _write_private(sandbox.client_secret)
+            print(
+                f"OAuth2 client credentials: client id {sandbox.config.client_id!r}, secret in {secret_file} "
+                "(FLYTE_CREDENTIALS_CLIENT_SECRET_FROM_FILE)",
+                flush=True,
+            )
+        if args.tls and sandbox.ca_cert_path is not None:
+            print(f"CA certificate for clients: {sandbox.ca_cert_path}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0
+
+
+def _write_private(secret: str) -> Path:
+    """Write a secret to a new file only the current user can read, and return its path (secrets are never printed)."""
+    path = Path(tempfile.mkdtemp(prefix="flyte-sandbox-")) / "client_secret"
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return path
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -48,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--tls", action="store_true", help="serve TLS with a generated certificate")
     sandbox.add_argument("--auth", action="store_true", help="require OAuth2 client-credentials tokens")
     sandbox.add_argument("--no-seed", action="store_true", help="start empty: no flytesnacks project or demo workflows")
+    sandbox.add_argument(
+        "--run-containers", action="store_true", help="run flytekit container tasks as local processes (needs flytekit)"
+    )
+    sandbox.add_argument("--quiet", action="store_true", help="do not log each RPC")
     sandbox.set_defaults(handler=_sandbox)
 
     demo = commands.add_parser("demo", help="run the example DAG end to end on an embedded sandbox")

@@ -25,6 +25,7 @@ from airflow_provider_flyte.sandbox.faults import FaultInterceptor, Faults
 from airflow_provider_flyte.sandbox.httpd import SandboxHTTPServer
 from airflow_provider_flyte.sandbox.records import Records
 from airflow_provider_flyte.sandbox.registry import Registry
+from airflow_provider_flyte.sandbox.rpc_log import RpcLogInterceptor
 from airflow_provider_flyte.sandbox.services import service_handler
 from airflow_provider_flyte.sandbox.store import Store
 
@@ -46,6 +47,7 @@ class FlyteSandbox:
         blob_dir: The blob folder; next to ``db_path`` (``<db_path>.blobs``) or a temporary folder by default.
         task_delay: Seconds a non-Python task takes in the engine.
         run_containers: Run flytekit container tasks (``pyflyte-execute``) as local processes (needs flytekit).
+        log_rpcs: Log one line per RPC (method, status, duration) at INFO on ``airflow_provider_flyte.sandbox.rpc``.
         token_lifetime: Seconds an issued token is valid (auth on).
         client_id: The OAuth2 client id accepted (auth on).
         client_secret: Its secret; generated when ``None`` (auth on).
@@ -70,6 +72,7 @@ class FlyteSandbox:
         max_workers: int = 16,
         domains: tuple[str, ...] = DEFAULT_DOMAINS,
         run_containers: bool = False,
+        log_rpcs: bool = False,
     ) -> None:
         self.requested_port = port
         self.host = host
@@ -77,6 +80,7 @@ class FlyteSandbox:
         self.auth = auth
         self.seed = seed
         self.max_workers = max_workers
+        self.log_rpcs = log_rpcs
         self._temporary: tempfile.TemporaryDirectory[str] | None = None
         if blob_dir is None:
             if db_path is not None:
@@ -199,7 +203,8 @@ class FlyteSandbox:
             token_handler=self.issuer.handle_token_request if self.auth else None,
         )
         self._http.start()
-        interceptors: list[grpc.ServerInterceptor] = [FaultInterceptor(self.faults)]
+        interceptors: list[grpc.ServerInterceptor] = [RpcLogInterceptor()] if self.log_rpcs else []
+        interceptors.append(FaultInterceptor(self.faults))
         if self.auth:
             interceptors.append(AuthInterceptor(self.issuer))
         server = grpc.server(
