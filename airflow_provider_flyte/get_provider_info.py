@@ -94,8 +94,23 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Flyte", "python-modules": [f"{_MODULES}.hooks.flyte"]}],
-        "operators": [{"integration-name": "Flyte", "python-modules": [f"{_MODULES}.operators.flyte"]}],
-        "sensors": [{"integration-name": "Flyte", "python-modules": [f"{_MODULES}.sensors.flyte"]}],
-        "triggers": [{"integration-name": "Flyte", "python-modules": [f"{_MODULES}.triggers.flyte"]}],
+        "operators": [
+            {
+                "integration-name": "Flyte",
+                "python-modules": [f"{_MODULES}.operators.flyte", f"{_MODULES}.operators.signal"],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Flyte",
+                "python-modules": [f"{_MODULES}.sensors.flyte", f"{_MODULES}.sensors.signal"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Flyte",
+                "python-modules": [f"{_MODULES}.triggers.flyte", f"{_MODULES}.triggers.signal"],
+            }
+        ],
         "extra-links": [f"{_MODULES}.operators.flyte.FlyteConsoleLink"],
     }

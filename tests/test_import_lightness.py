@@ -19,6 +19,10 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.operators.flyte",
     "airflow_provider_flyte.sensors.flyte",
     "airflow_provider_flyte.triggers.flyte",
+    "airflow_provider_flyte.operators.signal",
+    "airflow_provider_flyte.sensors.signal",
+    "airflow_provider_flyte.triggers.signal",
+    "airflow_provider_flyte.triggers._signal_support",
 ]
 
 _PROBE = """

@@ -1,0 +1,276 @@
+"""FlyteSignalOperator: approve, reject or answer a gate of a running Flyte execution.
+
+Before anything is sent, the operator reads the execution's compiled workflow: a signal id that no gate declares, or a
+value that does not fit the gate's declared type, fails the task and sets nothing. When the gate has not been reached
+yet (Flyte creates a gate's signal only then), the operator waits for it -- in the triggerer when deferrable -- and
+sets it as soon as it exists.
+
+Importing this module loads no grpc, protobuf or flyteidl code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, conf
+from airflow.sdk import BaseOperator
+
+from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
+from airflow_provider_flyte.triggers.signal import SIGNAL_EVENT_STATUSES, FlyteSignalTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from flyteidl.core import literals_pb2
+
+    from airflow_provider_flyte.triggers._signal_support import DeclaredSignal
+
+SIGNAL_ACTIONS = ("approve", "reject", "set")
+
+
+def execution_id_argument(value: Any, task_id: str) -> str:
+    """The execution of ``value``: an id or name string, or a FlyteOperator/FlyteExecutionSensor result dict.
+
+    Raises:
+        FlyteInvalidInputException: naming the argument and the value.
+    """
+    if isinstance(value, Mapping):
+        value = value.get("execution_id") or value.get("name")
+    if not isinstance(value, str) or not value:
+        raise FlyteInvalidInputException(
+            f"{task_id}: execution_id={value!r} must be 'ex:project:domain:name', a name, or a FlyteOperator result"
+        )
+    return value
+
+
+def validate_signal_event(event: Any) -> dict[str, Any]:
+    """Check a :class:`FlyteSignalTrigger` event before acting on it (a bad event fails, never succeeds).
+
+    Raises:
+        AirflowException: naming what is wrong with the event.
+    """
+    if not isinstance(event, Mapping):
+        raise AirflowException(f"FlyteSignalTrigger sent no usable event (got {event!r}); cannot tell the outcome")
+    if event.get("status") not in SIGNAL_EVENT_STATUSES:
+        raise AirflowException(
+            f"FlyteSignalTrigger event has status={event.get('status')!r}; expected one of "
+            f"{', '.join(sorted(SIGNAL_EVENT_STATUSES))}"
+        )
+    execution_id = event.get("execution_id")
+    if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
+        raise AirflowException(f"FlyteSignalTrigger event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
+    return {"signal": None, "phase": None, "message": "", "console_url": None, **dict(event)}
+
+
+class FlyteSignalOperator(BaseOperator):
+    """Approve, reject or set the value of a signal that a gate of a Flyte execution waits for.
+
+    ``action="approve"`` / ``"reject"`` answer an approval gate (any gate of boolean type); ``action="set"`` sends
+    ``value``, converted to the gate's declared type (``"3"`` stays a string for a ``str`` gate, ``3`` becomes
+    ``3.0`` for a ``float`` one), or to ``python_type`` when given. Templated values arrive as strings, so a
+    non-string gate needs a native value (``render_template_as_native_obj``) or a literal one.
+
+    Returns (XCom): ``{"execution_id", "signal_id", "action", "kind", "type", "console_url"}`` -- never the value.
+
+    Args:
+        execution_id: ``ex:project:domain:name``, a bare name (with ``project``/``domain`` or the connection's
+            defaults), or a FlyteOperator result dict (templated).
+        signal_id: The gate's signal id (templated).
+        action: ``"approve"``, ``"reject"`` or ``"set"``.
+        value: The value for ``action="set"`` (templated).
+        python_type: Convert ``value`` as this simple type (``int``, ``float``, ``str``, ``bool``, ``datetime``,
+            ``timedelta``, ``list[...]``, ``dict[str, ...]``) instead of the declared type.
+        project: Project of a bare execution name.
+        domain: Domain of a bare execution name.
+        wait_for_gate: Wait until the gate is reached when its signal does not exist yet (default); ``False`` fails.
+        flyte_conn_id: The ``flyte`` connection.
+        deferrable: Wait for the gate in the triggerer (default: ``[operators] default_deferrable``).
+        poll_interval: Seconds between checks while waiting for the gate.
+        timeout: Stop waiting for the gate after this long (seconds or timedelta); ``None`` waits indefinitely.
+        **kwargs: Passed to ``BaseOperator``.
+    """
+
+    template_fields: Sequence[str] = ("execution_id", "signal_id", "value", "project", "domain", "flyte_conn_id")
+    operator_extra_links = (FlyteConsoleLink(),)
+    ui_color = "#f2e3a7"
+
+    def __init__(
+        self,
+        *,
+        execution_id: Any,
+        signal_id: str,
+        action: str = "set",
+        value: Any = None,
+        python_type: Any = None,
+        project: str | None = None,
+        domain: str | None = None,
+        wait_for_gate: bool = True,
+        flyte_conn_id: str = DEFAULT_CONN_ID,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 5.0,
+        timeout: timedelta | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if action not in SIGNAL_ACTIONS:
+            raise FlyteInvalidInputException(
+                f"{self.task_id}: action={action!r} must be one of {', '.join(SIGNAL_ACTIONS)}"
+            )
+        if action != "set" and value is not None:
+            raise FlyteInvalidInputException(f"{self.task_id}: value={value!r} is only for action='set'")
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
+            raise FlyteInvalidInputException(f"{self.task_id}: poll_interval={poll_interval!r} must be positive")
+        self.execution_id = execution_id
+        self.signal_id = signal_id
+        self.action = action
+        self.value = value
+        self.python_type = python_type
+        self.project = project
+        self.domain = domain
+        self.wait_for_gate = wait_for_gate
+        self.flyte_conn_id = flyte_conn_id
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.timeout = _seconds(timeout, self.task_id)
+
+    @cached_property
+    def hook(self) -> FlyteHook:
+        """The hook of ``flyte_conn_id``."""
+        return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Check the signal and value against the workflow, then set it now or once the gate is reached."""
+        execution_id = self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
+        url = self.hook.console_url(execution_id)
+        push_console_link(context, url)
+        declared, literal = self._prepare(execution_id)
+        if self._signal_exists(execution_id):
+            return self._send(execution_id, declared, literal, url)
+        if not self.wait_for_gate:
+            raise AirflowFailException(
+                f"execution {execution_id} has not reached the gate of signal {self.signal_id!r} yet "
+                "(wait_for_gate=False); nothing was set"
+            )
+        deadline = None if self.timeout is None else time.time() + self.timeout
+        self.log.info("Waiting for execution %s to reach the gate of signal %r", execution_id, self.signal_id)
+        if self.deferrable:
+            self.defer(
+                trigger=FlyteSignalTrigger(
+                    execution_id=str(execution_id),
+                    signal_id=self.signal_id,
+                    flyte_conn_id=self.flyte_conn_id,
+                    poll_interval=self.poll_interval,
+                    deadline=deadline,
+                    pending_only=False,
+                ),
+                method_name="execute_complete",
+                timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
+            )
+        while not self._signal_exists(execution_id):
+            phase = self._phase_if_done(execution_id)
+            if phase is not None:
+                raise AirflowFailException(
+                    f"execution {execution_id} ended {phase} before reaching the gate of signal {self.signal_id!r}; "
+                    "nothing was set"
+                )
+            if deadline is not None and time.time() >= deadline:
+                raise AirflowFailException(
+                    f"execution {execution_id} did not reach the gate of signal {self.signal_id!r} within "
+                    f"{self.timeout:g}s; nothing was set"
+                )
+            time.sleep(self.poll_interval)
+        return self._send(execution_id, declared, literal, url)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume once the trigger saw the signal (then set it) or gave up (then fail, having set nothing)."""
+        event = validate_signal_event(event)
+        execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
+        if event["status"] != "success":
+            raise AirflowFailException(f"{event['message']}; signal {self.signal_id!r} was not set")
+        declared, literal = self._prepare(execution_id)
+        url = event["console_url"] or self.hook.console_url(execution_id)
+        return self._send(execution_id, declared, literal, url)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _prepare(self, execution_id: WorkflowExecutionIdentifier) -> tuple[DeclaredSignal, literals_pb2.Literal]:
+        """The gate declaring ``signal_id`` and the literal to send; fails before sending if either is wrong."""
+        from flyteidl.core import types_pb2
+
+        from airflow_provider_flyte.literals import to_literal
+        from airflow_provider_flyte.remote.signals import boolean_literal, literal_type_of
+        from airflow_provider_flyte.triggers._signal_support import declared_signals, unknown_signal_message
+
+        client = self.hook.get_client()
+        workflow_id = client.get_execution(execution_id).closure.workflow_id
+        declared_by_id = declared_signals(client.get_workflow(workflow_id))
+        declared = declared_by_id.get(self.signal_id)
+        if declared is None:
+            raise AirflowFailException(
+                f"{self.task_id}: {unknown_signal_message(self.signal_id, workflow_id.name, declared_by_id)}; "
+                "nothing was set"
+            )
+        if self.action in ("approve", "reject"):
+            if (
+                declared.literal_type.simple != types_pb2.BOOLEAN
+                or declared.literal_type.WhichOneof("type") != "simple"
+            ):
+                raise AirflowFailException(
+                    f"{self.task_id}: signal {self.signal_id!r} is an {declared.kind} gate, not an approval; "
+                    "use action='set' with a value; nothing was set"
+                )
+            return declared, boolean_literal(self.action == "approve")
+        literal_type = declared.literal_type if self.python_type is None else literal_type_of(self.python_type)
+        try:
+            literal = to_literal(self.value, literal_type, name=f"value of signal {self.signal_id!r}")
+        except FlyteInvalidInputException as error:
+            raise AirflowFailException(f"{self.task_id}: {error}; nothing was set") from None
+        return declared, literal
+
+    def _signal_exists(self, execution_id: WorkflowExecutionIdentifier) -> bool:
+        from airflow_provider_flyte.remote.signals import list_signals
+
+        signals = list_signals(self.hook.get_client(), execution_id, filters=f"eq(signal_id,{self.signal_id})")
+        return any(signal.id.signal_id == self.signal_id for signal in signals)
+
+    def _phase_if_done(self, execution_id: WorkflowExecutionIdentifier) -> str | None:
+        from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
+
+        phase = self.hook.get_client().get_execution(execution_id).closure.phase
+        return WORKFLOW_PHASES[phase] if phase in WORKFLOW_TERMINAL_PHASES else None
+
+    def _send(
+        self,
+        execution_id: WorkflowExecutionIdentifier,
+        declared: DeclaredSignal,
+        literal: literals_pb2.Literal,
+        url: str,
+    ) -> dict[str, Any]:
+        from airflow_provider_flyte.remote.signals import set_signal_value
+        from airflow_provider_flyte.triggers._signal_support import type_description
+
+        set_signal_value(self.hook.get_client(), execution_id, self.signal_id, literal)
+        self.log.info("Signal %r of execution %s: %s sent (%s)", self.signal_id, execution_id, self.action, url)
+        return {
+            "execution_id": str(execution_id),
+            "signal_id": self.signal_id,
+            "action": self.action,
+            "kind": declared.kind,
+            "type": type_description(declared.literal_type)["type"],
+            "console_url": url,
+        }
+
+
+def _seconds(timeout: timedelta | float | None, task_id: str) -> float | None:
+    if timeout is None:
+        return None
+    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+        raise FlyteInvalidInputException(f"{task_id}: timeout={timeout!r} must be a positive duration")
+    return float(seconds)

@@ -1,0 +1,177 @@
+"""FlyteSignalTrigger: wait in the triggerer until an execution's gate has created its signal.
+
+Events are flat JSON dicts::
+
+    {"status": "success" | "failed" | "timeout" | "error",
+     "execution_id": "ex:project:domain:name", "signal_id": "approve" | None,
+     "signal": {"signal_id", "execution_id", "kind", "is_set", "type", "literal_type", "console_url"} | None,
+     "phase": "RUNNING" | ... | None, "message": "...", "console_url": "https://..." | None}
+
+``failed`` means the execution finished before the signal appeared. Importing this module loads no grpc, protobuf or
+flyteidl code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+
+if TYPE_CHECKING:
+    from flyteidl.admin import signal_pb2
+
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+
+SIGNAL_EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+"""Every ``status`` a :class:`FlyteSignalTrigger` event can carry."""
+
+
+def pick_signal(
+    signals: list[signal_pb2.Signal], signal_id: str | None, pending_only: bool
+) -> signal_pb2.Signal | None:
+    """The signal a waiter is after: ``signal_id`` (or the first one), skipping answered ones when ``pending_only``."""
+    for signal in signals:
+        if signal_id is not None and signal.id.signal_id != signal_id:
+            continue
+        if pending_only and signal.HasField("value"):
+            continue
+        return signal
+    return None
+
+
+class FlyteSignalTrigger(BaseTrigger):
+    """Fire when an execution has the signal ``signal_id`` (or any signal), when it finishes first, or at ``deadline``.
+
+    Args:
+        execution_id: The execution, as ``ex:project:domain:name``.
+        signal_id: The signal to wait for; ``None`` waits for any.
+        flyte_conn_id: The ``flyte`` connection.
+        poll_interval: Seconds between polls (one ``ListSignals`` and one ``GetExecution`` each).
+        deadline: Absolute time (seconds since the epoch) of a ``timeout`` event; ``None`` waits as long as Airflow
+            lets the deferral last.
+        pending_only: Only count signals that have no value yet (a sensor waiting for a question to answer);
+            ``False`` also accepts an answered one (an operator about to set it).
+    """
+
+    def __init__(
+        self,
+        execution_id: str,
+        signal_id: str | None = None,
+        flyte_conn_id: str = DEFAULT_CONN_ID,
+        poll_interval: float = 5.0,
+        deadline: float | None = None,
+        pending_only: bool = True,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.execution_id = str(WorkflowExecutionIdentifier.from_python_std(execution_id))
+        if signal_id is not None and (not isinstance(signal_id, str) or not signal_id):
+            raise FlyteInvalidInputException(f"signal_id={signal_id!r} must be a non-empty string or None")
+        self.signal_id = signal_id
+        self.flyte_conn_id = flyte_conn_id
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
+            raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
+        self.poll_interval = float(poll_interval)
+        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
+            raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
+        self.deadline = None if deadline is None else float(deadline)
+        self.pending_only = bool(pending_only)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and JSON-able keyword arguments (no secrets: the connection is looked up by id)."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "execution_id": self.execution_id,
+                "signal_id": self.signal_id,
+                "flyte_conn_id": self.flyte_conn_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "pending_only": self.pending_only,
+            },
+        )
+
+    def _event(
+        self,
+        status: str,
+        phase: str | None,
+        message: str,
+        console_url: str | None,
+        signal: dict[str, Any] | None = None,
+    ) -> TriggerEvent:
+        return TriggerEvent(  # type: ignore[no-untyped-call]
+            {
+                "status": status,
+                "execution_id": self.execution_id,
+                "signal_id": self.signal_id,
+                "signal": signal,
+                "phase": phase,
+                "message": message,
+                "console_url": console_url,
+            }
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until the signal exists, the execution finishes, or the deadline passes; yield one event."""
+        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
+        from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
+        from airflow_provider_flyte.triggers._signal_support import signal_summary
+
+        execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
+        wanted = repr(self.signal_id) if self.signal_id else "a pending signal"
+        console_url: str | None = None
+        phase: str | None = None
+        try:
+            hook = FlyteAsyncHook(self.flyte_conn_id)
+            settings = await hook.get_settings()
+            console_url = execution_console_url(settings.config, execution_id)
+            client = await hook.get_client()
+            while True:
+                signals = await _all_signals(client, execution_id)
+                found = pick_signal(signals, self.signal_id, self.pending_only)
+                if found is not None:
+                    summary = signal_summary(found, console_url=console_url)
+                    yield self._event(
+                        "success", phase, f"signal {found.id.signal_id!r} is waiting", console_url, summary
+                    )
+                    return
+                execution = await client.get_execution(execution_id)
+                phase = WORKFLOW_PHASES[execution.closure.phase]
+                if execution.closure.phase in WORKFLOW_TERMINAL_PHASES:
+                    # The gate may have been created and answered in the same breath: look once more.
+                    found = pick_signal(await _all_signals(client, execution_id), self.signal_id, self.pending_only)
+                    if found is not None:
+                        summary = signal_summary(found, console_url=console_url)
+                        yield self._event(
+                            "success", phase, f"signal {found.id.signal_id!r} exists", console_url, summary
+                        )
+                        return
+                    message = f"execution {self.execution_id} ended {phase} before {wanted} appeared"
+                    yield self._event("failed", phase, message, console_url)
+                    return
+                remaining = None if self.deadline is None else self.deadline - time.time()
+                if remaining is not None and remaining <= 0:
+                    message = f"execution {self.execution_id} is {phase} and has no {wanted} at its deadline"
+                    yield self._event("timeout", phase, message, console_url)
+                    return
+                await asyncio.sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
+        except Exception as error:
+            self.log.exception("Waiting for a signal of Flyte execution %s failed", self.execution_id)
+            yield self._event("error", phase, f"{type(error).__name__}: {error}", console_url)
+
+
+async def _all_signals(client: AsyncFlyteClient, execution_id: WorkflowExecutionIdentifier) -> list[signal_pb2.Signal]:
+    """Every signal of the execution, following all pages."""
+    signals: list[signal_pb2.Signal] = []
+    token: str | None = None
+    while True:
+        page, token = await client.list_signals_paginated(execution_id, limit=100, token=token)
+        signals.extend(page)
+        if not token:
+            return signals
