@@ -97,7 +97,11 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Flyte",
-                "python-modules": [f"{_MODULES}.operators.flyte", f"{_MODULES}.operators.signal"],
+                "python-modules": [
+                    f"{_MODULES}.operators.flyte",
+                    f"{_MODULES}.operators.signal",
+                    f"{_MODULES}.operators.backfill",
+                ],
             }
         ],
         "sensors": [
@@ -109,7 +113,11 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "Flyte",
-                "python-modules": [f"{_MODULES}.triggers.flyte", f"{_MODULES}.triggers.signal"],
+                "python-modules": [
+                    f"{_MODULES}.triggers.flyte",
+                    f"{_MODULES}.triggers.signal",
+                    f"{_MODULES}.triggers.backfill",
+                ],
             }
         ],
         "extra-links": [f"{_MODULES}.operators.flyte.FlyteConsoleLink"],

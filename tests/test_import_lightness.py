@@ -23,6 +23,9 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.sensors.signal",
     "airflow_provider_flyte.triggers.signal",
     "airflow_provider_flyte.triggers._signal_support",
+    "airflow_provider_flyte.operators.backfill",
+    "airflow_provider_flyte.triggers.backfill",
+    "airflow_provider_flyte.triggers._backfill_support",
 ]
 
 _PROBE = """

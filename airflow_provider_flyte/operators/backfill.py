@@ -1,0 +1,348 @@
+"""FlyteBackfillOperator: replay a cron-scheduled Flyte launch plan over a time range, as one observable Airflow task.
+
+The backfill is one Flyte execution of a generated workflow with a launch-plan node per scheduled time (see
+:mod:`airflow_provider_flyte.remote.backfill`). The operator launches it under a name derived from the task instance
+(a retry finds the backfill its earlier try started instead of starting another), logs progress as runs finish, and
+returns every run with its phase.
+
+Importing this module loads no grpc, protobuf or flyteidl code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, conf
+from airflow.sdk import BaseOperator
+
+from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
+from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.operators.flyte import (
+    DEFER_TIMEOUT_GRACE,
+    FlyteConsoleLink,
+    execution_name_for,
+    push_console_link,
+    validate_execution_name,
+)
+from airflow_provider_flyte.triggers.backfill import BACKFILL_EVENT_STATUSES, FlyteBackfillTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution
+    from airflow_provider_flyte.remote.backfill import BackfillPlan
+
+FAILURE_POLICIES = ("fail_immediately", "fail_after_executable_nodes_complete")
+
+
+class FlyteBackfillFailedError(AirflowException):
+    """A backfill ended with failed runs (or failed as a whole).
+
+    Attributes:
+        execution_id: The backfill execution.
+        failed: The failed runs: ``[{"node_id", "scheduled_time", "execution_id", "phase"}, ...]``.
+    """
+
+    def __init__(self, execution_id: str, phase: str | None, failed: list[Mapping[str, Any]], detail: str) -> None:
+        from airflow_provider_flyte.triggers._backfill_support import describe_child
+
+        self.execution_id = execution_id
+        self.failed = list(failed)
+        runs = "; failed runs: " + ", ".join(describe_child(child) for child in failed) if failed else ""
+        super().__init__(f"Flyte backfill {execution_id} ended {phase}{runs}" + (f" ({detail})" if detail else ""))
+
+
+class FlyteBackfillOperator(BaseOperator):
+    """Run a cron launch plan once per scheduled time strictly between ``from_date`` and ``to_date``.
+
+    The range defaults to the DAG run's data interval, so a daily DAG backfilling a daily launch plan replays the
+    day the run covers. Runs go one after the other (default) or all at once (``parallel=True``); ``dry_run=True``
+    only plans them and launches nothing.
+
+    Returns (XCom), plain JSON::
+
+        {"execution_id": "ex:p:d:name" | None, "phase": "SUCCEEDED" | None, "console_url": ... | None,
+         "dry_run": false, "plan": {"launch_plan", "cron", "scheduled_times": [...], "parallel", ...},
+         "children": [{"node_id": "n0", "scheduled_time": "...", "execution_id": "ex:...", "phase": "SUCCEEDED"}]}
+
+    Args:
+        launchplan_name: The cron-scheduled launch plan (templated).
+        from_date: Exclusive start, a datetime or ISO string (templated); default: the data interval's start.
+        to_date: Exclusive end (templated); default: the data interval's end. Naive times are UTC.
+        version: Launch plan version; latest when omitted.
+        project: Project (default: the connection's).
+        domain: Domain (default: the connection's).
+        parallel: Launch every run at once instead of one after the other.
+        dry_run: Plan and log the runs, launch nothing.
+        failure_policy: ``"fail_immediately"`` (default) or ``"fail_after_executable_nodes_complete"``.
+        execution_name: Name of the backfill execution (default: derived from the task instance).
+        wait_for_completion: Wait for every run (default); ``False`` returns right after launching.
+        deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+        poll_interval: Seconds between progress checks.
+        timeout: Stop waiting after this long (seconds or timedelta); the backfill is then aborted.
+        flyte_conn_id: The ``flyte`` connection.
+        **kwargs: Passed to ``BaseOperator``.
+    """
+
+    template_fields: Sequence[str] = (
+        "launchplan_name",
+        "from_date",
+        "to_date",
+        "version",
+        "project",
+        "domain",
+        "execution_name",
+        "flyte_conn_id",
+    )
+    operator_extra_links = (FlyteConsoleLink(),)
+    ui_color = "#c4e3cf"
+
+    def __init__(
+        self,
+        *,
+        launchplan_name: str,
+        from_date: datetime | str | None = None,
+        to_date: datetime | str | None = None,
+        version: str | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        parallel: bool = False,
+        dry_run: bool = False,
+        failure_policy: str = "fail_immediately",
+        execution_name: str | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 10.0,
+        timeout: timedelta | float | None = None,
+        flyte_conn_id: str = DEFAULT_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if failure_policy not in FAILURE_POLICIES:
+            raise FlyteInvalidInputException(
+                f"{self.task_id}: failure_policy={failure_policy!r} must be one of {', '.join(FAILURE_POLICIES)}"
+            )
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
+            raise FlyteInvalidInputException(f"{self.task_id}: poll_interval={poll_interval!r} must be positive")
+        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0):
+            raise FlyteInvalidInputException(f"{self.task_id}: timeout={timeout!r} must be a positive duration")
+        self.launchplan_name = launchplan_name
+        self.from_date = from_date
+        self.to_date = to_date
+        self.version = version
+        self.project = project
+        self.domain = domain
+        self.parallel = parallel
+        # BaseOperator already has a dry_run() method; the flag gets its own name.
+        self.plan_only = dry_run
+        self.failure_policy = failure_policy
+        self.execution_name = execution_name
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.timeout = None if seconds is None else float(seconds)
+        self.flyte_conn_id = flyte_conn_id
+
+    @cached_property
+    def hook(self) -> FlyteHook:
+        """The hook of ``flyte_conn_id``."""
+        return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Plan the backfill, launch it (or find the one an earlier try launched) and follow it to the end."""
+        from airflow_provider_flyte.remote.backfill import WorkflowFailurePolicy
+
+        remote = self.hook.get_remote()
+        project, domain = remote.resolve_project_domain(self.project, self.domain)
+        start = _as_datetime(self.from_date, "from_date", self.task_id, context.get("data_interval_start"))
+        end = _as_datetime(self.to_date, "to_date", self.task_id, context.get("data_interval_end"))
+        if start >= end and not (self.from_date and self.to_date):
+            # Manual and asset-triggered runs have an empty data interval (start == end): nothing to replay.
+            raise FlyteInvalidInputException(
+                f"{self.task_id}: the range {start.isoformat()} .. {end.isoformat()} is empty (a manual run's data "
+                "interval has no length); pass from_date= and to_date="
+            )
+        policy = WorkflowFailurePolicy[self.failure_policy.upper()]
+        common: dict[str, Any] = {
+            "project": project,
+            "domain": domain,
+            "from_date": start,
+            "to_date": end,
+            "launchplan": self.launchplan_name,
+            "launchplan_version": self.version or None,
+            "parallel": self.parallel,
+            "failure_policy": policy,
+        }
+        plan: BackfillPlan = remote.launch_backfill(**common, dry_run=True)  # type: ignore[assignment]
+        times = ", ".join(t.isoformat() for t in plan.scheduled_times)
+        self.log.info("Backfill of %s: %d run(s) at %s", plan.launch_plan_id, len(plan.scheduled_times), times)
+        if self.plan_only:
+            self.log.info("Dry run: nothing launched")
+            return {
+                "execution_id": None,
+                "phase": None,
+                "console_url": None,
+                "dry_run": True,
+                "plan": plan.to_dict(),
+                "children": [],
+            }
+        name = self._name(context)
+        execution = self._existing(remote, project, domain, name)
+        if execution is None:
+            execution = remote.launch_backfill(**common, execution_name=name)  # type: ignore[assignment]
+        else:
+            self.log.info("Backfill execution %s already exists (an earlier try launched it); following it", name)
+        assert execution is not None
+        url = remote.generate_console_url(execution)
+        push_console_link(context, url)
+        scheduled = {plan.node_id(index): t.isoformat() for index, t in enumerate(plan.scheduled_times)}
+        result_base = {"execution_id": str(execution.id), "console_url": url, "dry_run": False, "plan": plan.to_dict()}
+        if not self.wait_for_completion:
+            return {**result_base, "phase": execution.phase_name, "children": self._children(execution, scheduled)}
+        deadline = None if self.timeout is None else time.time() + self.timeout
+        if self.deferrable:
+            self.defer(
+                trigger=FlyteBackfillTrigger(
+                    execution_id=str(execution.id),
+                    scheduled_times=scheduled,
+                    flyte_conn_id=self.flyte_conn_id,
+                    poll_interval=self.poll_interval,
+                    deadline=deadline,
+                ),
+                method_name="execute_complete",
+                timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
+            )
+        return self._follow(remote, execution, scheduled, deadline, result_base)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger fired: return the runs, or fail naming the failed ones.
+
+        Raises:
+            AirflowException: for a malformed event, a timeout (the backfill is aborted) or a watch error.
+            FlyteBackfillFailedError: when runs failed.
+        """
+        if not isinstance(event, Mapping) or event.get("status") not in BACKFILL_EVENT_STATUSES:
+            raise AirflowException(f"FlyteBackfillTrigger sent no usable event (got {event!r})")
+        execution_id = str(event.get("execution_id"))
+        children = list(event.get("children") or [])
+        if event["status"] == "timeout":
+            self._abort(execution_id, f"Airflow task {self.task_id} timed out")
+            raise AirflowException(f"{event.get('message')}; it was aborted. See {event.get('console_url')}")
+        if event["status"] == "error":
+            raise AirflowException(f"Following Flyte backfill {execution_id} failed: {event.get('message')}")
+        return self._result(execution_id, event.get("phase"), event.get("console_url"), children, event.get("message"))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _name(self, context: Context) -> str:
+        if self.execution_name:
+            return validate_execution_name(self.execution_name)
+        ti = context["ti"]
+        map_index = getattr(ti, "map_index", -1)
+        return execution_name_for(ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
+
+    @staticmethod
+    def _existing(remote: FlyteRemote, project: str, domain: str, name: str) -> FlyteWorkflowExecution | None:
+        try:
+            return remote.fetch_execution(project, domain, name)
+        except FlyteEntityNotExistException:
+            return None
+
+    def _children(self, execution: FlyteWorkflowExecution, scheduled: dict[str, str]) -> list[dict[str, Any]]:
+        from airflow_provider_flyte.triggers._backfill_support import backfill_children
+
+        client = self.hook.get_client()
+        nodes: list[Any] = []
+        token: str | None = None
+        while True:
+            page, token = client.list_node_executions(execution.id, limit=100, token=token)
+            nodes.extend(page)
+            if not token:
+                return backfill_children(nodes, scheduled)
+
+    def _follow(
+        self,
+        remote: FlyteRemote,
+        execution: FlyteWorkflowExecution,
+        scheduled: dict[str, str],
+        deadline: float | None,
+        result_base: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Poll on the worker, logging progress whenever it changes."""
+        from airflow_provider_flyte.triggers._backfill_support import progress_line
+
+        last = ""
+        while True:
+            execution = remote.sync_execution(execution)
+            children = self._children(execution, scheduled)
+            progress = progress_line(children)
+            if progress != last:
+                self.log.info("Backfill %s: %s", execution.id, progress)
+                last = progress
+            if execution.is_done:
+                error = execution.error
+                message = error.message if error is not None else execution.closure.abort_metadata.cause
+                return self._result(
+                    str(execution.id), execution.phase_name, result_base["console_url"], children, message
+                )
+            if deadline is not None and time.time() >= deadline:
+                self._abort(str(execution.id), f"Airflow task {self.task_id} timed out")
+                raise AirflowException(
+                    f"Flyte backfill {execution.id} is still {execution.phase_name} after {self.timeout:g}s "
+                    f"({progress}); it was aborted. See {result_base['console_url']}"
+                )
+            time.sleep(self.poll_interval)
+
+    def _result(
+        self, execution_id: str, phase: str | None, url: str | None, children: list[dict[str, Any]], message: Any
+    ) -> dict[str, Any]:
+        from airflow_provider_flyte.triggers._backfill_support import failed_children
+
+        failed = failed_children(children)
+        if phase != "SUCCEEDED" or failed:
+            raise FlyteBackfillFailedError(execution_id, phase, failed, str(message or ""))
+        return {
+            "execution_id": execution_id,
+            "phase": phase,
+            "console_url": url,
+            "dry_run": False,
+            "plan": None,
+            "children": children,
+        }
+
+    def _abort(self, execution_id: str, cause: str) -> None:
+        from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+
+        try:
+            self.hook.get_client().terminate_execution(WorkflowExecutionIdentifier.from_python_std(execution_id), cause)
+        except Exception:
+            self.log.exception("Could not abort Flyte backfill %s", execution_id)
+
+
+def _as_datetime(value: Any, argument: str, task_id: str, fallback: Any) -> datetime:
+    """A timezone-aware datetime from a datetime, an ISO string, or the data-interval ``fallback``.
+
+    Raises:
+        FlyteInvalidInputException: naming the argument and the value.
+    """
+    if value is None or value == "":
+        value = fallback
+        if value is None:
+            raise FlyteInvalidInputException(
+                f"{task_id}: {argument} is not set and the DAG run has no data interval; pass {argument}="
+            )
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise FlyteInvalidInputException(
+                f"{task_id}: {argument}={value!r} is not an ISO date or datetime"
+            ) from None
+    if not isinstance(value, datetime):
+        raise FlyteInvalidInputException(f"{task_id}: {argument}={value!r} must be a datetime or an ISO string")
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,145 @@
+"""FlyteBackfillTrigger: follow a backfill execution run by run in the triggerer, logging progress.
+
+Events are flat JSON dicts::
+
+    {"status": "success" | "failed" | "timeout" | "error", "execution_id": "ex:project:domain:name",
+     "phase": "SUCCEEDED" | ... | None, "children": [{"node_id", "scheduled_time", "execution_id", "phase"}, ...],
+     "message": "...", "console_url": "https://..." | None}
+
+Importing this module loads no grpc, protobuf or flyteidl code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+
+if TYPE_CHECKING:
+    from flyteidl.admin import node_execution_pb2
+
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+
+BACKFILL_EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+"""Every ``status`` a :class:`FlyteBackfillTrigger` event can carry."""
+
+
+class FlyteBackfillTrigger(BaseTrigger):
+    """Fire when a backfill execution finishes or ``deadline`` passes; log each change of its runs' progress.
+
+    Args:
+        execution_id: The backfill execution, as ``ex:project:domain:name``.
+        scheduled_times: ISO scheduled time by backfill node id (``{"n0": "...", ...}``).
+        flyte_conn_id: The ``flyte`` connection.
+        poll_interval: Seconds between polls (one ``GetExecution`` and one ``ListNodeExecutions`` page each).
+        deadline: Absolute time (seconds since the epoch) of a ``timeout`` event, or ``None``.
+    """
+
+    def __init__(
+        self,
+        execution_id: str,
+        scheduled_times: dict[str, str],
+        flyte_conn_id: str = DEFAULT_CONN_ID,
+        poll_interval: float = 10.0,
+        deadline: float | None = None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.execution_id = str(WorkflowExecutionIdentifier.from_python_std(execution_id))
+        if not isinstance(scheduled_times, dict) or not scheduled_times:
+            raise FlyteInvalidInputException(f"scheduled_times={scheduled_times!r} must be a non-empty dict")
+        self.scheduled_times = {str(key): str(value) for key, value in scheduled_times.items()}
+        self.flyte_conn_id = flyte_conn_id
+        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
+            raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
+        self.poll_interval = float(poll_interval)
+        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
+            raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
+        self.deadline = None if deadline is None else float(deadline)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and JSON-able keyword arguments (no secrets: the connection is looked up by id)."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "execution_id": self.execution_id,
+                "scheduled_times": dict(self.scheduled_times),
+                "flyte_conn_id": self.flyte_conn_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+            },
+        )
+
+    def _event(
+        self, status: str, phase: str | None, children: list[dict[str, Any]], message: str, url: str | None
+    ) -> TriggerEvent:
+        return TriggerEvent(  # type: ignore[no-untyped-call]
+            {
+                "status": status,
+                "execution_id": self.execution_id,
+                "phase": phase,
+                "children": children,
+                "message": message,
+                "console_url": url,
+            }
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll the backfill and its runs until it finishes or the deadline passes; yield one event."""
+        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
+        from airflow_provider_flyte.remote.executions import (
+            WORKFLOW_PHASES,
+            WORKFLOW_SUCCESS_PHASES,
+            WORKFLOW_TERMINAL_PHASES,
+        )
+        from airflow_provider_flyte.triggers._backfill_support import backfill_children, progress_line
+
+        execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
+        url: str | None = None
+        phase: str | None = None
+        children: list[dict[str, Any]] = []
+        last_progress = ""
+        try:
+            hook = FlyteAsyncHook(self.flyte_conn_id)
+            url = execution_console_url((await hook.get_settings()).config, execution_id)
+            client = await hook.get_client()
+            while True:
+                execution = await client.get_execution(execution_id)
+                phase = WORKFLOW_PHASES[execution.closure.phase]
+                children = backfill_children(await _all_nodes(client, execution_id), self.scheduled_times)
+                progress = progress_line(children)
+                if progress != last_progress:
+                    self.log.info("Backfill %s: %s", self.execution_id, progress)
+                    last_progress = progress
+                if execution.closure.phase in WORKFLOW_TERMINAL_PHASES:
+                    status = "success" if execution.closure.phase in WORKFLOW_SUCCESS_PHASES else "failed"
+                    message = execution.closure.error.message or execution.closure.abort_metadata.cause
+                    yield self._event(status, phase, children, message or f"backfill ended {phase}", url)
+                    return
+                remaining = None if self.deadline is None else self.deadline - time.time()
+                if remaining is not None and remaining <= 0:
+                    message = f"backfill {self.execution_id} is still {phase} at its deadline ({progress})"
+                    yield self._event("timeout", phase, children, message, url)
+                    return
+                await asyncio.sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
+        except Exception as error:
+            self.log.exception("Following backfill %s failed", self.execution_id)
+            yield self._event("error", phase, children, f"{type(error).__name__}: {error}", url)
+
+
+async def _all_nodes(
+    client: AsyncFlyteClient, execution_id: WorkflowExecutionIdentifier
+) -> list[node_execution_pb2.NodeExecution]:
+    nodes: list[node_execution_pb2.NodeExecution] = []
+    token: str | None = None
+    while True:
+        page, token = await client.list_node_executions(execution_id, limit=100, token=token)
+        nodes.extend(page)
+        if not token:
+            return nodes
