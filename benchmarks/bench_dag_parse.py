@@ -1,83 +1,244 @@
-"""DAG-parse cost of 20 Flyte operators: this provider vs the same DAG paying flytekit's import, as 0.0.5 does.
+"""DAG-parse cost of 20 Flyte operators: this provider vs the real old provider 0.0.5 (``flyte_provider``).
 
-The 0.0.5 provider (``flyte_provider``) imports flytekit (``FlyteRemote``, ``Config``, models) when its hook and
-operator modules are imported, i.e. on every parse of a DAG using it. Installing 0.0.5 itself is not possible
-offline here, so its parse cost is modelled as this provider's DAG plus the flytekit
-imports its modules perform; flytekit is the test-only peer installed in ``.venv``.
+The old provider is installed, once, in its own virtualenv under ``build/bench-old-provider/`` (git-ignored):
+``airflow-provider-flyte==0.0.5`` plus the Airflow and flytekit versions found in the running environment, so both
+sides parse on the same Airflow and only the provider differs. 0.0.5 imports flytekit (``FlyteRemote``, ``Config``,
+models) in its hook and operator modules, and Airflow 3 still serves its old import paths with deprecation warnings.
+The environment is rebuilt when those pins change; it is built with the repository's pinned uv (``.tools/bin/uv``),
+else uv on ``PATH``, else ``venv`` + pip.
 
-Each run is a fresh interpreter (a DAG processor parses changed files in fresh processes): Airflow is imported
-first (both variants pay it), then the DAG file is parsed and timed, then flytekit is imported and timed.
+Each run is a fresh interpreter (a DAG processor parses changed files in fresh processes): Airflow is imported first
+and untimed (both sides pay it), then the DAG file is parsed and timed, and the probe checks that it built 20 tasks.
+Runs of the two sides alternate, after one untimed warm-up each (bytecode compilation of a fresh install).
 
-    .venv/bin/python benchmarks/bench_dag_parse.py [--runs 5]
+If the old environment cannot be built or cannot parse its DAG, the exact reason is printed and 0.0.5 is modelled as
+this provider's DAG plus the flytekit imports its modules perform (flytekit is the test-only peer in ``.venv``).
+
+    .venv/bin/python benchmarks/bench_dag_parse.py [--runs 5] [--rebuild]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-DAG = textwrap.dedent(
-    """
+REPO = Path(__file__).resolve().parents[1]
+OLD_ENV_DIR = REPO / "build" / "bench-old-provider"
+OLD_ENV_PYTHON = OLD_ENV_DIR / "venv" / "bin" / "python"
+# Written after a successful install; holds the requirement pins the environment was built from.
+OLD_ENV_MARKER = OLD_ENV_DIR / "requirements.txt"
+OLD_PROVIDER = "airflow-provider-flyte==0.0.5"
+TASK_COUNT = 20
+
+# Both DAGs have the same shape: the provider's operator and sensor modules imported, 20 launch-plan operators.
+OUR_DAG = textwrap.dedent(
+    f"""
     from datetime import datetime
     from airflow.sdk import DAG
     from airflow_provider_flyte.operators.flyte import FlyteOperator
     from airflow_provider_flyte.sensors.flyte import FlyteExecutionSensor
 
-    with DAG("twenty_flyte_operators", start_date=datetime(2026, 1, 1), schedule=None):
-        for index in range(20):
-            launch = FlyteOperator(
-                task_id=f"launch_{index}",
+    with DAG("twenty_flyte_operators", start_date=datetime(2026, 1, 1), schedule=None) as dag:
+        for index in range({TASK_COUNT}):
+            FlyteOperator(
+                task_id=f"launch_{{index}}",
                 launchplan_name="flytesnacks.pipeline",
-                inputs={"n": index},
+                inputs={{"n": index}},
                 deferrable=True,
             )
     """
 )
 
+# 0.0.5 has no deferrable mode and requires flyte_conn_id; otherwise the same operator arguments.
+OLD_DAG = textwrap.dedent(
+    f"""
+    from datetime import datetime
+    from airflow.sdk import DAG
+    from flyte_provider.operators.flyte import FlyteOperator
+    from flyte_provider.sensors.flyte import FlyteSensor
+
+    with DAG("twenty_flyte_operators", start_date=datetime(2026, 1, 1), schedule=None) as dag:
+        for index in range({TASK_COUNT}):
+            FlyteOperator(
+                task_id=f"launch_{{index}}",
+                flyte_conn_id="flyte_default",
+                launchplan_name="flytesnacks.pipeline",
+                inputs={{"n": index}},
+            )
+    """
+)
+
+# What 0.0.5's hook and operator modules import from flytekit; used only by the fallback model.
 FLYTEKIT_IMPORTS = (
     "import flytekit\nfrom flytekit.remote import FlyteRemote\nfrom flytekit.configuration import Config\n"
 )
 
-# Airflow is imported first, untimed: both variants pay it. Then the DAG file is parsed (this provider's cost), then
-# flytekit's imports are added (what 0.0.5's modules would add on top).
+# argv: DAG file, extra code timed after the parse ("" for none). Prints one JSON line on stdout.
 PROBE = textwrap.dedent(
     """
-    import runpy, sys, time
+    import json, runpy, sys, time
     import airflow.sdk
     start = time.perf_counter()
-    runpy.run_path(sys.argv[1])
+    namespace = runpy.run_path(sys.argv[1])
     parsed = time.perf_counter()
     exec(sys.argv[2])
-    print(parsed - start, time.perf_counter() - parsed)
+    extra = time.perf_counter() - parsed
+    print(json.dumps({"parse": parsed - start, "extra": extra, "tasks": len(namespace["dag"].tasks)}))
     """
 )
 
+VERSIONS_PROBE = textwrap.dedent(
+    """
+    import importlib.metadata, json, sys
+    names = sys.argv[1:]
+    print(json.dumps({name: importlib.metadata.version(name) for name in names}))
+    """
+)
+REPORTED_DISTRIBUTIONS = ("airflow-provider-flyte", "flytekit", "apache-airflow", "apache-airflow-core", "flyteidl")
+
+
+class OldEnvironmentError(Exception):
+    """The old provider's environment could not be built or could not parse its DAG."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One fresh-interpreter parse: seconds to parse the DAG file and seconds of the extra timed code."""
+
+    parse: float
+    extra: float
+
+
+def installed_version(distribution: str) -> str | None:
+    """Return the version of ``distribution`` in the running environment, or None when it is absent."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def old_requirements() -> list[str]:
+    """Pins for the old environment: 0.0.5 on this environment's Airflow and flytekit when they are known."""
+    airflow_version = installed_version("apache-airflow")
+    flytekit_version = installed_version("flytekit")
+    return [
+        OLD_PROVIDER,
+        f"apache-airflow=={airflow_version}" if airflow_version else "apache-airflow>=3",
+        f"flytekit=={flytekit_version}" if flytekit_version else "flytekit>=1.0.0",
+    ]
+
+
+def run_checked(command: Sequence[str], what: str, env: dict[str, str] | None = None) -> str:
+    """Run ``command``; return its stdout or raise OldEnvironmentError with the command and its stderr tail."""
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
+        raise OldEnvironmentError(f"{what} failed (exit {result.returncode}): {' '.join(command)}\n{tail}")
+    return result.stdout
+
+
+def build_old_environment(requirements: list[str], rebuild: bool) -> None:
+    """Create the old provider's virtualenv unless one built from the same ``requirements`` is already there."""
+    wanted = "\n".join(requirements) + "\n"
+    if not rebuild and OLD_ENV_PYTHON.exists() and OLD_ENV_MARKER.exists() and OLD_ENV_MARKER.read_text() == wanted:
+        return
+    print(f"building the old provider's environment in {OLD_ENV_DIR.relative_to(REPO)}: {' '.join(requirements)}")
+    shutil.rmtree(OLD_ENV_DIR, ignore_errors=True)
+    OLD_ENV_DIR.mkdir(parents=True)
+    venv = str(OLD_ENV_PYTHON.parents[1])
+    pinned_uv = REPO / ".tools" / "bin" / "uv"
+    uv = str(pinned_uv) if pinned_uv.exists() else shutil.which("uv")
+    if uv:
+        run_checked([uv, "venv", "--quiet", "--python", sys.executable, venv], "uv venv")
+        run_checked([uv, "pip", "install", "--quiet", "--python", str(OLD_ENV_PYTHON), *requirements], "uv pip install")
+    else:
+        run_checked([sys.executable, "-m", "venv", venv], "python -m venv")
+        run_checked([str(OLD_ENV_PYTHON), "-m", "pip", "install", "--quiet", *requirements], "pip install")
+    OLD_ENV_MARKER.write_text(wanted)
+
+
+def probe(python: str, dag_path: Path, extra_code: str, env: dict[str, str]) -> Measurement:
+    """Parse ``dag_path`` in a fresh ``python``, then run ``extra_code``; check the DAG holds all its tasks."""
+    out = run_checked([python, "-c", PROBE, str(dag_path), extra_code], f"parsing {dag_path.name} with {python}", env)
+    result = json.loads(out.strip().splitlines()[-1])
+    if result["tasks"] != TASK_COUNT:
+        raise OldEnvironmentError(f"{dag_path.name} built {result['tasks']} tasks with {python}, not {TASK_COUNT}")
+    return Measurement(parse=result["parse"], extra=result["extra"])
+
+
+def measure_real(runs: int, folder: Path, env: dict[str, str]) -> tuple[list[float], list[float]]:
+    """Alternate parses of our DAG in ``.venv`` and 0.0.5's DAG in its environment; return both lists of seconds."""
+    our_dag, old_dag = folder / "ours.py", folder / "old_provider.py"
+    our_dag.write_text(OUR_DAG)
+    old_dag.write_text(OLD_DAG)
+    old_python = str(OLD_ENV_PYTHON)
+    probe(sys.executable, our_dag, "", env)
+    probe(old_python, old_dag, "", env)
+    ours, old = [], []
+    for _ in range(runs):
+        ours.append(probe(sys.executable, our_dag, "", env).parse)
+        old.append(probe(old_python, old_dag, "", env).parse)
+    return ours, old
+
+
+def measure_model(runs: int, folder: Path, env: dict[str, str]) -> tuple[list[float], list[float]]:
+    """Fallback: our DAG in ``.venv``, and the same parse plus flytekit's imports as the model of 0.0.5."""
+    our_dag = folder / "ours.py"
+    our_dag.write_text(OUR_DAG)
+    probe(sys.executable, our_dag, FLYTEKIT_IMPORTS, env)
+    measurements = [probe(sys.executable, our_dag, FLYTEKIT_IMPORTS, env) for _ in range(runs)]
+    return [m.parse for m in measurements], [m.parse + m.extra for m in measurements]
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=5, help="timed parses per side (median reported)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the old provider's environment")
     args = parser.parse_args()
-    ours, flytekit = [], []
-    with tempfile.TemporaryDirectory() as folder:
-        dag_path = str(Path(folder) / "twenty_flyte_operators.py")
-        Path(dag_path).write_text(DAG)
-        for _ in range(args.runs):
-            out = subprocess.run(
-                [sys.executable, "-c", PROBE, dag_path, FLYTEKIT_IMPORTS], capture_output=True, text=True, check=True
-            ).stdout
-            parse, extra = (float(value) for value in out.strip().splitlines()[-1].split())
-            ours.append(parse)
-            flytekit.append(parse + extra)
-    ours_median, flytekit_median = statistics.median(ours), statistics.median(flytekit)
-    print(f"DAG parse with 20 Flyte operators, after Airflow is imported; median of {args.runs} fresh interpreters")
-    print(f"  this provider:                      {ours_median:7.3f} s")
-    print(f"  with flytekit's imports (0.0.5):    {flytekit_median:7.3f} s")
-    print(f"  ratio 0.0.5 model / this provider:  {flytekit_median / ours_median:7.1f}x")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        # One throwaway AIRFLOW_HOME shared by both sides, so neither touches ~/airflow and both see the same config.
+        env = {**os.environ, "AIRFLOW_HOME": str(folder / "airflow_home")}
+        old_label = "old provider 0.0.5"
+        try:
+            build_old_environment(old_requirements(), args.rebuild)
+            versions = json.loads(
+                run_checked([str(OLD_ENV_PYTHON), "-c", VERSIONS_PROBE, *REPORTED_DISTRIBUTIONS], "version probe")
+            )
+            print(f"old environment ({OLD_ENV_PYTHON.relative_to(REPO)}):")
+            for name, version in versions.items():
+                print(f"  {name:24} {version}")
+            ours, old = measure_real(args.runs, folder, env)
+        except OldEnvironmentError as error:
+            print(f"the real 0.0.5 could not be measured: {error}")
+            if installed_version("flytekit") is None:
+                sys.exit("fallback impossible too: flytekit is not installed in this environment")
+            print("falling back to the model: this provider's DAG plus the flytekit imports 0.0.5's modules perform")
+            old_label = "0.0.5 model (ours + flytekit)"
+            ours, old = measure_model(args.runs, folder, env)
+    ours_median, old_median = statistics.median(ours), statistics.median(old)
+    our_version = installed_version("airflow-provider-flyte") or "working tree"
+    print(
+        f"DAG parse with {TASK_COUNT} Flyte operators, after Airflow {installed_version('apache-airflow')} is imported;"
+        f" median of {args.runs} fresh interpreters"
+    )
+    for label, value in (
+        (f"this provider ({our_version})", f"{ours_median:7.3f} s"),
+        (old_label, f"{old_median:7.3f} s"),
+        ("ratio 0.0.5 / this provider", f"{old_median / ours_median:7.1f}x"),
+    ):
+        print(f"  {label + ':':34} {value}")
 
 
 if __name__ == "__main__":
