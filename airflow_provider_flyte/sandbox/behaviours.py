@@ -73,7 +73,8 @@ class TaskScript:
         fail_attempts: How many attempts fail before one succeeds (with ``fail`` or a default message).
         outputs: Fixed output values by name, or a function of the task's inputs (as keyword arguments) returning
             the outputs the way a Python task does (one value, a tuple, or a dict by output name).
-        hang: Never finish: the attempt runs until the execution is aborted or the task's timeout expires.
+        hang: Never finish: the attempt runs until the execution is aborted, the task's timeout expires or the task
+            is scripted again (running attempts follow the new script).
     """
 
     duration: float | None = None
@@ -131,11 +132,17 @@ def _selector(task: str | identifier_pb2.Identifier) -> _Selector:
 
 
 class Behaviours:
-    """Scripted task behaviours, looked up by task id; safe to change while executions run."""
+    """Scripted task behaviours, looked up by task id; safe to change while executions run.
 
-    def __init__(self) -> None:
+    Args:
+        on_change: Called after every change, outside the lock, with the name of the task whose script changed
+            (``None`` when every script went); the engine uses it to look again at attempts already running.
+    """
+
+    def __init__(self, on_change: Callable[[str | None], None] | None = None) -> None:
         self._scripts: dict[_Selector, TaskScript] = {}
         self._lock = threading.Lock()
+        self._on_change = on_change
 
     def script(self, task: str | identifier_pb2.Identifier, script: TaskScript) -> None:
         """Script a task: by name (every version, project and domain) or by identifier (its non-empty fields).
@@ -143,18 +150,27 @@ class Behaviours:
         Raises:
             ValueError: for an empty name.
         """
+        selector = _selector(task)
         with self._lock:
-            self._scripts[_selector(task)] = script
+            self._scripts[selector] = script
+        self._changed(selector.name)
 
     def unscript(self, task: str | identifier_pb2.Identifier) -> None:
         """Forget the script of a task (no error when there is none)."""
+        selector = _selector(task)
         with self._lock:
-            self._scripts.pop(_selector(task), None)
+            self._scripts.pop(selector, None)
+        self._changed(selector.name)
 
     def clear(self) -> None:
         """Forget every script."""
         with self._lock:
             self._scripts.clear()
+        self._changed(None)
+
+    def _changed(self, task_name: str | None) -> None:
+        if self._on_change is not None:
+            self._on_change(task_name)
 
     def lookup(self, task_id: identifier_pb2.Identifier) -> TaskScript | None:
         """The most specific script matching a task id, or ``None``."""

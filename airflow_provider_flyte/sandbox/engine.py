@@ -245,7 +245,7 @@ class LocalEngine:
         self.run_containers = run_containers
         self.containers = ContainerRunner(records.blobs)
         self._cancels: dict[AttemptKey, threading.Event] = {}
-        self.behaviours = Behaviours()
+        self.behaviours = Behaviours(on_change=self._script_changed)
         self.executions: Executions | None = None
         self._queue: list[tuple[float, int, ExecutionKey]] = []
         self._due: dict[ExecutionKey, float] = {}
@@ -291,6 +291,26 @@ class LocalEngine:
         script = TaskScript(duration=duration, fail=fail, fail_attempts=fail_attempts, outputs=outputs, hang=hang)
         self.behaviours.script(task, script)
         return script
+
+    def _script_changed(self, task_name: str | None) -> None:
+        """Tick every execution with an attempt of the task in flight, so that the new script applies to it now.
+
+        A hanging attempt has no wake-up time of its own: without this, a run whose tick read ``hang`` just before
+        the script changed (a restart's first tick racing the caller's next ``script()``) would never move again.
+        """
+        if self._thread is None:
+            return  # not running: start() ticks every unfinished execution
+        terminal = [TaskPhase.Name(phase) for phase in TASK_TERMINAL]
+        query = (
+            "SELECT DISTINCT execution_project, execution_domain, execution_name FROM task_executions "
+            f"WHERE phase NOT IN ({', '.join('?' for _ in terminal)})"
+        )
+        parameters: list[str] = terminal
+        if task_name is not None:
+            query += " AND name = ?"
+            parameters = [*terminal, task_name]
+        for row in self.records.store.all(query, parameters):
+            self.schedule(ExecutionKey(row[0], row[1], row[2]))
 
     # Lifecycle ---------------------------------------------------------------------------------------------------
 
@@ -669,8 +689,12 @@ class LocalEngine:
         retries: int,
         compute: Callable[[int], literals_pb2.LiteralMap],
         pooled: bool,
+        script: TaskScript | None,
     ) -> _State:
-        """Drive the attempts of a task: start, wait, time out, record the outcome and retry on failure."""
+        """Drive the attempts of a task: start, wait, time out, record the outcome and retry on failure.
+
+        ``script`` is the task's script as this tick read it once, so that one tick never mixes two scripts.
+        """
         attempts = run.attempts.get(uid, [])
         if not attempts:
             self._start_attempt(run, uid, task_id, 0, inputs, template.type)
@@ -685,7 +709,7 @@ class LocalEngine:
             outcome: _Outcome | None = _Outcome(failure=TaskFailure("attempt failed"))
             recorded = True
         else:
-            outcome = self._attempt_outcome(run, uid, template, current, compute, pooled)
+            outcome = self._attempt_outcome(run, uid, template, current, compute, pooled, script)
             recorded = False
         if outcome is None:
             return _RUNNING
@@ -722,6 +746,7 @@ class LocalEngine:
         attempt_row: sqlite3.Row,
         compute: Callable[[int], literals_pb2.LiteralMap],
         pooled: bool,
+        script: TaskScript | None,
     ) -> _Outcome | None:
         """How a running attempt ended, or ``None`` while it still runs (the wake-up time is noted on ``run``)."""
         number = int(attempt_row["retry_attempt"])
@@ -749,7 +774,6 @@ class LocalEngine:
                     ),
                 )
             run.wake_in(timeout - elapsed)
-        script = self.behaviours.lookup(template.id)
         if script is not None and script.hang:
             return None
         if script is not None and script.duration is not None:
@@ -794,10 +818,9 @@ class LocalEngine:
         self.schedule(attempt[0])
 
     def _task_behaviour(
-        self, run: _Run, uid: str, template: tasks_pb2.TaskTemplate
+        self, run: _Run, uid: str, template: tasks_pb2.TaskTemplate, script: TaskScript | None
     ) -> tuple[Callable[[literals_pb2.LiteralMap, int], literals_pb2.LiteralMap], bool]:
         """What running the task on some inputs (at some attempt) produces, and whether it runs on the thread pool."""
-        script = self.behaviours.lookup(template.id)
         if script is not None and script.outputs is not None:
             active = script
             return (lambda inputs, _: scripted_outputs(active, template, inputs)), callable(script.outputs)
@@ -857,7 +880,8 @@ class LocalEngine:
             self._stop_attempts(run, uid, task_id, timed_out)
             return timed_out
         inputs = literal_map(row["inputs"])
-        behaviour, pooled = self._task_behaviour(run, uid, template)
+        script = self.behaviours.lookup(template.id)
+        behaviour, pooled = self._task_behaviour(run, uid, template, script)
         return self._run_attempts(
             run,
             uid,
@@ -867,6 +891,7 @@ class LocalEngine:
             self._retries(node, template),
             lambda number: behaviour(inputs, number),
             pooled,
+            script,
         )
 
     # Array nodes -------------------------------------------------------------------------------------------------
@@ -895,8 +920,8 @@ class LocalEngine:
         element_template = tasks_pb2.TaskTemplate()
         element_template.CopyFrom(template)
         element_template.interface.CopyFrom(element_interface(array, template.interface))
-        behaviour, pooled = self._task_behaviour(run, uid, element_template)
         script = self.behaviours.lookup(template.id)
+        behaviour, pooled = self._task_behaviour(run, uid, element_template, script)
 
         def compute(attempt: int) -> literals_pb2.LiteralMap:
             results: list[literals_pb2.LiteralMap | TaskFailure] = []
@@ -913,7 +938,8 @@ class LocalEngine:
                 results, element_template.interface, array.min_successes, array.min_success_ratio
             )
 
-        return self._run_attempts(run, uid, task_id, template, inputs, self._retries(inner, template), compute, pooled)
+        retries = self._retries(inner, template)
+        return self._run_attempts(run, uid, task_id, template, inputs, retries, compute, pooled, script)
 
     # Gate nodes --------------------------------------------------------------------------------------------------
 

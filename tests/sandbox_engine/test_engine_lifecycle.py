@@ -247,6 +247,30 @@ def _wait_running_node(admin, execution_id, node: str) -> None:
     )
 
 
+def _engine_caught_up(admin, plan) -> None:
+    """Return once the engine has run every tick planned so far (``plan`` must run a task that finishes).
+
+    The engine ticks one execution at a time in due order: once a second quick execution, started after a first
+    one ended, ends too, every tick planned before the first one ended has run.
+    """
+    for _ in range(2):
+        assert wait(admin, run(admin, plan, {"x": 1}, INT)).closure.phase == WF.SUCCEEDED
+
+
+def test_a_new_script_reaches_an_attempt_already_hanging(admin, sandbox):
+    name = unique("t.unstuck")
+    plan = _one_task_plan(admin, task(admin, name, INT, OUT))
+    sandbox.script(name, hang=True)
+    execution_id = run(admin, plan, {"x": 1}, INT)
+    eventually(lambda: attempts(admin, execution_id, "n0"), what="the first attempt")
+    # Every tick of the run has now seen the hanging script; nothing is planned for it any more.
+    _engine_caught_up(admin, _one_task_plan(admin, task(admin, unique("t.quick"), INT, OUT)))
+    sandbox.script(name, outputs=lambda x: x + 10)
+    assert wait(admin, execution_id).closure.phase == WF.SUCCEEDED
+    assert outputs(admin, execution_id) == {"o0": 11}
+    assert [attempt.closure.phase for attempt in attempts(admin, execution_id, "n0")] == [TASK.SUCCEEDED]
+
+
 def test_restart_on_the_same_database_resumes_running_executions(tmp_path):
     import grpc
     from flyteidl.admin import task_pb2
