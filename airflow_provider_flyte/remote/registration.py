@@ -401,14 +401,14 @@ def _import_flytekit(entity: Any) -> Any:
     import types
 
     try:
-        from flytekit import FlyteContextManager, LaunchPlan  # type: ignore[import-untyped]
-        from flytekit.configuration import ImageConfig, SerializationSettings  # type: ignore[import-untyped]
-        from flytekit.core.base_task import Task  # type: ignore[import-untyped]
-        from flytekit.core.workflow import WorkflowBase  # type: ignore[import-untyped]
-        from flytekit.models import launch_plan as launch_plan_models  # type: ignore[import-untyped]
-        from flytekit.models import task as task_models
-        from flytekit.models.admin import workflow as workflow_models  # type: ignore[import-untyped]
-        from flytekit.tools.translator import get_serializable  # type: ignore[import-untyped]
+        from flytekit import FlyteContextManager, LaunchPlan  # flytekit is optional
+        from flytekit.configuration import ImageConfig, SerializationSettings  # flytekit is optional
+        from flytekit.core.base_task import Task  # flytekit is optional
+        from flytekit.core.workflow import WorkflowBase  # flytekit is optional
+        from flytekit.models import launch_plan as launch_plan_models  # flytekit is optional
+        from flytekit.models import task as task_models  # flytekit is optional
+        from flytekit.models.admin import workflow as workflow_models  # flytekit is optional
+        from flytekit.tools.translator import get_serializable  # flytekit is optional
     except ImportError:
         raise FlyteInvalidInputException(
             f"{type(entity).__name__} is a flytekit entity, and registering one needs flytekit installed; "
