@@ -181,6 +181,10 @@ class FlyteSandbox:
             task, duration=duration, fail=fail, fail_attempts=fail_attempts, outputs=outputs, hang=hang
         )
 
+    def unscript(self, task: str | identifier_pb2.Identifier) -> None:
+        """Drop the script of ``task`` (given as it was to :meth:`script`): it behaves as registered again."""
+        self.engine.behaviours.unscript(task)
+
     # Lifecycle ---------------------------------------------------------------------------------------------------
 
     def start(self) -> FlyteSandbox:

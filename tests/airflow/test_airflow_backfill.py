@@ -13,6 +13,7 @@ from test_airflow_dags import airflow_db, dags, remote, state, task_instances, x
 
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.operators.backfill import _as_datetime
+from airflow_provider_flyte.operators.flyte import execution_name_for
 from airflow_provider_flyte.remote import FlyteRemote
 from airflow_provider_flyte.triggers._backfill_support import progress_line
 
@@ -57,6 +58,39 @@ def test_three_days_give_exactly_three_runs_in_parallel_and_in_order(
         assert later.closure.created_at.ToDatetime() >= earlier.closure.updated_at.ToDatetime()
     output = "".join(capfd.readouterr())
     assert "3 of 3 backfill runs finished" in output
+
+
+@pytest.fixture
+def bad_second_of_month(sandbox: Any) -> Any:
+    """``demo.describe_run`` fails for kickoff times on the 2nd of a month while the test runs."""
+
+    def describe(kickoff_time: datetime, region: str) -> dict[str, str]:
+        if kickoff_time.day == 2:
+            raise ValueError(f"no data for {kickoff_time:%Y-%m-%d} in {region}")
+        return {"o0": f"{region}@{kickoff_time.isoformat()}"}
+
+    sandbox.script("demo.describe_run", outputs=describe)
+    yield
+    sandbox.unscript("demo.describe_run")
+
+
+def test_a_failed_day_stops_a_serial_backfill_and_is_named(
+    dags: dict[str, Any], remote: FlyteRemote, bad_second_of_month: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    run = dags["flyte_test_backfill_failing_day"].test()
+    assert {key[0]: state(ti) for key, ti in task_instances(run).items()} == {"serial_with_a_bad_day": "failed"}
+    name = execution_name_for(run.dag_id, run.run_id, "serial_with_a_bad_day", -1)
+    backfill = remote.fetch_execution(name=name)
+    assert backfill.phase_name == "FAILED"
+    nodes = remote.sync_execution(backfill, sync_nodes=True).node_executions
+    assert sorted(node_id for node_id in nodes if node_id.startswith("n")) == ["n0", "n1"]  # the 3rd never started
+    assert nodes["n0"].workflow_executions[0].phase_name == "SUCCEEDED"
+    bad = nodes["n1"].workflow_executions[0]
+    assert bad.phase_name == "FAILED"
+    assert "no data for 2026-05-02 in eu" in bad.error.message
+    output = "".join(capfd.readouterr())
+    assert f"failed runs: 2026-05-02T02:00:00+00:00 ({bad.id}) FAILED" in output
+    assert "2 of 3 backfill runs finished; failed: 2026-05-02T02:00:00+00:00" in output
 
 
 def test_dry_run_plans_and_launches_nothing(dags: dict[str, Any], remote: FlyteRemote) -> None:
