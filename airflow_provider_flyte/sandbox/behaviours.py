@@ -6,7 +6,9 @@ Three sources decide, first match wins:
    <airflow_provider_flyte.sandbox.server.FlyteSandbox.script>`): a duration, a failure, failures for the first N
    attempts, outputs from fixed values or a function of the inputs, or hanging until the run is aborted;
 2. a built-in Python task, whose template's ``custom`` names ``python_callable: "module:function"``: the function is
-   called with the inputs as Python values and its return value becomes the outputs;
+   called with the inputs as Python values and its return value becomes the outputs, unless it returns a
+   ``DynamicJobSpec`` (see :func:`~airflow_provider_flyte.sandbox.builders.dynamic_job`): then the engine runs that
+   dynamic workflow and the node takes its outputs;
 3. anything else (flytekit container tasks included) succeeds after the engine's default delay with deterministic
    outputs derived from the task's interface (:func:`placeholder_literal`).
 
@@ -22,13 +24,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flyteidl.core import execution_pb2, identifier_pb2, interface_pb2, literals_pb2, tasks_pb2, types_pb2
+from flyteidl.core import (
+    dynamic_job_pb2,
+    execution_pb2,
+    identifier_pb2,
+    interface_pb2,
+    literals_pb2,
+    tasks_pb2,
+    types_pb2,
+)
 
 PYTHON_CALLABLE_KEY = "python_callable"
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 OutputsSource = Callable[..., Any] | Mapping[str, Any]
 """Fixed output values by name, or a function called with the task's inputs as keyword arguments."""
+
+TaskResult = literals_pb2.LiteralMap | dynamic_job_pb2.DynamicJobSpec
+"""What a task attempt produces: its outputs, or (a dynamic task) the workflow to run in its place."""
 
 
 class TaskFailure(Exception):
@@ -72,7 +85,8 @@ class TaskScript:
         fail: A message every attempt fails with (or only the first ``fail_attempts`` attempts, when set).
         fail_attempts: How many attempts fail before one succeeds (with ``fail`` or a default message).
         outputs: Fixed output values by name, or a function of the task's inputs (as keyword arguments) returning
-            the outputs the way a Python task does (one value, a tuple, or a dict by output name).
+            the outputs the way a Python task does (one value, a tuple, or a dict by output name), or a
+            ``DynamicJobSpec`` to make the task dynamic.
         hang: Never finish: the attempt runs until the execution is aborted, the task's timeout expires or the task
             is scripted again (running attempts follow the new script).
     """
@@ -285,8 +299,10 @@ def outputs_from_result(result: Any, interface: interface_pb2.TypedInterface) ->
 
 def call_with_inputs(
     function: Callable[..., Any], template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap
-) -> literals_pb2.LiteralMap:
+) -> TaskResult:
     """Call ``function`` with the inputs as Python values and convert its result to the task's outputs.
+
+    A ``DynamicJobSpec`` returned by the function comes back as it is: the task is dynamic.
 
     Raises:
         TaskFailure: whatever the function raised, or a conversion problem, as a Flyte user error.
@@ -298,6 +314,8 @@ def call_with_inputs(
         result = function(**values)
     except Exception as error:
         raise TaskFailure.of(error) from error
+    if isinstance(result, dynamic_job_pb2.DynamicJobSpec):
+        return result
     return outputs_from_result(result, template.interface)
 
 
@@ -319,7 +337,7 @@ def import_callable(target: str) -> Callable[..., Any]:
     return function  # type: ignore[no-any-return]
 
 
-def call_python_task(template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap) -> literals_pb2.LiteralMap:
+def call_python_task(template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap) -> TaskResult:
     """Run a built-in Python task: call its ``module:function`` with native inputs and convert the result.
 
     Raises:
@@ -333,7 +351,7 @@ def call_python_task(template: tasks_pb2.TaskTemplate, inputs: literals_pb2.Lite
 
 def scripted_outputs(
     script: TaskScript, template: tasks_pb2.TaskTemplate, inputs: literals_pb2.LiteralMap
-) -> literals_pb2.LiteralMap:
+) -> TaskResult:
     """The outputs a script with ``outputs`` set produces for some inputs.
 
     Raises:
@@ -351,6 +369,7 @@ __all__ = [
     "Behaviours",
     "OutputsSource",
     "TaskFailure",
+    "TaskResult",
     "TaskScript",
     "call_python_task",
     "call_with_inputs",

@@ -10,6 +10,13 @@ The sandbox's seed data and our tests use them; they are handy for anyone regist
         nodes=[task_node("n0", add.id, {"a": promise("start-node", "a"), "b": constant(1, INTEGER)})],
         output_bindings={"o0": promise("n0", "o0")},
     )
+
+A built-in Python task becomes dynamic by returning :func:`dynamic_job` instead of values (the sandbox engine runs
+the nodes it lists as the task node's children)::
+
+    def fan_out(n: int):
+        nodes = [task_node(f"n{i}", add.id, {"a": constant(i, INTEGER), "b": constant(1, INTEGER)}) for i in range(n)]
+        return dynamic_job(nodes, {"o0": collection([promise(f"n{i}", "o0") for i in range(n)])}, tasks=[add])
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 
 from flyteidl.admin import common_pb2, launch_plan_pb2, schedule_pb2
 from flyteidl.core import (
+    dynamic_job_pb2,
     identifier_pb2,
     interface_pb2,
     literals_pb2,
@@ -216,6 +224,11 @@ def constant(value: Any, literal_type: types_pb2.LiteralType) -> literals_pb2.Bi
     return literals_pb2.BindingData(scalar=literal(value, literal_type).scalar)
 
 
+def collection(items: Iterable[literals_pb2.BindingData]) -> literals_pb2.BindingData:
+    """A list binding whose items are other bindings (promises or constants), e.g. to collect fan-out outputs."""
+    return literals_pb2.BindingData(collection=literals_pb2.BindingDataCollection(bindings=list(items)))
+
+
 def _bindings(values: Mapping[str, literals_pb2.BindingData]) -> list[literals_pb2.Binding]:
     return [literals_pb2.Binding(var=name, binding=data) for name, data in values.items()]
 
@@ -304,6 +317,45 @@ def workflow(
         interface=interface(inputs, outputs),
         nodes=list(nodes),
         outputs=_bindings(output_bindings or {}),
+    )
+
+
+def dynamic_job(
+    nodes: Iterable[workflow_pb2.Node],
+    outputs: Mapping[str, literals_pb2.BindingData] | None = None,
+    *,
+    tasks: Iterable[tasks_pb2.TaskTemplate] = (),
+    sub_workflows: Iterable[workflow_pb2.WorkflowTemplate] = (),
+    min_successes: int | None = None,
+) -> dynamic_job_pb2.DynamicJobSpec:
+    """What a dynamic task returns: the workflow to run in its place (flytekit's ``futures.pb``).
+
+    Args:
+        nodes: The nodes to run (their ids must be unique; promises name them, ``start-node`` names the task's own
+            inputs).
+        outputs: A binding for each output of the task.
+        tasks: Templates of the tasks the nodes run that are not registered (registered ones and those of the
+            running workflow are found by id).
+        sub_workflows: Templates of sub-workflows the nodes reference.
+        min_successes: How many nodes must succeed (the default, like flytekit's, is all of them); fewer lets the
+            others finish when some fail, as long as the output bindings can still be resolved.
+
+    Returns:
+        The ``DynamicJobSpec``.
+
+    Raises:
+        ValueError: for a ``min_successes`` below 1 or above the number of nodes.
+    """
+    node_list = list(nodes)
+    required = len(node_list) if min_successes is None else min_successes
+    if not 0 < required <= len(node_list) and node_list:
+        raise ValueError(f"min_successes must be between 1 and {len(node_list)} (the nodes), got {min_successes!r}")
+    return dynamic_job_pb2.DynamicJobSpec(
+        nodes=node_list,
+        min_successes=required,
+        outputs=_bindings(outputs or {}),
+        tasks=list(tasks),
+        subworkflows=list(sub_workflows),
     )
 
 

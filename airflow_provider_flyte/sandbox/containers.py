@@ -5,7 +5,8 @@ A flytekit Python task registers as a container task whose arguments are ``pyfly
 --additional-distribution <archive> --dest-dir . -- pyflyte-execute ...`` after fast registration). The runner fills
 those templates with folders under the sandbox's blob folder, writes the inputs as ``inputs.pb``, runs the command
 with this interpreter (so the task's module must be importable here, as it would be in the task's image, or come
-from the fast-registration archive), and reads back ``outputs.pb`` or flytekit's ``error.pb``.
+from the fast-registration archive), and reads back ``outputs.pb``, flytekit's ``error.pb``, or the ``futures.pb``
+(a ``DynamicJobSpec``) a ``@dynamic`` task writes instead of outputs.
 
 It needs flytekit installed next to the sandbox; the provider itself never imports flytekit.
 """
@@ -20,9 +21,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from flyteidl.core import errors_pb2, execution_pb2, literals_pb2, tasks_pb2
+from flyteidl.core import dynamic_job_pb2, errors_pb2, execution_pb2, literals_pb2, tasks_pb2
 
-from airflow_provider_flyte.sandbox.behaviours import TaskFailure
+from airflow_provider_flyte.sandbox.behaviours import TaskFailure, TaskResult
 from airflow_provider_flyte.sandbox.blobs import BlobStore
 
 FLYTEKIT_COMMANDS = {
@@ -140,8 +141,8 @@ class ContainerRunner:
         node: str,
         attempt: int,
         cancel: threading.Event,
-    ) -> literals_pb2.LiteralMap:
-        """Run one attempt and return its outputs.
+    ) -> TaskResult:
+        """Run one attempt and return its outputs (or the dynamic workflow a ``@dynamic`` task produced).
 
         Args:
             template: The task.
@@ -177,7 +178,7 @@ class ContainerRunner:
         return self._result(folder, process.returncode, stderr_path)
 
     @staticmethod
-    def _result(folder: Path, returncode: int, stderr_path: Path) -> literals_pb2.LiteralMap:
+    def _result(folder: Path, returncode: int, stderr_path: Path) -> TaskResult:
         error_file = folder / "outputs" / "error.pb"
         if error_file.is_file():
             document = errors_pb2.ErrorDocument.FromString(error_file.read_bytes())
@@ -188,12 +189,9 @@ class ContainerRunner:
                 else execution_pb2.ExecutionError.USER
             )
             raise TaskFailure(error.message, error.code or "USER:Unknown", kind)
-        if (folder / "outputs" / "futures.pb").is_file():
-            raise TaskFailure(
-                "the task returned a dynamic workflow (futures.pb); the sandbox does not expand dynamic workflows",
-                "SYSTEM:Unsupported",
-                execution_pb2.ExecutionError.SYSTEM,
-            )
+        futures_file = folder / "outputs" / "futures.pb"
+        if returncode == 0 and futures_file.is_file():
+            return dynamic_job_pb2.DynamicJobSpec.FromString(futures_file.read_bytes())
         outputs_file = folder / "outputs" / "outputs.pb"
         if returncode == 0 and outputs_file.is_file():
             return literals_pb2.LiteralMap.FromString(outputs_file.read_bytes())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 
+from flyteidl.core import dynamic_job_pb2
+
 
 def summarize(numbers: list[int]) -> dict[str, int]:
     """The total and the count of some numbers."""
@@ -33,3 +35,27 @@ def publish(summary: str, approved: bool, title: str) -> str:
 def explode(reason: str) -> str:
     """Always fail, with ``reason`` in the error."""
     raise ValueError(f"demo failure: {reason}")
+
+
+def square_positive(x: int) -> int:
+    """``x * x``; refuses numbers below 1 (the failing child of the dynamic demo)."""
+    if x < 1:
+        raise ValueError(f"{x} is not positive")
+    return x * x
+
+
+def fan_out_squares(numbers: list[int]) -> dynamic_job_pb2.DynamicJobSpec:
+    """A dynamic task: one ``square_positive`` node per number, their results collected in order."""
+    from airflow_provider_flyte.sandbox import builders as b
+
+    square = b.python_task(
+        "demo.square_positive",
+        f"{__name__}:square_positive",
+        inputs={"x": b.INTEGER},
+        outputs={"o0": b.INTEGER},
+    )
+    nodes = [
+        b.task_node(f"n{index}", square.id, {"x": b.constant(value, b.INTEGER)}) for index, value in enumerate(numbers)
+    ]
+    collected = b.collection([b.promise(node.id, "o0") for node in nodes])
+    return b.dynamic_job(nodes, {"o0": collected}, tasks=[square])

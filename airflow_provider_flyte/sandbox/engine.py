@@ -21,11 +21,18 @@ Node kinds (:mod:`airflow_provider_flyte.sandbox.engine_nodes` holds the pure he
 * gate nodes: ``approve`` waits for a BOOLEAN signal named after the gate (true passes the inputs through, false fails
   the node), ``signal`` waits for a typed signal whose value becomes the output, ``sleep`` waits its duration; a node
   ``metadata.timeout`` leaves a gate TIMED_OUT;
-* array nodes over a task: the task runs once per element of the mapped inputs, outputs are collected.
+* array nodes over a task: the task runs once per element of the mapped inputs, outputs are collected;
+* dynamic task nodes: an attempt that produces a ``DynamicJobSpec`` (a Python task returning one, or a flytekit
+  ``@dynamic`` container writing ``futures.pb``) ends SUCCEEDED; the spec is compiled into a workflow stored with the
+  node (GetDynamicNodeWorkflow), the node goes DYNAMIC_RUNNING (``is_dynamic``, ``is_parent_node``) and the
+  workflow's nodes run as its children (``parent_task_metadata`` naming the attempt); its output bindings give the
+  node's outputs.
 
 Recovered executions (mode RECOVERED) report every node that SUCCEEDED (or was RECOVERED) in the reference
-execution as RECOVERED, with its outputs, instead of running it again. With ``run_containers`` on, flytekit container
-tasks run as local ``pyflyte-execute`` processes (:mod:`airflow_provider_flyte.sandbox.containers`).
+execution as RECOVERED, with its outputs, instead of running it again; a dynamic node that did not succeed there
+reuses the dynamic workflow it compiled, so that only its unfinished children run again. With ``run_containers``
+on, flytekit container tasks run as local ``pyflyte-execute`` processes
+(:mod:`airflow_provider_flyte.sandbox.containers`).
 
 Child nodes get propeller's unique ids, ``<parent id>-<parent attempt>-<node id>``, with ``spec_node_id`` set to
 the node id in the workflow template.
@@ -33,26 +40,36 @@ the node id in the workflow template.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
-from flyteidl.admin import node_execution_pb2, signal_pb2, workflow_pb2
-from flyteidl.core import compiler_pb2, execution_pb2, identifier_pb2, literals_pb2, tasks_pb2, types_pb2
+from flyteidl.admin import launch_plan_pb2, node_execution_pb2, signal_pb2, task_pb2, workflow_pb2
+from flyteidl.core import (
+    compiler_pb2,
+    dynamic_job_pb2,
+    execution_pb2,
+    identifier_pb2,
+    literals_pb2,
+    tasks_pb2,
+    types_pb2,
+)
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from airflow_provider_flyte.sandbox.behaviours import (
     PYTHON_CALLABLE_KEY,
     Behaviours,
     TaskFailure,
+    TaskResult,
     TaskScript,
     call_python_task,
     placeholder_literal,
@@ -60,7 +77,14 @@ from airflow_provider_flyte.sandbox.behaviours import (
     python_callable_of,
     scripted_outputs,
 )
-from airflow_provider_flyte.sandbox.compiler import END_NODE, START_NODE
+from airflow_provider_flyte.sandbox.compiler import (
+    END_NODE,
+    START_NODE,
+    CompileError,
+    compile_workflow,
+    get_requirements,
+    launch_plan_interface,
+)
 from airflow_provider_flyte.sandbox.containers import ContainerRunner, runs_flytekit_command
 from airflow_provider_flyte.sandbox.engine_nodes import (
     BindingError,
@@ -163,19 +187,30 @@ def _failed(error: execution_pb2.ExecutionError, node: str) -> _State:
 
 @dataclass
 class _Outcome:
-    """How a task attempt ended."""
+    """How a task attempt ended: outputs, a failure, or the dynamic workflow it produced."""
 
     outputs: literals_pb2.LiteralMap | None = None
     failure: TaskFailure | None = None
+    dynamic: dynamic_job_pb2.DynamicJobSpec | None = None
+
+    @classmethod
+    def of(cls, result: TaskResult) -> _Outcome:
+        if isinstance(result, dynamic_job_pb2.DynamicJobSpec):
+            return cls(dynamic=result)
+        return cls(outputs=result)
 
 
 @dataclass
 class _Compiled:
-    """A compiled workflow closure, indexed for the engine (cached per workflow row: closures never change)."""
+    """A compiled workflow closure, indexed for the engine (cached per workflow row: closures never change).
+
+    ``min_successes`` is only used for a dynamic workflow: how many of its nodes must succeed (0: all).
+    """
 
     closure: compiler_pb2.CompiledWorkflowClosure
     tasks: dict[tuple[str, str, str, str], tasks_pb2.TaskTemplate]
     sub_workflows: dict[tuple[str, str, str, str], compiler_pb2.CompiledWorkflow]
+    min_successes: int = 0
 
     @classmethod
     def of(cls, closure: compiler_pb2.CompiledWorkflowClosure) -> _Compiled:
@@ -188,11 +223,17 @@ class _Compiled:
 
 @dataclass
 class _Scope:
-    """Where a workflow's nodes live: their unique-id prefix, parent node row and inputs."""
+    """Where a workflow's nodes live: their unique-id prefix, parent node row and inputs.
+
+    The children of a dynamic node also name the task attempt that produced them (``parent_task_row_id``) and
+    carry that attempt's number as their ``retry_group``.
+    """
 
     prefix: str | None
     parent_row_id: int | None
     inputs: literals_pb2.LiteralMap
+    parent_task_row_id: int | None = None
+    retry_group: str = "0"
 
     def unique_id(self, node_id: str) -> str:
         return node_id if self.prefix is None else f"{self.prefix}-{node_id}"
@@ -210,10 +251,33 @@ class _Run:
     reference: ExecutionKey | None
     wake: float | None = None
     changed: bool = False
+    reference_aliases: dict[str, str] = field(default_factory=dict)
 
     def wake_in(self, seconds: float) -> None:
         seconds = max(seconds, 0.0)
         self.wake = seconds if self.wake is None else min(self.wake, seconds)
+
+    def reference_uid(self, uid: str) -> str:
+        """The id the node has in the reference execution of a recovery.
+
+        The same id, except under a dynamic node that reuses a workflow the reference compiled at another attempt:
+        its children's ids carry that attempt's number there.
+        """
+        matches = [prefix for prefix in self.reference_aliases if uid.startswith(prefix)]
+        if not matches:
+            return uid
+        longest = max(matches, key=len)
+        return self.reference_aliases[longest] + uid[len(longest) :]
+
+    @contextlib.contextmanager
+    def within(self, compiled: _Compiled) -> Iterator[None]:
+        """Resolve tasks and sub-workflows through ``compiled`` for a while (a dynamic workflow's nodes)."""
+        outer = self.compiled
+        self.compiled = compiled
+        try:
+            yield
+        finally:
+            self.compiled = outer
 
 
 class LocalEngine:
@@ -255,6 +319,7 @@ class LocalEngine:
         self._pending: set[AttemptKey] = set()
         self._results_lock = threading.Lock()
         self._compiled: dict[int, _Compiled] = {}
+        self._dynamic: dict[tuple[ExecutionKey, str, int], _Compiled] = {}
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._stopping = False
@@ -485,11 +550,19 @@ class LocalEngine:
 
     # Scopes ------------------------------------------------------------------------------------------------------
 
-    def _walk(self, run: _Run, workflow: compiler_pb2.CompiledWorkflow, scope: _Scope) -> _State:
-        """Advance every node of a workflow whose upstream nodes are done; the scope's state comes back."""
+    def _walk(
+        self, run: _Run, workflow: compiler_pb2.CompiledWorkflow, scope: _Scope, min_successes: int = 0
+    ) -> _State:
+        """Advance every node of a workflow whose upstream nodes are done; the scope's state comes back.
+
+        With ``min_successes`` (a dynamic workflow's), a failed node does not fail the scope at once: the nodes that
+        do not depend on it go on, and once nothing runs the scope succeeds if enough nodes did (and its outputs
+        can be bound), else it fails with the first failure.
+        """
         nodes = [node for node in workflow.template.nodes if node.id not in (START_NODE, END_NODE)]
         upstream = workflow.connections.upstream
         states: dict[str, _State] = {}
+        failures: list[_State] = []
 
         def outputs_of(node_id: str) -> literals_pb2.LiteralMap:
             if node_id in ("", START_NODE):
@@ -514,13 +587,26 @@ class LocalEngine:
                     )
                     if not all(parent in states and states[parent].done for parent in parents):
                         continue
-                state = self._step(run, node, uid, scope.parent_row_id, outputs_of)
+                state = self._step(run, node, uid, scope, outputs_of)
                 previous = states.get(node.id)
                 states[node.id] = state
                 if not state.running and (previous is None or previous.running):
                     progressed = True
                 if state.failed:
-                    return state
+                    if min_successes <= 0:
+                        return state
+                    failures.append(state)
+        if failures:
+            # Tolerated failures: nodes downstream of a failed one never start; the rest must finish first.
+            if any(state.running for state in states.values()):
+                return _RUNNING
+            succeeded = sum(1 for state in states.values() if state.done)
+            if succeeded < min_successes:
+                return failures[0]
+            try:
+                return _done(resolve_bindings(workflow.template.outputs, outputs_of))
+            except BindingError as error:
+                return _failed(_user_error(str(error), "BindingError"), scope.unique_id(END_NODE))
         if all(node.id in states and states[node.id].done for node in nodes):
             try:
                 return _done(resolve_bindings(workflow.template.outputs, outputs_of))
@@ -530,13 +616,11 @@ class LocalEngine:
 
     # Nodes -------------------------------------------------------------------------------------------------------
 
-    def _node_metadata(
-        self, node: core_workflow_pb2.Node, parent_row_id: int | None
-    ) -> node_execution_pb2.NodeExecutionMetaData:
+    def _node_metadata(self, node: core_workflow_pb2.Node, scope: _Scope) -> node_execution_pb2.NodeExecutionMetaData:
         target = node.WhichOneof("target")
         metadata = node_execution_pb2.NodeExecutionMetaData(spec_node_id=node.id)
-        if parent_row_id is not None:
-            metadata.retry_group = "0"
+        if scope.parent_row_id is not None:
+            metadata.retry_group = scope.retry_group
         if target == "branch_node" or (
             target == "workflow_node" and node.workflow_node.WhichOneof("reference") == "sub_workflow_ref"
         ):
@@ -574,40 +658,36 @@ class LocalEngine:
         run: _Run,
         node: core_workflow_pb2.Node,
         uid: str,
-        parent_row_id: int | None,
+        scope: _Scope,
         outputs_of: Callable[[str], literals_pb2.LiteralMap],
     ) -> _State:
         """Start a node (when it has no row yet) or advance it."""
         row = run.nodes.get(uid)
         if row is None:
-            metadata = self._node_metadata(node, parent_row_id)
+            metadata = self._node_metadata(node, scope)
+            parents: dict[str, Any] = {
+                "parent_id": scope.parent_row_id,
+                "parent_task_execution_id": scope.parent_task_row_id,
+            }
             try:
                 inputs = resolve_bindings(node.inputs, outputs_of)
             except BindingError as error:
-                self._record_node(run, uid, NodePhase.RUNNING, parent_id=parent_row_id, metadata=metadata)
+                self._record_node(run, uid, NodePhase.RUNNING, metadata=metadata, **parents)
                 failure = _user_error(str(error), "BindingError")
                 self._record_node(run, uid, NodePhase.FAILED, error=failure)
                 return _failed(failure, uid)
             if run.reference is not None:
-                source = self.records.node_row(run.reference, uid)
+                source = self.records.node_row(run.reference, run.reference_uid(uid))
                 if source is not None and NodePhase.Value(source["phase"]) in (
                     NodePhase.SUCCEEDED,
                     NodePhase.RECOVERED,
                 ):
                     outputs = literal_map(source["outputs"])
                     self._record_node(
-                        run,
-                        uid,
-                        NodePhase.RECOVERED,
-                        inputs=inputs,
-                        outputs=outputs,
-                        parent_id=parent_row_id,
-                        metadata=metadata,
+                        run, uid, NodePhase.RECOVERED, inputs=inputs, outputs=outputs, metadata=metadata, **parents
                     )
                     return _done(outputs)
-            row = self._record_node(
-                run, uid, NodePhase.RUNNING, inputs=inputs, parent_id=parent_row_id, metadata=metadata
-            )
+            row = self._record_node(run, uid, NodePhase.RUNNING, inputs=inputs, metadata=metadata, **parents)
         else:
             settled = self._state_of(row, uid)
             if settled is not None:
@@ -687,13 +767,15 @@ class LocalEngine:
         template: tasks_pb2.TaskTemplate,
         inputs: literals_pb2.LiteralMap,
         retries: int,
-        compute: Callable[[int], literals_pb2.LiteralMap],
+        compute: Callable[[int], TaskResult],
         pooled: bool,
         script: TaskScript | None,
+        on_dynamic: Callable[[int, dynamic_job_pb2.DynamicJobSpec], _State] | None = None,
     ) -> _State:
         """Drive the attempts of a task: start, wait, time out, record the outcome and retry on failure.
 
-        ``script`` is the task's script as this tick read it once, so that one tick never mixes two scripts.
+        ``script`` is the task's script as this tick read it once, so that one tick never mixes two scripts. An
+        attempt that produced a dynamic workflow is handed to ``on_dynamic`` (with its number), which records it.
         """
         attempts = run.attempts.get(uid, [])
         if not attempts:
@@ -713,6 +795,15 @@ class LocalEngine:
             recorded = False
         if outcome is None:
             return _RUNNING
+        if outcome.dynamic is not None:
+            if on_dynamic is not None:
+                return on_dynamic(number, outcome.dynamic)
+            outcome = _Outcome(
+                failure=TaskFailure(
+                    f"task {template.id.name} returned a dynamic workflow where only outputs can be used",
+                    "USER:Unsupported",
+                )
+            )
         if outcome.failure is None:
             outputs = outcome.outputs if outcome.outputs is not None else literals_pb2.LiteralMap()
             self.records.task_event(run.key, uid, task_id, number, TaskPhase.SUCCEEDED, outputs=outputs)
@@ -744,7 +835,7 @@ class LocalEngine:
         uid: str,
         template: tasks_pb2.TaskTemplate,
         attempt_row: sqlite3.Row,
-        compute: Callable[[int], literals_pb2.LiteralMap],
+        compute: Callable[[int], TaskResult],
         pooled: bool,
         script: TaskScript | None,
     ) -> _Outcome | None:
@@ -789,7 +880,7 @@ class LocalEngine:
                 return _Outcome(failure=failure)
         if not pooled:
             try:
-                return _Outcome(outputs=compute(number))
+                return _Outcome.of(compute(number))
             except TaskFailure as failure:
                 return _Outcome(failure=failure)
         with self._results_lock:
@@ -801,11 +892,9 @@ class LocalEngine:
         self._pool.submit(self._compute_in_pool, attempt, compute, number)
         return None
 
-    def _compute_in_pool(
-        self, attempt: AttemptKey, compute: Callable[[int], literals_pb2.LiteralMap], number: int
-    ) -> None:
+    def _compute_in_pool(self, attempt: AttemptKey, compute: Callable[[int], TaskResult], number: int) -> None:
         try:
-            outcome = _Outcome(outputs=compute(number))
+            outcome = _Outcome.of(compute(number))
         except TaskFailure as failure:
             outcome = _Outcome(failure=failure)
         except Exception as error:
@@ -819,7 +908,7 @@ class LocalEngine:
 
     def _task_behaviour(
         self, run: _Run, uid: str, template: tasks_pb2.TaskTemplate, script: TaskScript | None
-    ) -> tuple[Callable[[literals_pb2.LiteralMap, int], literals_pb2.LiteralMap], bool]:
+    ) -> tuple[Callable[[literals_pb2.LiteralMap, int], TaskResult], bool]:
         """What running the task on some inputs (at some attempt) produces, and whether it runs on the thread pool."""
         if script is not None and script.outputs is not None:
             active = script
@@ -839,7 +928,7 @@ class LocalEngine:
         attempt: int,
         template: tasks_pb2.TaskTemplate,
         inputs: literals_pb2.LiteralMap,
-    ) -> literals_pb2.LiteralMap:
+    ) -> TaskResult:
         """Run a flytekit container task as a local process; an abort or a timeout stops it."""
         cancel = threading.Event()
         marker: AttemptKey = (key, uid, attempt)
@@ -879,6 +968,12 @@ class LocalEngine:
             # The node's own deadline (all attempts together) ends the attempt that is running.
             self._stop_attempts(run, uid, task_id, timed_out)
             return timed_out
+        if row["internal_data"]:
+            return self._advance_dynamic(run, uid, row)
+        if run.reference is not None and not run.attempts.get(uid):
+            reused = self._reuse_dynamic(run, uid, row, template)
+            if reused is not None:
+                return reused
         inputs = literal_map(row["inputs"])
         script = self.behaviours.lookup(template.id)
         behaviour, pooled = self._task_behaviour(run, uid, template, script)
@@ -892,7 +987,219 @@ class LocalEngine:
             lambda number: behaviour(inputs, number),
             pooled,
             script,
+            on_dynamic=lambda number, spec: self._start_dynamic(run, uid, template, number, spec),
         )
+
+    # Dynamic task nodes ------------------------------------------------------------------------------------------
+
+    def _start_dynamic(
+        self,
+        run: _Run,
+        uid: str,
+        template: tasks_pb2.TaskTemplate,
+        attempt: int,
+        spec: dynamic_job_pb2.DynamicJobSpec,
+    ) -> _State:
+        """Record an attempt that produced a dynamic workflow, compile the workflow and start its nodes.
+
+        The attempt's success and the node's compiled workflow (or its build failure) are recorded in one
+        transaction: a restart never finds a succeeded attempt whose node does not say what came of it.
+        """
+        spec_data = spec.SerializeToString(deterministic=True)
+        spec_uri = self.records.blobs.put(
+            f"metadata/{run.key.project}/{run.key.domain}/{run.key.name}/{uid}/{attempt}/futures.pb", spec_data
+        )
+        try:
+            closure = self._compile_dynamic(run, uid, template, spec, spec_data)
+        except CompileError as error:
+            failure = _user_error(
+                f"failed to build the dynamic workflow: {error}".rstrip(), "DynamicWorkflowBuildFailed"
+            )
+            with self.records.store.transaction():
+                self.records.task_event(run.key, uid, template.id, attempt, TaskPhase.SUCCEEDED)
+                self._record_node(run, uid, NodePhase.FAILED, error=failure)
+            return _failed(failure, uid)
+        with self.records.store.transaction():
+            self.records.task_event(run.key, uid, template.id, attempt, TaskPhase.SUCCEEDED)
+            row = self._enter_dynamic(run, uid, closure, spec_uri)
+        return self._advance_dynamic(run, uid, row)
+
+    def _enter_dynamic(
+        self, run: _Run, uid: str, closure: compiler_pb2.CompiledWorkflowClosure, spec_uri: str
+    ) -> sqlite3.Row:
+        """Move a node to DYNAMIC_RUNNING with its compiled workflow, marked as a dynamic parent."""
+        row = run.nodes[uid]
+        metadata = node_execution_pb2.NodeExecutionMetaData.FromString(row["node_execution_metadata"] or b"")
+        metadata.is_dynamic = True
+        metadata.is_parent_node = True
+        self._record_node(
+            run,
+            uid,
+            NodePhase.DYNAMIC_RUNNING,
+            metadata=metadata,
+            dynamic_workflow=closure,
+            dynamic_job_spec_uri=spec_uri,
+        )
+        run.attempts[uid] = self.records.store.all(
+            "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? "
+            "AND execution_name = ? AND node_id = ? ORDER BY retry_attempt",
+            (*run.key.params, uid),
+        )
+        return run.nodes[uid]
+
+    def _compile_dynamic(
+        self,
+        run: _Run,
+        uid: str,
+        template: tasks_pb2.TaskTemplate,
+        spec: dynamic_job_pb2.DynamicJobSpec,
+        spec_data: bytes,
+    ) -> compiler_pb2.CompiledWorkflowClosure:
+        """Compile a dynamic job spec as propeller does: the task's interface, the spec's nodes and outputs.
+
+        Tasks come from the spec, then from the closure being run, then from the registered tasks; launch plans
+        from the registered ones.
+
+        Raises:
+            CompileError: a task or launch plan is unknown, or the workflow does not compile.
+        """
+        workflow_id = identifier_pb2.Identifier(
+            resource_type=identifier_pb2.ResourceType.WORKFLOW,
+            project=run.key.project,
+            domain=run.key.domain,
+            name=f"dynamic_{uid}",
+            version=hashlib.sha256(spec_data).hexdigest()[:10],
+        )
+        workflow = core_workflow_pb2.WorkflowTemplate(
+            id=workflow_id,
+            metadata=core_workflow_pb2.WorkflowMetadata(),
+            interface=template.interface,
+            nodes=spec.nodes,
+            outputs=spec.outputs,
+        )
+        sub_workflows = list(spec.subworkflows)
+        needs = get_requirements(workflow, sub_workflows)
+        shipped = {_key_of(task.id): task for task in spec.tasks}
+        tasks = []
+        for task_id in needs.task_ids:
+            found = shipped.get(_key_of(task_id)) or run.compiled.tasks.get(_key_of(task_id))
+            if found is None:
+                found = self._registered_task(task_id)
+            if found is None:
+                raise CompileError(
+                    f"task {task_id.project}:{task_id.domain}:{task_id.name}:{task_id.version} is neither in the "
+                    "dynamic job spec nor registered"
+                )
+            tasks.append(compiler_pb2.CompiledTask(template=found))
+        interfaces = {}
+        for plan_id in needs.launch_plan_ids:
+            plan_row = self.records.store.one(
+                "SELECT closure FROM launch_plans WHERE project = ? AND domain = ? AND name = ? AND version = ?",
+                _key_of(plan_id),
+            )
+            if plan_row is None:
+                raise CompileError(
+                    f"launch plan {plan_id.project}:{plan_id.domain}:{plan_id.name}:{plan_id.version} is not registered"
+                )
+            plan = launch_plan_pb2.LaunchPlanClosure.FromString(plan_row["closure"])
+            interfaces[_key_of(plan_id)] = launch_plan_interface(plan.expected_inputs, plan.expected_outputs)
+        return compile_workflow(workflow, sub_workflows, tasks, interfaces)
+
+    def _registered_task(self, task_id: identifier_pb2.Identifier) -> tasks_pb2.TaskTemplate | None:
+        row = self.records.store.one(
+            "SELECT closure FROM tasks WHERE project = ? AND domain = ? AND name = ? AND version = ?", _key_of(task_id)
+        )
+        if row is None:
+            return None
+        return task_pb2.TaskClosure.FromString(row["closure"]).compiled_task.template
+
+    def _dynamic_compiled(self, run: _Run, uid: str, attempt: int, row: sqlite3.Row) -> _Compiled:
+        """The node's dynamic workflow, indexed, with the outer closure's tasks and sub-workflows behind its own."""
+        cache_key = (run.key, uid, attempt)
+        compiled = self._dynamic.get(cache_key)
+        if compiled is None:
+            own = _Compiled.of(compiler_pb2.CompiledWorkflowClosure.FromString(row["internal_data"]))
+            closure = node_execution_pb2.NodeExecutionClosure.FromString(row["closure"])
+            min_successes = 0
+            key = self.records.blobs.key_of(closure.dynamic_job_spec_uri) if closure.dynamic_job_spec_uri else None
+            data = self.records.blobs.get(key) if key is not None else None
+            if data is not None:
+                spec = dynamic_job_pb2.DynamicJobSpec.FromString(data)
+                if 0 < spec.min_successes < len(spec.nodes):
+                    min_successes = spec.min_successes
+            compiled = _Compiled(
+                closure=own.closure,
+                tasks={**run.compiled.tasks, **own.tasks},
+                sub_workflows={**run.compiled.sub_workflows, **own.sub_workflows},
+                min_successes=min_successes,
+            )
+            if len(self._dynamic) >= _CACHE_LIMIT:
+                self._dynamic.clear()
+            self._dynamic[cache_key] = compiled
+        return compiled
+
+    def _advance_dynamic(self, run: _Run, uid: str, row: sqlite3.Row) -> _State:
+        """Walk the children of a dynamic node; their workflow's outputs become the node's."""
+        generating = [
+            attempt for attempt in run.attempts.get(uid, []) if TaskPhase.Value(attempt["phase"]) == TaskPhase.SUCCEEDED
+        ]
+        if not generating:
+            return _failed(
+                _system_error(f"node {uid} has a dynamic workflow but no attempt that produced it", "Unknown"), uid
+            )
+        attempt_row = generating[-1]
+        attempt = int(attempt_row["retry_attempt"])
+        compiled = self._dynamic_compiled(run, uid, attempt, row)
+        prefix = f"{uid}-{attempt}"
+        if run.reference is not None:
+            self._alias_reference_children(run, uid, prefix)
+        scope = _Scope(
+            prefix,
+            int(row["id"]),
+            literal_map(row["inputs"]),
+            parent_task_row_id=int(attempt_row["id"]),
+            retry_group=str(attempt),
+        )
+        with run.within(compiled):
+            return self._walk(run, compiled.closure.primary, scope, compiled.min_successes)
+
+    def _alias_reference_children(self, run: _Run, uid: str, prefix: str) -> None:
+        """Let the children of a recovered dynamic node find theirs in the reference, whatever its attempt."""
+        assert run.reference is not None
+        source = run.reference_uid(uid)
+        attempt_row = self.records.store.one(
+            "SELECT retry_attempt FROM task_executions WHERE execution_project = ? AND execution_domain = ? "
+            "AND execution_name = ? AND node_id = ? AND phase = ? ORDER BY retry_attempt DESC LIMIT 1",
+            (*run.reference.params, source, TaskPhase.Name(TaskPhase.SUCCEEDED)),
+        )
+        if attempt_row is not None:
+            run.reference_aliases[f"{prefix}-"] = f"{source}-{attempt_row['retry_attempt']}-"
+
+    def _reuse_dynamic(self, run: _Run, uid: str, row: sqlite3.Row, template: tasks_pb2.TaskTemplate) -> _State | None:
+        """In a recovery, take over the dynamic workflow the reference's node compiled instead of running the task.
+
+        The reference's node did not succeed (it would have been RECOVERED whole), but its task did produce the
+        workflow: only the children that did not succeed there run again.
+        """
+        assert run.reference is not None
+        source = self.records.node_row(run.reference, run.reference_uid(uid))
+        if source is None or not source["internal_data"]:
+            return None
+        closure = compiler_pb2.CompiledWorkflowClosure.FromString(source["internal_data"])
+        spec_uri = node_execution_pb2.NodeExecutionClosure.FromString(source["closure"]).dynamic_job_spec_uri
+        inputs = literal_map(row["inputs"])
+        with self.records.store.transaction():
+            self._start_attempt(run, uid, template.id, 0, inputs, template.type)
+            self.records.task_event(
+                run.key,
+                uid,
+                template.id,
+                0,
+                TaskPhase.SUCCEEDED,
+                reason=f"recovered the dynamic workflow of execution {run.reference.name}",
+            )
+            row = self._enter_dynamic(run, uid, closure, spec_uri)
+        return self._advance_dynamic(run, uid, row)
 
     # Array nodes -------------------------------------------------------------------------------------------------
 
@@ -931,9 +1238,16 @@ class LocalEngine:
                     results.append(failure)
                     continue
                 try:
-                    results.append(behaviour(element, attempt))
+                    result = behaviour(element, attempt)
                 except TaskFailure as problem:
                     results.append(problem)
+                    continue
+                if isinstance(result, dynamic_job_pb2.DynamicJobSpec):
+                    results.append(
+                        TaskFailure("an array node element cannot run a dynamic workflow", "USER:Unsupported")
+                    )
+                else:
+                    results.append(result)
             return collect_array_outputs(
                 results, element_template.interface, array.min_successes, array.min_success_ratio
             )
@@ -1018,13 +1332,14 @@ class LocalEngine:
         row: sqlite3.Row,
         outputs_of: Callable[[str], literals_pb2.LiteralMap],
     ) -> _State:
+        inputs = literal_map(row["inputs"])
         try:
-            chosen = choose_branch(node.branch_node.if_else, literal_map(row["inputs"]), node.id)
+            chosen = choose_branch(node.branch_node.if_else, inputs, node.id)
         except BranchError as error:
             return _failed(_user_error(str(error), error.code), uid)
         # The chosen node reads its inputs from the nodes around the branch, not from the branch's inputs.
         child_uid = f"{uid}-0-{chosen.id}"
-        return self._step(run, chosen, child_uid, int(row["id"]), outputs_of)
+        return self._step(run, chosen, child_uid, _Scope(f"{uid}-0", int(row["id"]), inputs), outputs_of)
 
     # Sub-workflow and launch-plan nodes --------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from flyteidl.core import (
 from flyteidl.core import (
     workflow_pb2 as core_workflow_pb2,
 )
+from google.protobuf import timestamp_pb2
 
 from airflow_provider_flyte.sandbox.common import list_page, require, sort_of, where_query
 from airflow_provider_flyte.sandbox.compiler import END_NODE, START_NODE
@@ -85,6 +86,10 @@ class Engine(Protocol):
 def generate_execution_name() -> str:
     """Flyte Admin's generated names: ``a`` followed by 19 characters of Kubernetes' random-string alphabet."""
     return "a" + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(19))
+
+
+def _in_creation_order(rows: list[sqlite3.Row]) -> list[sqlite3.Row]:
+    return sorted(rows, key=lambda row: (row["node_execution_created_at"] or "", row["id"]))
 
 
 def _trim(message: str, limit: int = 100) -> str:
@@ -621,18 +626,28 @@ class Executions:
         urls = common_pb2.FlyteURLs(
             inputs=f"{base}/i", outputs=f"{base}/o", deck=f"{base}/d" if closure.deck_uri else ""
         )
-        return node_execution_pb2.NodeExecutionGetDataResponse(
+        response = node_execution_pb2.NodeExecutionGetDataResponse(
             inputs=common_pb2.UrlBlob(),
             outputs=common_pb2.UrlBlob(),
             full_inputs=literal_map(row["inputs"]),
             full_outputs=literal_map(row["outputs"]),
             flyte_urls=urls,
         )
+        if row["internal_data"]:
+            compiled = compiler_pb2.CompiledWorkflowClosure.FromString(row["internal_data"])
+            response.dynamic_workflow.CopyFrom(
+                node_execution_pb2.DynamicWorkflowNodeMetadata(
+                    id=compiled.primary.template.id,
+                    compiled_workflow=compiled,
+                    dynamic_job_spec_uri=closure.dynamic_job_spec_uri,
+                )
+            )
+        return response
 
     def GetDynamicNodeWorkflow(
         self, request: node_execution_pb2.GetDynamicNodeWorkflowRequest
     ) -> node_execution_pb2.DynamicNodeWorkflowResponse:
-        """The dynamic workflow a node compiled (none in this sandbox's nodes unless the engine recorded one)."""
+        """The workflow a dynamic node compiled when its task produced a dynamic job spec."""
         row = self._node_row(request.id)
         if not row["internal_data"]:
             raise not_found("node does not contain dynamic workflow")
@@ -669,9 +684,16 @@ class Executions:
             raise entity_not_found("task execution", identifier)
         return row
 
+    def _task_proto(self, row: sqlite3.Row) -> task_execution_pb2.TaskExecution:
+        # Admin reports an attempt as a parent when node executions name it as their parent task (dynamic tasks).
+        launched = self.store.one(
+            "SELECT 1 FROM node_executions WHERE parent_task_execution_id = ? LIMIT 1", (row["id"],)
+        )
+        return self.records.task_proto(row, is_parent=launched is not None)
+
     def GetTaskExecution(self, request: task_execution_pb2.TaskExecutionGetRequest) -> task_execution_pb2.TaskExecution:
         """One task attempt."""
-        return self.records.task_proto(self._task_row(request.id))
+        return self._task_proto(self._task_row(request.id))
 
     def ListTaskExecutions(
         self, request: task_execution_pb2.TaskExecutionListRequest
@@ -698,7 +720,7 @@ class Executions:
             rpc="ListTaskExecutions",
             sort_by=sort_of(request),
             filters=request.filters,
-            convert=self.records.task_proto,
+            convert=self._task_proto,
         )
         return task_execution_pb2.TaskExecutionList(task_executions=tasks, token=token)
 
@@ -723,7 +745,11 @@ class Executions:
     def GetExecutionMetrics(
         self, request: admin_pb2.WorkflowExecutionGetMetricsRequest
     ) -> admin_pb2.WorkflowExecutionGetMetricsResponse:
-        """Spans of an execution: setup, one per node (with task attempts), teardown."""
+        """Spans of an execution: setup, one per node (with task attempts and child nodes), teardown.
+
+        Child node executions (of sub-workflow, branch and dynamic nodes) appear inside their parent's span, one
+        level of ``depth`` further down.
+        """
         self._check_execution_id(request.id if request.HasField("id") else None)
         key = ExecutionKey.of(request.id)
         execution = self.records.execution_proto(self.records.execution_row(key))
@@ -731,43 +757,58 @@ class Executions:
         root = metrics_pb2.Span(start_time=closure.created_at, end_time=closure.updated_at, workflow_id=key.to_proto())
         if request.depth <= 0:
             return admin_pb2.WorkflowExecutionGetMetricsResponse(span=root)
-        nodes = {node_id: self.records.node_proto(row) for node_id, row in self.records.node_rows(key).items()}
-        start = nodes.get(START_NODE)
-        setup_end = start.closure.updated_at if start is not None else closure.updated_at
+        rows = self.records.node_rows(key)
+        start = rows.get(START_NODE)
+        setup_end = self.records.node_proto(start).closure.updated_at if start is not None else closure.updated_at
         root.spans.add(start_time=closure.created_at, end_time=setup_end, operation_id="WORKFLOW_SETUP")
+        children: dict[int | None, list[sqlite3.Row]] = {}
+        for node_id, row in rows.items():
+            if node_id not in (START_NODE, END_NODE):
+                children.setdefault(row["parent_id"], []).append(row)
+        attempts: dict[str, list[sqlite3.Row]] = {}
+        if request.depth > 1:
+            for row in self.store.all(
+                "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? AND "
+                "execution_name = ? ORDER BY retry_attempt",
+                key.params,
+            ):
+                attempts.setdefault(row["node_id"], []).append(row)
         last_end = setup_end
-        for node_id, node in sorted(nodes.items(), key=lambda item: item[1].closure.created_at.ToNanoseconds()):
-            if node_id in (START_NODE, END_NODE):
-                continue
-            span = root.spans.add(start_time=node.closure.created_at, end_time=node.closure.updated_at, node_id=node.id)
-            if node.closure.updated_at.ToNanoseconds() > last_end.ToNanoseconds():
-                last_end = node.closure.updated_at
-            if request.depth > 1:
-                for row in self.store.all(
-                    "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? AND "
-                    "execution_name = ? AND node_id = ? ORDER BY retry_attempt",
-                    (*key.params, node_id),
-                ):
-                    attempt = self.records.task_proto(row)
-                    task_span = span.spans.add(
-                        start_time=attempt.closure.created_at,
-                        end_time=attempt.closure.updated_at,
-                        task_id=attempt.id,
-                    )
-                    started = (
-                        attempt.closure.started_at
-                        if attempt.closure.HasField("started_at")
-                        else attempt.closure.created_at
-                    )
-                    task_span.spans.add(
-                        start_time=attempt.closure.created_at, end_time=started, operation_id="TASK_SETUP"
-                    )
-                    task_span.spans.add(
-                        start_time=started, end_time=attempt.closure.updated_at, operation_id="TASK_RUNTIME"
-                    )
+        for top in _in_creation_order(children.get(None, [])):
+            end = self._add_node_span(root, top, children, attempts, request.depth)
+            if end.ToNanoseconds() > last_end.ToNanoseconds():
+                last_end = end
         if closure.phase in WORKFLOW_TERMINAL:
             root.spans.add(start_time=last_end, end_time=closure.updated_at, operation_id="WORKFLOW_TEARDOWN")
         return admin_pb2.WorkflowExecutionGetMetricsResponse(span=root)
+
+    def _add_node_span(
+        self,
+        parent: metrics_pb2.Span,
+        row: sqlite3.Row,
+        children: dict[int | None, list[sqlite3.Row]],
+        attempts: dict[str, list[sqlite3.Row]],
+        depth: int,
+    ) -> timestamp_pb2.Timestamp:
+        """Add a node's span (its attempts and child nodes below it while ``depth`` lasts); returns its end."""
+        node = self.records.node_proto(row)
+        span = parent.spans.add(start_time=node.closure.created_at, end_time=node.closure.updated_at, node_id=node.id)
+        if depth > 1:
+            for attempt_row in attempts.get(row["node_id"], []):
+                attempt = self.records.task_proto(attempt_row)
+                task_span = span.spans.add(
+                    start_time=attempt.closure.created_at, end_time=attempt.closure.updated_at, task_id=attempt.id
+                )
+                started = (
+                    attempt.closure.started_at if attempt.closure.HasField("started_at") else attempt.closure.created_at
+                )
+                task_span.spans.add(start_time=attempt.closure.created_at, end_time=started, operation_id="TASK_SETUP")
+                task_span.spans.add(
+                    start_time=started, end_time=attempt.closure.updated_at, operation_id="TASK_RUNTIME"
+                )
+            for child in _in_creation_order(children.get(row["id"], [])):
+                self._add_node_span(span, child, children, attempts, depth - 1)
+        return node.closure.updated_at
 
     # Signals -----------------------------------------------------------------------------------------------------
 

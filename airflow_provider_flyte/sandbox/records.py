@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flyteidl.admin import execution_pb2 as admin_execution_pb2
 from flyteidl.admin import node_execution_pb2, task_execution_pb2
-from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2
+from flyteidl.core import compiler_pb2, execution_pb2, identifier_pb2, literals_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from airflow_provider_flyte.sandbox.blobs import BlobStore
@@ -230,11 +230,19 @@ class Records:
         parent_id: int | None = None,
         metadata: node_execution_pb2.NodeExecutionMetaData | None = None,
         child_execution: identifier_pb2.WorkflowExecutionIdentifier | None = None,
+        parent_task_execution_id: int | None = None,
+        dynamic_workflow: compiler_pb2.CompiledWorkflowClosure | None = None,
+        dynamic_job_spec_uri: str = "",
     ) -> int:
         """Create or advance a node execution as CreateNodeEvent does; returns its row id.
 
         The first event creates the row (its ``created_at`` is the event time); RUNNING stamps ``started_at``;
         a terminal phase stamps the duration. Events for a node already in a terminal phase are ignored.
+
+        ``parent_task_execution_id`` (the row id of the task attempt that launched the node, for the children of a
+        dynamic node) is kept from the first event, as Admin keeps ``parent_task_metadata``. ``dynamic_workflow`` is
+        the workflow a dynamic node compiled: Admin stores it for GetDynamicNodeWorkflow and GetNodeExecutionData,
+        and ``dynamic_job_spec_uri`` goes to the closure.
         """
         moment = occurred_at or now()
         stamp = format_timestamp(moment)
@@ -251,6 +259,7 @@ class Records:
                         "node_id": node_id,
                         "node_execution_created_at": stamp,
                         "parent_id": parent_id,
+                        "parent_task_execution_id": parent_task_execution_id,
                         "closure": closure.SerializeToString(),
                         "node_execution_metadata": (
                             metadata or node_execution_pb2.NodeExecutionMetaData()
@@ -287,6 +296,10 @@ class Records:
                 columns["error_code"] = error.code
             if child_execution is not None:
                 closure.workflow_node_metadata.executionId.CopyFrom(child_execution)
+            if dynamic_workflow is not None:
+                columns["internal_data"] = dynamic_workflow.SerializeToString(deterministic=True)
+            if dynamic_job_spec_uri:
+                closure.dynamic_job_spec_uri = dynamic_job_spec_uri
             if metadata is not None:
                 columns["node_execution_metadata"] = metadata.SerializeToString()
             columns["closure"] = closure.SerializeToString()
@@ -296,8 +309,8 @@ class Records:
     # Task executions ---------------------------------------------------------------------------------------------
 
     @staticmethod
-    def task_proto(row: sqlite3.Row) -> task_execution_pb2.TaskExecution:
-        """The ``admin.TaskExecution`` of a row."""
+    def task_proto(row: sqlite3.Row, *, is_parent: bool = False) -> task_execution_pb2.TaskExecution:
+        """The ``admin.TaskExecution`` of a row (``is_parent``: the attempt launched node executions)."""
         return task_execution_pb2.TaskExecution(
             id=identifier_pb2.TaskExecutionIdentifier(
                 task_id=identifier_pb2.Identifier(
@@ -317,6 +330,7 @@ class Records:
             ),
             input_uri=row["input_uri"] or "",
             closure=task_execution_pb2.TaskExecutionClosure.FromString(row["closure"]),
+            is_parent=is_parent,
         )
 
     def task_event(
