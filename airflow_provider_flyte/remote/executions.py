@@ -9,6 +9,11 @@ outputs as Python values, and its children. Data and children are loaded on firs
 
 Terminal phases follow flyteadmin: a node that was ``RECOVERED`` from an earlier execution is done (flytekit's
 ``is_done`` misses it).
+
+A dynamic node (:attr:`FlyteNodeExecution.is_dynamic`) lists the nodes its workflow ran in
+:attr:`~FlyteNodeExecution.subworkflow_node_executions`, offers that workflow as
+:attr:`~FlyteNodeExecution.dynamic_workflow`, and the task attempt that produced it lists the same children in
+:attr:`FlyteTaskExecution.node_executions`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from flyteidl.core import execution_pb2 as core_execution_pb2
     from flyteidl.core import interface_pb2, literals_pb2
 
+    from airflow_provider_flyte.remote.entities import FlyteWorkflow
     from airflow_provider_flyte.remote.remote import FlyteRemote
 
 # Phase numbers of flyteidl.core.{WorkflowExecution,NodeExecution,TaskExecution}.Phase.
@@ -311,6 +317,7 @@ class FlyteNodeExecution(_ExecutionBase):
         self.task_executions: list[FlyteTaskExecution] = []
         self.subworkflow_node_executions: dict[str, FlyteNodeExecution] = {}
         self.workflow_executions: list[FlyteWorkflowExecution] = []
+        self._dynamic_workflow: FlyteWorkflow | None = None
 
     @property
     def node_id(self) -> str:
@@ -336,6 +343,17 @@ class FlyteNodeExecution(_ExecutionBase):
     def is_dynamic(self) -> bool:
         """Whether the node ran a dynamic workflow."""
         return bool(self._pb.metadata.is_dynamic)
+
+    @property
+    def dynamic_workflow(self) -> FlyteWorkflow | None:
+        """The workflow a dynamic node compiled at run time (``None`` for other nodes, and before it compiled one).
+
+        Loaded on first use with one ``GetDynamicNodeWorkflow``; its nodes are the templates of the children in
+        :attr:`subworkflow_node_executions` (their ``metadata.spec_node_id``).
+        """
+        if self._dynamic_workflow is None and self.is_dynamic:
+            self._dynamic_workflow = self._bound_remote().fetch_dynamic_workflow(self.id)
+        return self._dynamic_workflow
 
     @property
     def child_execution_id(self) -> WorkflowExecutionIdentifier | None:
@@ -382,6 +400,27 @@ class FlyteTaskExecution(_ExecutionBase):
         super().__init__(remote, None)
         self._pb = pb
         self.id = TaskExecutionIdentifier.from_flyte_idl(pb.id)
+        self._node_executions: dict[str, FlyteNodeExecution] | None = None
+        # Children its node already loaded, reused instead of loading their attempts a second time.
+        self._known_children: Mapping[str, FlyteNodeExecution] = {}
+
+    @property
+    def is_parent(self) -> bool:
+        """Whether the attempt launched node executions (a dynamic task's attempt that produced its workflow)."""
+        return bool(self._pb.is_parent)
+
+    @property
+    def node_executions(self) -> dict[str, FlyteNodeExecution]:
+        """The node executions this attempt launched, by node id (empty unless :attr:`is_parent`).
+
+        Loaded on first use with ``ListNodeExecutionsForTask``; children that the node's sync already loaded are
+        reused as they are.
+        """
+        if self._node_executions is None:
+            if not self.is_parent:
+                return {}
+            self._node_executions = self._bound_remote().fetch_task_node_executions(self.id, self._known_children)
+        return self._node_executions
 
     @property
     def retry_attempt(self) -> int:

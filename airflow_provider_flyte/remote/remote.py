@@ -515,7 +515,9 @@ class FlyteRemote:
         if child_execution is not None:
             launched = FlyteWorkflowExecution(self.client.get_execution(child_execution), self)
             node.workflow_executions = [self.sync_execution(launched, sync_nodes=True)]
-        if node.closure.HasField("task_node_metadata") or not (node.is_parent_node or child_execution):
+        # A dynamic node is a parent that also ran its task: its attempts produced the children's workflow.
+        ran_task = node.closure.HasField("task_node_metadata") or node.is_dynamic
+        if ran_task or not (node.is_parent_node or child_execution):
 
             def page(token: str) -> tuple[list[Any], str]:
                 items, next_token = self.client.list_task_executions_paginated(node.id, limit=PAGE_SIZE, token=token)
@@ -523,6 +525,49 @@ class FlyteRemote:
 
             attempts = [FlyteTaskExecution(pb, self) for pb in paginate(page)]
             node.task_executions = sorted(attempts, key=lambda attempt: attempt.retry_attempt)
+            for attempt in node.task_executions:
+                attempt._known_children = node.subworkflow_node_executions
+
+    def fetch_task_node_executions(
+        self,
+        task_execution_id: TaskExecutionIdentifier,
+        known: Mapping[str, FlyteNodeExecution] | None = None,
+    ) -> dict[str, FlyteNodeExecution]:
+        """The node executions a task attempt launched (a dynamic task's children), by node id.
+
+        One ``ListNodeExecutionsForTask`` per page; nodes found in ``known`` are taken from there, the others are
+        loaded with their attempts and children.
+        """
+
+        def page(token: str) -> tuple[list[Any], str]:
+            items, next_token = self.client.list_node_executions_for_task_paginated(
+                task_execution_id, limit=PAGE_SIZE, token=token
+            )
+            return list(items), next_token
+
+        launched: dict[str, FlyteNodeExecution] = {}
+        for pb in paginate(page):
+            node = (known or {}).get(pb.id.node_id)
+            if node is None:
+                node = FlyteNodeExecution(pb, self)
+                self._sync_node(node)
+            launched[node.node_id] = node
+        return launched
+
+    def fetch_dynamic_workflow(self, node_execution_id: NodeExecutionIdentifier) -> FlyteWorkflow | None:
+        """The workflow a dynamic node compiled (one ``GetDynamicNodeWorkflow``), or ``None`` if it has none."""
+        from flyteidl.admin import workflow_pb2
+
+        try:
+            response = self.client.get_dynamic_node_workflow(node_execution_id)
+        except FlyteEntityNotExistException:
+            return None
+        compiled = response.compiled_workflow
+        return FlyteWorkflow(
+            workflow_pb2.Workflow(
+                id=compiled.primary.template.id, closure=workflow_pb2.WorkflowClosure(compiled_workflow=compiled)
+            )
+        )
 
     def wait(
         self,

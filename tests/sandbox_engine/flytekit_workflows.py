@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flytekit import LaunchPlan, approve, conditional, map_task, task, wait_for_input, workflow
+from flytekit import LaunchPlan, approve, conditional, dynamic, map_task, task, wait_for_input, workflow
 
 
 @task(retries=1)
@@ -61,3 +61,13 @@ def triple_positive(x: int) -> int:
     if x < 0:
         raise ValueError(f"{x} is negative")
     return 3 * x
+
+
+@dynamic
+def squares_upto(n: int) -> list[int]:
+    return [square(x=index) for index in range(1, n + 1)]
+
+
+@workflow
+def dynamic_squares(n: int) -> list[int]:
+    return squares_upto(n=n)
