@@ -376,3 +376,35 @@ def test_restart_on_the_same_database_resumes_the_children(tmp_path):
         assert set(_children(admin, execution_id)) == {"n0-0-c0", "n0-0-c1"}
         assert [attempt.closure.phase for attempt in attempts(admin, execution_id, "n0")] == [TASK.SUCCEEDED]
         assert get(admin, execution_id).closure.phase == WF.SUCCEEDED
+
+
+def test_a_dynamic_child_can_itself_be_dynamic(admin, sandbox):
+    name = unique("t.nested")
+    leaf = task(admin, f"{name}.leaf", INT, OUT)
+    sandbox.script(f"{name}.leaf", outputs=lambda x: x * 100)
+    inner, _ = _scripted_dynamic(admin, sandbox, f"{name}.inner", leaf, 2)
+    inner_task = b.identifier(b.RT.TASK, f"{name}.inner")
+    outer_id = task(admin, name, INT, {"o0": b.list_of(b.list_of(b.INTEGER))})
+    sandbox.script(
+        name,
+        outputs=lambda x: b.dynamic_job(
+            [task_node("d0", inner_task, {"x": b.constant(x, b.INTEGER)})],
+            {"o0": b.collection([b.promise("d0", "o0")])},
+        ),
+    )
+    workflow_id = workflow(
+        admin,
+        name,
+        inputs=INT,
+        outputs={"o0": b.list_of(b.list_of(b.INTEGER))},
+        nodes=[task_node("n0", outer_id, {"x": b.workflow_input("x")})],
+        output_bindings={"o0": b.promise("n0", "o0")},
+    )
+    del inner  # only its task is used, through the outer spec
+    execution_id = run(admin, launch_plan(admin, workflow_id), {"x": 1}, INT)
+    assert wait(admin, execution_id).closure.phase == WF.SUCCEEDED
+    assert outputs(admin, execution_id) == {"o0": [[100, 200]]}
+    (middle,) = _children(admin, execution_id).values()
+    assert middle.id.node_id == "n0-0-d0"
+    assert middle.metadata.is_dynamic
+    assert set(nodes(admin, execution_id, parent="n0-0-d0")) == {"n0-0-d0-0-c0", "n0-0-d0-0-c1"}
