@@ -13,7 +13,9 @@ their modules imported, on first use.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import sys
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -412,12 +414,23 @@ class FlyteAsyncHook:
             self._settings = settings_from_connection(
                 self.flyte_conn_id, conn.host, conn.port, conn.login, conn.password, extra
             )
+            await _import_client_modules()
         return self._settings
 
     async def get_client(self) -> AsyncFlyteClient:
         """The async client shared by this connection's users on the running event loop."""
         settings = await self.get_settings()
         return shared_async_client(self.flyte_conn_id, settings.config)
+
+
+async def _import_client_modules() -> None:
+    """Import the gRPC client stack on a worker thread, once per process.
+
+    The first import of grpc.aio and flyteidl takes a few hundred milliseconds: done on the event loop, it would
+    stall every other trigger of the triggerer (Airflow warns about such blocking).
+    """
+    if _ASYNC_CLIENT_MODULE not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, _ASYNC_CLIENT_MODULE)
 
 
 async def _async_extra(conn: Connection) -> dict[str, Any]:
@@ -441,6 +454,7 @@ async def _amask_secrets(password: str | None, extra: Mapping[str, Any]) -> None
 
 # One AsyncFlyteClient (one grpc.aio channel) per (connection, settings) and event loop. grpc.aio channels belong to
 # the loop they were created on, so the cache is per loop and forgets a loop once it is garbage collected.
+_ASYNC_CLIENT_MODULE = "airflow_provider_flyte.clients.aio"
 _LoopClients = dict[tuple[str, PlatformConfig], "AsyncFlyteClient"]
 _ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
 
