@@ -45,6 +45,8 @@ PROJECT = "flytesnacks"
 DOMAIN = "development"
 VERSION = "v1"
 PYTHON_IMAGE = "ghcr.io/flyteorg/flytekit:py3.11-latest"
+FAIL_IMMEDIATELY = workflow_pb2.WorkflowMetadata.FAIL_IMMEDIATELY
+FAIL_AFTER_EXECUTABLE_NODES_COMPLETE = workflow_pb2.WorkflowMetadata.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
 
 
 def _simple(simple: types_pb2.SimpleType) -> types_pb2.LiteralType:
@@ -309,11 +311,16 @@ def workflow(
     version: str = VERSION,
     project: str = PROJECT,
     domain: str = DOMAIN,
+    on_failure: workflow_pb2.WorkflowMetadata.OnFailurePolicy = FAIL_IMMEDIATELY,
 ) -> workflow_pb2.WorkflowTemplate:
-    """A workflow template (not yet compiled: no start/end nodes)."""
+    """A workflow template (not yet compiled: no start/end nodes).
+
+    ``on_failure`` is the workflow's failure policy: ``FAIL_IMMEDIATELY`` aborts the other nodes at the first
+    failure, ``FAIL_AFTER_EXECUTABLE_NODES_COMPLETE`` lets the nodes that do not depend on it finish first.
+    """
     return workflow_pb2.WorkflowTemplate(
         id=identifier(RT.WORKFLOW, name, version, project, domain),
-        metadata=workflow_pb2.WorkflowMetadata(),
+        metadata=workflow_pb2.WorkflowMetadata(on_failure=on_failure),
         interface=interface(inputs, outputs),
         nodes=list(nodes),
         outputs=_bindings(output_bindings or {}),

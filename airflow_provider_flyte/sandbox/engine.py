@@ -28,6 +28,10 @@ Node kinds (:mod:`airflow_provider_flyte.sandbox.engine_nodes` holds the pure he
   workflow's nodes run as its children (``parent_task_metadata`` naming the attempt); its output bindings give the
   node's outputs.
 
+A failed node fails its workflow at once and the nodes still running are aborted, unless the workflow's failure
+policy is FAIL_AFTER_EXECUTABLE_NODES_COMPLETE: then the nodes that do not depend on the failed one run to their end
+first (the backfills of ``launch_backfill(failure_policy=...)`` rely on this).
+
 Recovered executions (mode RECOVERED) report every node that SUCCEEDED (or was RECOVERED) in the reference
 execution as RECOVERED, with its outputs, instead of running it again; a dynamic node that did not succeed there
 reuses the dynamic workflow it compiled, so that only its unfinished children run again. With ``run_containers``
@@ -126,6 +130,7 @@ _BOOLEAN = types_pb2.LiteralType(simple=types_pb2.SimpleType.BOOLEAN)
 _CHILD_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _REJECTED = "received a reject signal to disapprove the node input values"
 _CACHE_LIMIT = 256
+_FAIL_AFTER_EXECUTABLE_NODES = core_workflow_pb2.WorkflowMetadata.OnFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE
 
 AttemptKey = tuple[ExecutionKey, str, int]
 """(execution, unique node id, retry attempt): one task attempt."""
@@ -557,8 +562,11 @@ class LocalEngine:
 
         With ``min_successes`` (a dynamic workflow's), a failed node does not fail the scope at once: the nodes that
         do not depend on it go on, and once nothing runs the scope succeeds if enough nodes did (and its outputs
-        can be bound), else it fails with the first failure.
+        can be bound), else it fails with the first failure. A workflow whose failure policy is
+        FAIL_AFTER_EXECUTABLE_NODES_COMPLETE also lets the nodes that do not depend on a failed one finish, then
+        fails with the first failure.
         """
+        keep_going = min_successes > 0 or workflow.template.metadata.on_failure == _FAIL_AFTER_EXECUTABLE_NODES
         nodes = [node for node in workflow.template.nodes if node.id not in (START_NODE, END_NODE)]
         upstream = workflow.connections.upstream
         states: dict[str, _State] = {}
@@ -593,15 +601,15 @@ class LocalEngine:
                 if not state.running and (previous is None or previous.running):
                     progressed = True
                 if state.failed:
-                    if min_successes <= 0:
+                    if not keep_going:
                         return state
                     failures.append(state)
         if failures:
-            # Tolerated failures: nodes downstream of a failed one never start; the rest must finish first.
+            # Nodes downstream of a failed one never start; the rest must finish first.
             if any(state.running for state in states.values()):
                 return _RUNNING
             succeeded = sum(1 for state in states.values() if state.done)
-            if succeeded < min_successes:
+            if min_successes <= 0 or succeeded < min_successes:
                 return failures[0]
             try:
                 return _done(resolve_bindings(workflow.template.outputs, outputs_of))

@@ -79,8 +79,7 @@ def test_a_failed_day_stops_a_serial_backfill_and_is_named(
 ) -> None:
     run = dags["flyte_test_backfill_failing_day"].test()
     assert {key[0]: state(ti) for key, ti in task_instances(run).items()} == {"serial_with_a_bad_day": "failed"}
-    name = execution_name_for(run.dag_id, run.run_id, "serial_with_a_bad_day", -1)
-    backfill = remote.fetch_execution(name=name)
+    backfill = remote.fetch_execution(name=execution_name_for(run.dag_id, run.run_id, "serial_with_a_bad_day"))
     assert backfill.phase_name == "FAILED"
     nodes = remote.sync_execution(backfill, sync_nodes=True).node_executions
     assert sorted(node_id for node_id in nodes if node_id.startswith("n")) == ["n0", "n1"]  # the 3rd never started
@@ -91,6 +90,22 @@ def test_a_failed_day_stops_a_serial_backfill_and_is_named(
     output = "".join(capfd.readouterr())
     assert f"failed runs: 2026-05-02T02:00:00+00:00 ({bad.id}) FAILED" in output
     assert "2 of 3 backfill runs finished; failed: 2026-05-02T02:00:00+00:00" in output
+
+
+def test_a_parallel_backfill_that_keeps_going_runs_every_other_day(
+    dags: dict[str, Any], remote: FlyteRemote, bad_second_of_month: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    run = dags["flyte_test_backfill_keep_going"].test()
+    assert {key[0]: state(ti) for key, ti in task_instances(run).items()} == {"parallel_past_a_bad_day": "failed"}
+    backfill = remote.fetch_execution(name=execution_name_for(run.dag_id, run.run_id, "parallel_past_a_bad_day"))
+    assert backfill.phase_name == "FAILED"
+    nodes = remote.sync_execution(backfill, sync_nodes=True).node_executions
+    phases = {node_id: nodes[node_id].workflow_executions[0].phase_name for node_id in ("n0", "n1", "n2")}
+    # fail_after_executable_nodes_complete: the failed day does not stop the two others.
+    assert phases == {"n0": "SUCCEEDED", "n1": "FAILED", "n2": "SUCCEEDED"}
+    bad = nodes["n1"].workflow_executions[0]
+    output = "".join(capfd.readouterr())
+    assert f"3 of 3 backfill runs finished; failed: 2026-06-02T02:00:00+00:00 ({bad.id}) FAILED" in output
 
 
 def test_dry_run_plans_and_launches_nothing(dags: dict[str, Any], remote: FlyteRemote) -> None:

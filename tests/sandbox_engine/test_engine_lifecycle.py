@@ -16,6 +16,7 @@ from engine_helpers import (
     get,
     launch_plan,
     node_id,
+    node_outputs,
     nodes,
     outputs,
     run,
@@ -157,6 +158,50 @@ def test_abort_cascades_to_running_nodes_and_child_executions(admin, sandbox):
     assert child_done.closure.phase == WF.ABORTED
     assert child_done.closure.abort_metadata.cause == "parent execution was aborted"
     assert nodes(admin, child.id)["n0"].closure.phase == NODE.ABORTED
+
+
+def _policy_workflow(admin, sandbox, policy, independent_script):
+    """``bad`` fails, ``after_bad`` depends on it, ``independent`` does not."""
+    name = unique("t.policy")
+    bad = task(admin, f"{name}.bad", {}, OUT)
+    sandbox.script(f"{name}.bad", fail="the bad node broke")
+    independent = task(admin, f"{name}.independent", {}, OUT)
+    sandbox.script(f"{name}.independent", **independent_script)
+    after = task(admin, f"{name}.after", INT, OUT)
+    workflow_id = workflow(
+        admin,
+        name,
+        nodes=[
+            task_node("bad", bad),
+            task_node("after_bad", after, {"x": b.promise("bad", "o0")}, ["bad"]),
+            task_node("independent", independent),
+        ],
+        on_failure=policy,
+    )
+    return run(admin, launch_plan(admin, workflow_id))
+
+
+def test_fail_immediately_aborts_the_nodes_still_running(admin, sandbox):
+    execution_id = _policy_workflow(admin, sandbox, b.FAIL_IMMEDIATELY, {"hang": True})
+    done = wait(admin, execution_id)
+    assert done.closure.phase == WF.FAILED
+    assert done.closure.error.message == "[bad]: the bad node broke"
+    listed = nodes(admin, execution_id)
+    assert (listed["bad"].closure.phase, listed["independent"].closure.phase) == (NODE.FAILED, NODE.ABORTED)
+    assert "after_bad" not in listed
+
+
+def test_fail_after_executable_nodes_complete_lets_independent_nodes_finish(admin, sandbox):
+    execution_id = _policy_workflow(
+        admin, sandbox, b.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE, {"duration": 0.3, "outputs": {"o0": 7}}
+    )
+    done = wait(admin, execution_id)
+    assert done.closure.phase == WF.FAILED
+    assert done.closure.error.message == "[bad]: the bad node broke"
+    listed = nodes(admin, execution_id)
+    assert (listed["bad"].closure.phase, listed["independent"].closure.phase) == (NODE.FAILED, NODE.SUCCEEDED)
+    assert "after_bad" not in listed  # downstream of the failure: never started
+    assert node_outputs(admin, execution_id, "independent") == {"o0": 7}
 
 
 def test_recover_reuses_succeeded_nodes_and_relaunch_runs_everything(admin, sandbox):
