@@ -101,6 +101,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_MODULES}.operators.flyte",
                     f"{_MODULES}.operators.signal",
                     f"{_MODULES}.operators.backfill",
+                    f"{_MODULES}.operators.approval",
                 ],
             }
         ],

@@ -26,6 +26,7 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.operators.backfill",
     "airflow_provider_flyte.triggers.backfill",
     "airflow_provider_flyte.triggers._backfill_support",
+    "airflow_provider_flyte.operators.approval",
 ]
 
 _PROBE = """
