@@ -49,7 +49,7 @@ with DAG(
         task_id="name_report",
         execution_id=execution,
         signal_id="title",
-        subject="Title of the weekly report ({{ ds }})",
+        subject="Title of the weekly report ({{ dag_run.run_after | ds }})",  # manual runs have no logical date
         deferrable=True,
         poll_interval=0.5,
         timeout=300,

@@ -50,7 +50,7 @@ with DAG(
         task_id="set_title",
         execution_id=execution,
         signal_id="title",
-        value="Weekly numbers ({{ ds }})",
+        value="Weekly numbers ({{ dag_run.run_after | ds }})",  # manual runs have no logical date
         deferrable=True,
         poll_interval=0.5,
         timeout=300,

@@ -114,6 +114,8 @@ def answering(
     ``dag.test()`` would otherwise wait for an answer forever (Airflow's in-process task runner takes over SIGALRM,
     so pytest-timeout cannot stop it), and the block then fails with what went wrong.
     """
+    from airflow.providers.standard.version_compat import AIRFLOW_V_3_3_PLUS as parks_for_input
+
     asked: dict[str, Any] = {}
     errors: list[str] = []
     stop = threading.Event()
@@ -129,7 +131,11 @@ def answering(
                     return
                 for question in approver.open_questions(dag_id):
                     task_id = question["task_instance"]["task_id"]
-                    if task_id in answers and task_id not in asked:
+                    # Airflow 3.3+ resumes only a parked task on an answer: one given while the task still runs
+                    # (the question is written just before it parks) is recorded but never resumes it. Before 3.3,
+                    # dag.test() runs the HITL trigger inline, which reads the answer whenever it was given.
+                    parked = not parks_for_input or question["task_instance"]["state"] == "awaiting_input"
+                    if task_id in answers and task_id not in asked and parked:
                         approver.answer(question, answers[task_id])
                         asked[task_id] = question
             except Exception as error:  # retried: the SQLite database is shared with dag.test()

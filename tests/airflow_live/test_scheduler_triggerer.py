@@ -33,6 +33,7 @@ from airflow_provider_flyte.sandbox import FlyteSandbox
 pytestmark = pytest.mark.timeout(600)
 
 DAGS = Path(__file__).parent / "dags"
+APPROVAL_EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_flyte_approval.py"
 PROJECT, DOMAIN = "flytesnacks", "development"
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 STARTUP_SECONDS = 240.0
@@ -86,7 +87,7 @@ class Deployment:
 
     def start(self) -> None:
         (self.home / "dags").mkdir()
-        for dag_file in DAGS.glob("*.py"):
+        for dag_file in [*DAGS.glob("*.py"), APPROVAL_EXAMPLE]:
             shutil.copy(dag_file, self.home / "dags")
         self.airflow("db", "migrate")
         for service in SERVICES:
@@ -148,6 +149,21 @@ class Deployment:
         folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
         return "".join(path.read_text(errors="replace") for path in sorted(folder.glob("*.trigger.*")))
 
+    def parked(self, dag_id: str, run_id: str, task_id: str) -> bool:
+        """Whether the scheduler has seen a HITL task's worker finish with the task parked (``awaiting_input`` on
+        Airflow 3.3+, ``deferred`` before).
+
+        An answer that arrives earlier (a machine answers within a second, a person does not) races Airflow 3.3:
+        given while the task still runs (the question is written just before the task parks), it is recorded but
+        never resumes the task; given after the task parked but before the scheduler processed the worker's end,
+        the task is queued again too early and the scheduler fails it ("finished with state success, but the task
+        instance's state attribute is queued").
+        """
+        marker = f"task_id={task_id}, run_id={run_id},"
+        log = (self.home / "scheduler.log").read_text(errors="replace")
+        parked = ("state=awaiting_input", "state=deferred")
+        return any(marker in line and any(state in line for state in parked) for line in log.splitlines())
+
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         instances = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
         return {ti["task_id"]: ti["state"] for ti in instances}
@@ -168,9 +184,12 @@ def deployment(sandbox: FlyteSandbox) -> Iterator[Deployment]:
         running.wait_for(
             "the API server", lambda: running.api.get("/api/v2/monitor/health").is_success, STARTUP_SECONDS
         )
-        running.wait_for(
-            "the DAG to be parsed", lambda: running.api.get("/api/v2/dags/flyte_live").is_success, STARTUP_SECONDS
-        )
+        for dag_id in ("flyte_live", "example_flyte_approval"):
+            running.wait_for(
+                f"DAG {dag_id} to be parsed",
+                lambda dag_id=dag_id: running.api.get(f"/api/v2/dags/{dag_id}").is_success,
+                STARTUP_SECONDS,
+            )
         yield running
     finally:
         running.stop()
@@ -253,3 +272,51 @@ def test_marking_the_deferred_task_failed_aborts_the_flyte_execution(
         assert deployment.task_states("flyte_live", run_id)["launch_pipeline"] == "failed"
     finally:
         sandbox.unscript("demo.summarize")
+
+
+def test_a_person_answers_the_flyte_gates_through_the_rest_api(deployment: Deployment, sandbox: FlyteSandbox) -> None:
+    dag_id = "example_flyte_approval"
+    run_id = deployment.trigger(dag_id, {})
+    answers = {
+        "approve_report": {"chosen_options": ["Approve"]},
+        "name_report": {"chosen_options": ["OK"], "params_input": {"title": "Live numbers"}},
+    }
+    answered: set[str] = set()
+    states_seen: set[str] = set()
+
+    def answer_and_check() -> dict[str, str | None] | None:
+        states = deployment.task_states(dag_id, run_id)
+        states_seen.update(f"{task}:{state}" for task, state in states.items())
+        for question in deployment.get(f"/dags/{dag_id}/dagRuns/{run_id}/hitlDetails")["hitl_details"]:
+            task_id = question["task_instance"]["task_id"]
+            if question["response_received"] or task_id in answered:
+                continue
+            # Answer a parked task only: see Deployment.parked.
+            if question["task_instance"]["state"] not in ("awaiting_input", "deferred"):
+                continue
+            if not deployment.parked(dag_id, run_id, task_id):
+                continue
+            response = deployment.api.patch(
+                f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails",
+                json=answers[task_id],
+            )
+            assert response.is_success, response.text
+            answered.add(task_id)
+        finished = deployment.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"] in ("success", "failed")
+        return states if finished else None
+
+    states = deployment.wait_for("the approvals and the publish", answer_and_check, RUN_SECONDS)
+    assert set(states.values()) == {"success"}, (states, deployment.logs())
+    assert answered == set(answers)
+    # Airflow 3.3 parks a waiting HITL task in awaiting_input (earlier versions defer it to a trigger).
+    assert {"approve_report:awaiting_input", "approve_report:deferred"} & states_seen, states_seen
+
+    execution_id = deployment.get(
+        f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/start_gated_publish/xcomEntries/return_value"
+    )["value"]
+    named = deployment.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/name_report/xcomEntries/return_value")
+    assert (named["value"]["decision"], named["value"]["value"]) == ("set", "Live numbers")
+    with FlyteRemote(sandbox.config, PROJECT, DOMAIN) as remote:
+        execution = remote.fetch_execution(name=execution_id.rsplit(":", 1)[1])
+        assert execution.phase_name == "SUCCEEDED"
+        assert execution.outputs["o0"].startswith("Live numbers")
