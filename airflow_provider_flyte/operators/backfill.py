@@ -182,11 +182,14 @@ class FlyteBackfillOperator(BaseOperator):
         times = ", ".join(t.isoformat() for t in plan.scheduled_times)
         self.log.info("Backfill of %s: %d run(s) at %s", plan.launch_plan_id, len(plan.scheduled_times), times)
         if self.plan_only:
-            self.log.info("Dry run: nothing launched")
+            # No execution to show: the "Flyte Console" button opens the launch plan that would be replayed.
+            url = remote.generate_console_url(plan.launch_plan_id)
+            push_console_link(context, url)
+            self.log.info("Dry run: nothing launched (%s)", url)
             return {
                 "execution_id": None,
                 "phase": None,
-                "console_url": None,
+                "console_url": url,
                 "dry_run": True,
                 "plan": plan.to_dict(),
                 "children": [],

@@ -114,6 +114,10 @@ def test_dry_run_plans_and_launches_nothing(dags: dict[str, Any], remote: FlyteR
     assert {state(ti) for ti in task_instances(run).values()} == {"success"}
     result = xcom(run, "plan_only")
     assert (result["dry_run"], result["execution_id"], result["children"]) == (True, None, [])
+    assert result["console_url"].endswith(
+        "/projects/flytesnacks/domains/development/launch_plan/demo.nightly/version/v1"
+    )
+    assert xcom(run, "plan_only", key="_link_FlyteConsoleLink") == result["console_url"]
     assert result["plan"]["scheduled_times"] == [f"2026-03-0{day}T02:00:00+00:00" for day in (1, 2, 3)]
     assert len(list(remote.list_executions())) == before
 
