@@ -52,6 +52,36 @@ def test_async_hook_resolves_the_same_settings(monkeypatch: pytest.MonkeyPatch) 
     assert resolved == FlyteHook("flyte_uri").settings
 
 
+_IMPORT_PROBE = """
+import asyncio, builtins, os, sys, threading
+os.environ["AIRFLOW_CONN_FLYTE_URI"] = sys.argv[1]
+from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook
+assert "grpc" not in sys.modules, "the hook module loaded grpc"
+threads = set()
+real_import = builtins.__import__
+def recording_import(name, *args, **kwargs):
+    if name.startswith("grpc"):
+        threads.add(threading.current_thread().name)
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = recording_import
+asyncio.run(FlyteAsyncHook("flyte_uri").get_settings())
+print(sorted(threads))
+"""
+
+
+def test_async_hook_imports_the_grpc_stack_off_the_event_loop() -> None:
+    # A fresh interpreter: in this one, other tests have loaded grpc already.
+    import subprocess
+    import sys
+
+    probe = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, URI], capture_output=True, text=True, check=True, timeout=120
+    )
+    threads = probe.stdout.strip().splitlines()[-1]
+    assert threads != "[]", "grpc was never imported"
+    assert "MainThread" not in threads, f"grpc was imported on the event loop's thread: {threads}"
+
+
 def test_unknown_extra_key_is_named() -> None:
     with pytest.raises(
         FlyteConfigurationException, match=r"connection 'flyte_test' has unknown extra key\(s\) projcet"
