@@ -18,34 +18,49 @@ from pathlib import Path
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    """Serve until SIGINT (Ctrl+C), SIGTERM or SIGHUP; the client secret file (``--auth``) is removed on the way out."""
     from airflow_provider_flyte.sandbox import FlyteSandbox
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with FlyteSandbox(
-        host=args.host,
-        port=args.port,
-        db_path=args.db,
-        tls=args.tls,
-        auth=args.auth,
-        seed=not args.no_seed,
-        run_containers=args.run_containers,
-        log_rpcs=not args.quiet,
-    ) as sandbox:
-        print(f"Flyte sandbox serving Flyte Admin on {sandbox.endpoint} (Ctrl+C to stop)", flush=True)
-        if args.auth:
-            secret_file = _write_private(sandbox.client_secret)
-            print(
-                f"OAuth2 client credentials: client id {sandbox.config.client_id!r}, secret in {secret_file} "
-                "(FLYTE_CREDENTIALS_CLIENT_SECRET_FROM_FILE)",
-                flush=True,
-            )
-        if args.tls and sandbox.ca_cert_path is not None:
-            print(f"CA certificate for clients: {sandbox.ca_cert_path}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, lambda *_: stop.set())
+    secret_file: Path | None = None
+    try:
+        with FlyteSandbox(
+            host=args.host,
+            port=args.port,
+            db_path=args.db,
+            tls=args.tls,
+            auth=args.auth,
+            seed=not args.no_seed,
+            run_containers=args.run_containers,
+            log_rpcs=not args.quiet,
+            http_port=args.http_port,
+        ) as sandbox:
+            print(f"Flyte sandbox serving Flyte Admin on {sandbox.endpoint} (Ctrl+C to stop)", flush=True)
+            if args.auth:
+                secret_file = _write_private(sandbox.client_secret)
+                print(
+                    f"OAuth2 client credentials: client id {sandbox.config.client_id!r}, secret in {secret_file} "
+                    "(FLYTE_CREDENTIALS_CLIENT_SECRET_LOCATION; the file is removed when the sandbox stops)",
+                    flush=True,
+                )
+            if args.tls and sandbox.ca_cert_path is not None:
+                print(f"CA certificate for clients: {sandbox.ca_cert_path}", flush=True)
+            # Wait in short slices: a signal the kernel hands to one of gRPC's threads only runs its Python handler
+            # when the main thread comes back to the interpreter, which an untimed wait never does.
+            while not stop.wait(_SIGNAL_POLL_SECONDS):
+                pass
+    finally:
+        if secret_file is not None:
+            _remove_private(secret_file)
     return 0
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that stop ``airflow-flyte sandbox`` cleanly (SIGHUP: the terminal went away)."""
+_SIGNAL_POLL_SECONDS = 0.2
 
 
 def _write_private(secret: str) -> Path:
@@ -54,6 +69,13 @@ def _write_private(secret: str) -> Path:
     path.touch(mode=0o600)
     path.write_text(secret)
     return path
+
+
+def _remove_private(path: Path) -> None:
+    """Remove a file written by :func:`_write_private` and its private directory."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -70,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="serve a local Flyte Admin (gRPC) that runs workflows")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     sandbox.add_argument("--port", type=int, default=30080, help="gRPC port (default: %(default)s)")
+    sandbox.add_argument("--http-port", type=int, default=0, help="port of signed blob URLs and OAuth2 (default: free)")
     sandbox.add_argument("--db", metavar="PATH", help="SQLite file keeping state across restarts (default: memory)")
     sandbox.add_argument("--tls", action="store_true", help="serve TLS with a generated certificate")
     sandbox.add_argument("--auth", action="store_true", help="require OAuth2 client-credentials tokens")

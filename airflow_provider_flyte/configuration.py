@@ -15,6 +15,15 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_flyte._validation import (
+    check_count,
+    check_seconds,
+    ini_error_text,
+    normalize_endpoint,
+    parse_bool,
+    shown,
+    yaml_error_text,
+)
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
 
 log = logging.getLogger(__name__)
@@ -63,7 +72,7 @@ class AuthMode(str, enum.Enum):
         }
         if normalized not in aliases:
             choices = ", ".join(mode.value for mode in cls)
-            raise FlyteConfigurationException(f"{key}={value!r} is not a known auth mode; use one of {choices}")
+            raise FlyteConfigurationException(f"{key}={shown(value)} is not a known auth mode; use one of {choices}")
         return aliases[normalized]
 
 
@@ -71,11 +80,19 @@ class AuthMode(str, enum.Enum):
 class PlatformConfig:
     """Connection settings for one Flyte Admin.
 
+    Every field is checked when the config is built (constructor, :meth:`auto`, :meth:`for_endpoint`,
+    :meth:`with_overrides`), so a bad value fails before any RPC with a :class:`FlyteConfigurationException` naming
+    the field and the value (never the value of a secret). Boolean fields take real bools or the strings
+    true/false, 1/0, yes/no, on/off (any case); anything else (``"maybe"``) is refused rather than read as true.
+
     Attributes:
-        endpoint: ``host:port`` of Flyte Admin's gRPC API (a ``dns:///`` prefix is dropped).
+        endpoint: ``host:port`` (or ``[ipv6]:port``; port 443 when omitted) of Flyte Admin's gRPC API. A ``dns:///``
+            prefix is dropped; a URL scheme, blanks, an empty host or a port outside 1-65535 are refused.
         insecure: Plain-text gRPC (no TLS).
-        insecure_skip_verify: TLS, trusting whatever certificate the server presents (fetched on connect).
-        ca_cert_file_path: A PEM file of CA certificates to trust instead of the system roots.
+        insecure_skip_verify: TLS, trusting whatever certificate the server presents (fetched on connect). The host
+            name in that certificate must still match ``endpoint``.
+        ca_cert_file_path: A PEM file of CA certificates to trust instead of the system roots (checked to hold PEM
+            certificates when the channel is built).
         console_endpoint: Base URL of the Flyte Console; derived from ``endpoint`` when unset.
         auth_mode: How to obtain tokens (see :class:`AuthMode`).
         client_id: OAuth2 client id (client credentials, device flow, PKCE).
@@ -93,6 +110,9 @@ class PlatformConfig:
         retry_initial_backoff: First backoff in seconds; doubled each attempt, with full jitter.
         retry_max_backoff: Cap on one backoff, in seconds.
         retry_total_timeout: Cap on the whole call including retries, in seconds.
+        outage_tolerance: How long, in seconds of wall time, a wait (for an execution, a signal, a backfill) rides
+            out Flyte Admin being unreachable before it fails. Launches do not use it: they keep the per-call
+            budget above.
     """
 
     endpoint: str = SANDBOX_ENDPOINT
@@ -111,33 +131,34 @@ class PlatformConfig:
     proxy_command: tuple[str, ...] = ()
     static_token: str | None = field(default=None, repr=False)
     http_proxy_url: str | None = None
+    allow_insecure_token_endpoint: bool = False
     rpc_timeout: float = 30.0
     rpc_retries: int = 4
     retry_initial_backoff: float = 0.2
     retry_max_backoff: float = 10.0
     retry_total_timeout: float = 120.0
+    outage_tolerance: float = 600.0
 
     def __post_init__(self) -> None:
-        endpoint = str(self.endpoint).strip()
-        if endpoint.startswith("dns:///"):
-            endpoint = endpoint[len("dns:///") :]
-        if not endpoint:
-            raise FlyteConfigurationException("endpoint is empty; set it to host:port of Flyte Admin")
-        object.__setattr__(self, "endpoint", endpoint)
+        object.__setattr__(self, "endpoint", normalize_endpoint(self.endpoint))
         object.__setattr__(self, "auth_mode", AuthMode.parse(self.auth_mode))
         object.__setattr__(self, "scopes", _as_tuple(self.scopes, "scopes"))
         object.__setattr__(self, "command", _as_tuple(self.command, "command"))
         object.__setattr__(self, "proxy_command", _as_tuple(self.proxy_command, "proxy_command"))
-        for name in ("rpc_timeout", "retry_initial_backoff", "retry_max_backoff", "retry_total_timeout"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise FlyteConfigurationException(f"{name}={value!r} must be a positive number of seconds")
-        if isinstance(self.rpc_retries, bool) or not isinstance(self.rpc_retries, int) or self.rpc_retries < 0:
-            raise FlyteConfigurationException(f"rpc_retries={self.rpc_retries!r} must be a non-negative integer")
+        for name in _BOOL_FIELDS:
+            object.__setattr__(self, name, parse_bool(getattr(self, name), name))
+        for name in _SECONDS_FIELDS:
+            check_seconds(getattr(self, name), name)
+        for name in _COUNT_FIELDS:
+            check_count(getattr(self, name), name)
 
     @classmethod
     def for_endpoint(cls, endpoint: str, insecure: bool = False, **kwargs: Any) -> PlatformConfig:
-        """Settings for ``endpoint`` with defaults for everything else."""
+        """Settings for ``endpoint`` with defaults for everything else.
+
+        Raises:
+            FlyteConfigurationException: as the constructor does, e.g. for ``insecure="nope"``.
+        """
         return cls(endpoint=endpoint, insecure=insecure, **kwargs)
 
     @classmethod
@@ -204,12 +225,16 @@ class PlatformConfig:
         ``client_secret_location`` or ``client_secret_env_var`` switches ``auth_mode`` to client credentials; so
         does a secret given directly when no auth mode is set.
 
+        INI files are read without interpolation: a ``%`` in a value (a client secret, say) is kept as written.
+        Booleans are parsed as strictly as the constructor parses them.
+
         Args:
             config_file: A flytectl YAML (``.yaml``/``.yml``) or flytekit INI file to read.
 
         Raises:
-            FlyteConfigurationException: naming the key, its source and the value when a value is malformed, or the
-                path when ``config_file`` does not exist.
+            FlyteConfigurationException: naming the key, its source and the value when a value is malformed (only the
+                key for a secret), the line number when a file does not parse (never its text), or the path when
+                ``config_file`` does not exist. Nothing else escapes, whatever the environment and files hold.
         """
         source = _ConfigSource.locate(config_file)
         settings: dict[str, Any] = {}
@@ -223,7 +248,7 @@ class PlatformConfig:
         secret_found = False
         if secret_location:
             settings["client_credentials_secret_file"] = secret_location
-            secret_found = Path(secret_location).is_file()
+            secret_found = _existing_file(secret_location, expand=False) is not None
         if secret_env_var and os.environ.get(secret_env_var):
             secret_found = True
         if secret_found or (settings.get("client_credentials_secret") and not explicit_mode):
@@ -234,6 +259,11 @@ class PlatformConfig:
         return repr(self)
 
 
+_BOOL_FIELDS = tuple(f.name for f in fields(PlatformConfig) if f.type == "bool")
+_SECONDS_FIELDS = tuple(f.name for f in fields(PlatformConfig) if f.type == "float")
+_COUNT_FIELDS = tuple(f.name for f in fields(PlatformConfig) if f.type == "int")
+
+
 def _as_tuple(value: Any, key: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -241,7 +271,9 @@ def _as_tuple(value: Any, key: str) -> tuple[str, ...]:
         return tuple(part for part in value.replace(",", " ").split() if part)
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return tuple(value)
-    raise FlyteConfigurationException(f"{key}={value!r} must be a list of strings or a space/comma separated string")
+    raise FlyteConfigurationException(
+        f"{key}={shown(value)} must be a list of strings or a space/comma separated string"
+    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +285,8 @@ class _AutoKey:
     ini: tuple[str, str]
     yaml: str | None
     kind: type = str
+    secret: bool = False
+    """Error messages name the key but never show the value."""
 
 
 _AUTO_KEYS: tuple[_AutoKey, ...] = (
@@ -280,7 +314,13 @@ _AUTO_KEYS: tuple[_AutoKey, ...] = (
         "proxy_command", "FLYTE_CREDENTIALS_PROXY_COMMAND", ("credentials", "proxy_command"), "admin.proxyCommand", list
     ),
     _AutoKey("client_id", "FLYTE_CREDENTIALS_CLIENT_ID", ("credentials", "client_id"), "admin.clientId"),
-    _AutoKey("client_credentials_secret", "FLYTE_CREDENTIALS_CLIENT_SECRET", ("credentials", "client_secret"), None),
+    _AutoKey(
+        "client_credentials_secret",
+        "FLYTE_CREDENTIALS_CLIENT_SECRET",
+        ("credentials", "client_secret"),
+        None,
+        secret=True,
+    ),
     _AutoKey(
         "client_credentials_secret_file",
         "FLYTE_CREDENTIALS_CLIENT_SECRET_LOCATION",
@@ -296,10 +336,14 @@ _AUTO_KEYS: tuple[_AutoKey, ...] = (
     _AutoKey("scopes", "FLYTE_CREDENTIALS_SCOPES", ("credentials", "scopes"), "admin.scopes", list),
     _AutoKey("auth_mode", "FLYTE_CREDENTIALS_AUTH_MODE", ("credentials", "auth_mode"), "admin.authType", AuthMode),
     _AutoKey("audience", "FLYTE_CREDENTIALS_AUDIENCE", ("credentials", "audience"), "admin.audience"),
+    _AutoKey(
+        "allow_insecure_token_endpoint",
+        "FLYTE_CREDENTIALS_ALLOW_INSECURE_TOKEN_ENDPOINT",
+        ("credentials", "allow_insecure_token_endpoint"),
+        "admin.allowInsecureTokenEndpoint",
+        bool,
+    ),
 )
-
-_TRUE = frozenset({"true", "1", "yes", "on", "y", "t"})
-_FALSE = frozenset({"false", "0", "no", "off", "n", "f"})
 
 
 class _ConfigSource:
@@ -313,16 +357,16 @@ class _ConfigSource:
     @classmethod
     def locate(cls, config_file: str | os.PathLike[str] | None) -> _ConfigSource:
         if config_file is not None:
-            path = Path(config_file).expanduser()
-            if not path.is_file():
-                raise FlyteConfigurationException(f"config_file={str(config_file)!r} does not exist")
+            path = _existing_file(config_file)
+            if path is None:
+                raise FlyteConfigurationException(f"config_file={shown(str(config_file))} does not exist")
             return cls.load(path)
         from_env = os.environ.get(CONFIG_ENV_VAR)
         if from_env:
-            path = Path(from_env).expanduser()
-            if path.is_file():
+            path = _existing_file(from_env)
+            if path is not None:
                 return cls.load(path)
-            log.warning("%s=%r does not exist; looking for a config file elsewhere", CONFIG_ENV_VAR, from_env)
+            log.warning("%s=%s does not exist; looking for a config file elsewhere", CONFIG_ENV_VAR, shown(from_env))
         home = Path.home() / ".flyte"
         for candidate in (Path("flytekit.config"), home / "config", home / "config.yaml"):
             if candidate.is_file():
@@ -331,25 +375,21 @@ class _ConfigSource:
 
     @classmethod
     def load(cls, path: Path) -> _ConfigSource:
+        """Parse ``path`` as flytectl YAML (by suffix) or flytekit INI; errors never quote the file's lines."""
         log.debug("Reading Flyte settings from %s", path)
-        if path.suffix in (".yaml", ".yml"):
-            import yaml
-
-            try:
-                document = yaml.safe_load(path.read_text())
-            except (OSError, yaml.YAMLError) as error:
-                raise FlyteConfigurationException(f"config file {str(path)!r} is not readable YAML: {error}") from None
-            if document is None:
-                document = {}
-            if not isinstance(document, Mapping):
-                raise FlyteConfigurationException(f"config file {str(path)!r} must hold a YAML mapping")
-            return cls(path, None, document)
-        parser = configparser.ConfigParser()
         try:
-            parser.read(path)
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else f"not UTF-8 text (byte {error.start})"
+            raise FlyteConfigurationException(f"config file {shown(str(path))} cannot be read: {reason}") from None
+        if path.suffix in (".yaml", ".yml"):
+            return cls(path, None, _parse_yaml(path, text))
+        parser = configparser.ConfigParser(interpolation=None)  # flytekit values may hold '%' (client secrets)
+        try:
+            parser.read_string(text, source=str(path))
         except configparser.Error as error:
             raise FlyteConfigurationException(
-                f"config file {str(path)!r} is not a readable INI file: {error}"
+                f"config file {shown(str(path))} is not a readable INI file: {ini_error_text(error)}"
             ) from None
         return cls(path, parser, None)
 
@@ -374,25 +414,52 @@ class _ConfigSource:
         return None
 
 
+def _existing_file(name: str | os.PathLike[str], *, expand: bool = True) -> Path | None:
+    """``name`` (``~`` expanded) when it is an existing file; ``None`` when not, or when the name cannot be a path."""
+    try:
+        path = Path(name).expanduser() if expand else Path(name)
+        return path if path.is_file() else None
+    except (OSError, RuntimeError, ValueError):  # name too long, unknown ~user, embedded NUL
+        return None
+
+
+def _parse_yaml(path: Path, text: str) -> Mapping[str, Any]:
+    import yaml
+
+    try:
+        document = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as error:
+        raise FlyteConfigurationException(
+            f"config file {shown(str(path))} is not readable YAML: {yaml_error_text(error)}"
+        ) from None
+    if document is None:
+        return {}
+    if not isinstance(document, Mapping):
+        raise FlyteConfigurationException(f"config file {shown(str(path))} must hold a YAML mapping")
+    return document
+
+
 def _convert(key: _AutoKey, value: Any, where: str) -> Any:
-    """Convert a raw setting to the field's type, naming ``where`` it came from and the value when it cannot."""
+    """Convert a raw setting to the field's type, naming ``where`` it came from and (unless secret) the value."""
     if key.kind is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise FlyteConfigurationException(f"{where}={value!r} is not a boolean; use true or false")
+        scalar = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+        return parse_bool(scalar, where, secret=key.secret)
     if key.kind is list:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         if isinstance(value, (list, tuple)) and all(isinstance(item, (str, int, float)) for item in value):
             return tuple(str(item) for item in value)
-        raise FlyteConfigurationException(f"{where}={value!r} must be a list of strings or a comma separated string")
+        raise FlyteConfigurationException(
+            f"{where}={shown(value, secret=key.secret)} must be a list of strings or a comma separated string"
+        )
     if key.kind is AuthMode:
         return AuthMode.parse(str(value), key=where)
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise FlyteConfigurationException(f"{where}={value!r} must be a string")
-    return str(value).strip()
+        raise FlyteConfigurationException(f"{where}={shown(value, secret=key.secret)} must be a string")
+    text = str(value).strip()
+    if key.field == "endpoint":
+        try:
+            return normalize_endpoint(text)
+        except FlyteConfigurationException as error:
+            raise FlyteConfigurationException(f"{where}: {error}") from None
+    return text

@@ -63,6 +63,22 @@ class FlyteResourceExhaustedException(FlyteSystemException):
     error_code = "SYSTEM:ResourceExhausted"
 
 
+class FlyteAdminUnreachableException(FlyteSystemUnavailableException):
+    """A wait gave up because Flyte Admin stayed unreachable for longer than its ``outage_tolerance``.
+
+    Attributes:
+        unreachable_for: Seconds of wall time Admin had been failing when the wait gave up.
+        tolerance: The ``outage_tolerance`` that was exceeded, in seconds.
+    """
+
+    error_code = "SYSTEM:Unavailable"
+
+    def __init__(self, message: str, *, unreachable_for: float, tolerance: float) -> None:
+        super().__init__(message)
+        self.unreachable_for = unreachable_for
+        self.tolerance = tolerance
+
+
 class FlyteUserException(FlyteException):
     """The request itself is at fault: fixing the call, not retrying it, is the remedy."""
 
@@ -151,8 +167,16 @@ def from_grpc_error(error: grpc.RpcError, rpc: str | None = None) -> FlyteExcept
         rpc: The full method name, e.g. ``"/flyteidl.service.AdminService/GetExecution"``.
 
     Returns:
-        The exception to raise (``raise from_grpc_error(e, rpc) from e``).
+        The exception to raise (``raise from_grpc_error(e, rpc) from e``). A TLS failure that no retry can fix
+        (untrusted certificate, host name mismatch, plain-text server) gives a :class:`FlyteConfigurationException`
+        naming the setting to change, not the UNAVAILABLE of an outage (see
+        :mod:`airflow_provider_flyte.clients.transport_errors`).
     """
+    from airflow_provider_flyte.clients.transport_errors import permanent_transport_error
+
+    permanent = permanent_transport_error(error, rpc)
+    if permanent is not None:
+        return permanent
     status = error.code() if hasattr(error, "code") else None
     code_name = status.name if status is not None else "UNKNOWN"
     details = error.details() if hasattr(error, "details") else None

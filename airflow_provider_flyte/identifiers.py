@@ -37,6 +37,9 @@ class ResourceType(enum.IntEnum):
 _PREFIX_TO_TYPE = {"tsk": ResourceType.TASK, "wf": ResourceType.WORKFLOW, "lp": ResourceType.LAUNCH_PLAN}
 _TYPE_TO_PREFIX = {value: key for key, value in _PREFIX_TO_TYPE.items()}
 
+UINT32_MAX = 2**32 - 1
+"""The largest retry attempt: ``TaskExecutionIdentifier.retry_attempt`` is a ``uint32`` in flyteidl."""
+
 
 def _split(text: Any, kind: str, expected_parts: int, form: str) -> list[str]:
     if not isinstance(text, str):
@@ -47,10 +50,54 @@ def _split(text: Any, kind: str, expected_parts: int, form: str) -> list[str]:
             f"{kind} {text!r} has {len(parts)} colon-separated parts, expected {expected_parts} ({form})"
         )
     for index, part in enumerate(parts):
+        field = form.split(":")[index]
         if not part:
-            field = form.split(":")[index]
             raise FlyteInvalidInputException(f"{kind} {text!r} has an empty {field}")
+        if not _is_utf8(part):
+            raise FlyteInvalidInputException(
+                f"{kind} {text!r} has a {field} {part!r} with a lone surrogate, which no Flyte message can carry"
+            )
     return parts
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` encodes to UTF-8 (protobuf string fields refuse lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _resource_type(value: Any, kind: str) -> ResourceType:
+    """``value`` as a :class:`ResourceType`.
+
+    Raises:
+        FlyteInvalidInputException: naming ``kind`` and the value when it is no known resource type.
+    """
+    if isinstance(value, ResourceType):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value in ResourceType._value2member_map_:
+        return ResourceType(value)
+    known = ", ".join(f"{member.name}={member.value}" for member in ResourceType)
+    raise FlyteInvalidInputException(f"{kind} has resource type {value!r}, which is none of {known}")
+
+
+def _retry_attempt(value: Any, where: str) -> int:
+    """``value`` as a retry attempt: an ``int`` in ``0 .. 2**32 - 1`` (flyteidl's ``uint32``).
+
+    Raises:
+        FlyteInvalidInputException: naming ``where`` and the value otherwise.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FlyteInvalidInputException(
+            f"{where} has retry attempt {value!r} ({type(value).__name__}); it must be an int"
+        )
+    if not 0 <= value <= UINT32_MAX:
+        raise FlyteInvalidInputException(
+            f"{where} has retry attempt {value}; it must be between 0 and {UINT32_MAX} (a uint32)"
+        )
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -62,6 +109,10 @@ class Identifier:
     domain: str
     name: str
     version: str
+
+    def __post_init__(self) -> None:
+        if type(self.resource_type) is not ResourceType:
+            object.__setattr__(self, "resource_type", _resource_type(self.resource_type, "identifier"))
 
     @classmethod
     def from_python_std(cls, text: str) -> Identifier:
@@ -97,8 +148,13 @@ class Identifier:
 
     @classmethod
     def from_flyte_idl(cls, pb: identifier_pb2.Identifier) -> Identifier:
-        """Build from a ``flyteidl.core.Identifier`` message."""
-        return cls(ResourceType(pb.resource_type), pb.project, pb.domain, pb.name, pb.version)
+        """Build from a ``flyteidl.core.Identifier`` message.
+
+        Raises:
+            FlyteInvalidInputException: when its resource type is not one flyteidl defines.
+        """
+        resource_type = _resource_type(pb.resource_type, f"identifier {pb.project}:{pb.domain}:{pb.name}:{pb.version}")
+        return cls(resource_type, pb.project, pb.domain, pb.name, pb.version)
 
 
 @dataclass(frozen=True)
@@ -187,6 +243,10 @@ class TaskExecutionIdentifier:
     node_execution_id: NodeExecutionIdentifier
     retry_attempt: int = 0
 
+    def __post_init__(self) -> None:
+        if type(self.retry_attempt) is not int or not 0 <= self.retry_attempt <= UINT32_MAX:
+            object.__setattr__(self, "retry_attempt", _retry_attempt(self.retry_attempt, "task execution id"))
+
     @classmethod
     def from_python_std(cls, text: str) -> TaskExecutionIdentifier:
         """Parse the 10-part ``te:`` form.
@@ -198,16 +258,7 @@ class TaskExecutionIdentifier:
         parts = _split(text, "task execution id", 10, form)
         if parts[0] != "te":
             raise FlyteInvalidInputException(f"task execution id {text!r} must start with 'te', not {parts[0]!r}")
-        try:
-            retry = int(parts[9])
-        except ValueError:
-            raise FlyteInvalidInputException(
-                f"task execution id {text!r} has retry {parts[9]!r}, which is not an integer"
-            ) from None
-        if retry < 0 or str(retry) != parts[9]:
-            raise FlyteInvalidInputException(
-                f"task execution id {text!r} has retry {parts[9]!r}; it must be a non-negative integer"
-            )
+        retry = _parse_retry(parts[9], text)
         execution = WorkflowExecutionIdentifier(parts[1], parts[2], parts[3])
         task = Identifier(ResourceType.TASK, parts[5], parts[6], parts[7], parts[8])
         return cls(task, NodeExecutionIdentifier(parts[4], execution), retry)
@@ -240,6 +291,30 @@ class TaskExecutionIdentifier:
             NodeExecutionIdentifier.from_flyte_idl(pb.node_execution_id),
             pb.retry_attempt,
         )
+
+
+def _parse_retry(part: str, text: str) -> int:
+    """The retry attempt of a ``te:`` string: plain decimal digits (no sign, no leading zero), a uint32.
+
+    Raises:
+        FlyteInvalidInputException: naming the text and the part.
+    """
+    digits = part.isascii() and part.isdigit()
+    if not digits and not (part[:1] == "-" and part[1:].isascii() and part[1:].isdigit()):
+        raise FlyteInvalidInputException(f"task execution id {text!r} has retry {part!r}, which is not an integer")
+    if not digits:
+        raise FlyteInvalidInputException(
+            f"task execution id {text!r} has retry {part!r}; it must be a non-negative integer"
+        )
+    if len(part) > 1 and part[0] == "0":
+        raise FlyteInvalidInputException(
+            f"task execution id {text!r} has retry {part!r}; write it without leading zeros"
+        )
+    if len(part) > len(str(UINT32_MAX)) or int(part) > UINT32_MAX:
+        raise FlyteInvalidInputException(
+            f"task execution id {text!r} has retry {part}; it must be at most {UINT32_MAX} (a uint32)"
+        )
+    return int(part)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@
     python3 scripts/dev.py test   # lint, type-check and run the whole test suite
     python3 scripts/dev.py demo   # run the example end to end on the embedded sandbox
 
+A developer tool besides them: ``python3 scripts/dev.py fuzz`` runs the property tests (``tests/property/``) with
+the ``fuzz`` hypothesis profile, many more examples per test than the test suite's ``ci`` profile.
+
 Both set themselves up first: a pinned ``uv`` in ``.tools/`` and the locked environment in ``.venv/`` (``uv.lock``).
 The Airflow-facing tests also run against the lowest supported Airflow, in ``.venv-airflow-min/``, on Python 3.10
 when the machine has it.
@@ -105,13 +108,20 @@ def test(pytest_args: list[str]) -> None:
         _run(_bin(MIN_AIRFLOW_ENV, "python"), "-m", "pytest", "-m", "airflow", "-q", env=min_env)
 
 
+def fuzz(pytest_args: list[str]) -> None:
+    """Run the property tests long: ``HYPOTHESIS_PROFILE=fuzz``, extra arguments passed to pytest."""
+    env = _sync(MAIN_ENV)
+    env["HYPOTHESIS_PROFILE"] = "fuzz"
+    _run(_bin(MAIN_ENV, "python"), "-m", "pytest", "-m", "property", "tests/property", *pytest_args, env=env)
+
+
 def demo(demo_args: list[str]) -> None:
     env = _sync(MAIN_ENV)
     _run(_bin(MAIN_ENV, "python"), "-m", "airflow_provider_flyte.cli", "demo", *demo_args, env=env)
 
 
 def main() -> None:
-    commands = {"test": test, "demo": demo}
+    commands = {"test": test, "demo": demo, "fuzz": fuzz}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(commands)}}} [args...]")
     commands[sys.argv[1]](sys.argv[2:])

@@ -1,6 +1,8 @@
-"""`airflow-flyte sandbox` as a user runs it: a real process, TLS and auth on, one log line per RPC, no secret shown."""
+"""`airflow-flyte sandbox` as a user runs it: a real process, TLS and auth on, one log line per RPC, no secret shown,
+and the secret's file removed however the process is stopped."""
 
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,10 +13,12 @@ import pytest
 from airflow_provider_flyte import FlyteEntityNotExistException, PlatformConfig, SynchronousFlyteClient
 from airflow_provider_flyte.cli import build_parser
 
+SANDBOX = [sys.executable, "-m", "airflow_provider_flyte.cli", "sandbox"]
+
 
 def test_sandbox_command_serves_logs_rpcs_and_keeps_the_secret_out_of_its_output() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_flyte.cli", "sandbox", "--port", "0", "--tls", "--auth"],
+        [*SANDBOX, "--port", "0", "--tls", "--auth"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -45,13 +49,53 @@ def test_sandbox_command_serves_logs_rpcs_and_keeps_the_secret_out_of_its_output
             with pytest.raises(FlyteEntityNotExistException):
                 client.get_execution("ex:flytesnacks:development:nothing-here")
     finally:
-        process.send_signal(signal.SIGTERM)
-        rest, _ = process.communicate(timeout=30)
+        rest = stop(process, signal.SIGTERM)
     output = banner + rest
     assert process.returncode == 0
     assert re.search(r"AdminService/GetVersion OK [\d.]+ ms", output)
     assert re.search(r"AdminService/GetExecution NOT_FOUND [\d.]+ ms: missing entity", output)
     assert secret not in output
+    assert not secret_file.exists()
+    assert not secret_file.parent.exists()
+
+
+def stop(process: subprocess.Popen[str], signum: signal.Signals) -> str:
+    """Send ``signum`` and return the rest of the output; a sandbox that ignores it is killed and the test fails."""
+    process.send_signal(signum)
+    try:
+        return process.communicate(timeout=30)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output = process.communicate()[0]
+        raise AssertionError(f"the sandbox did not stop on {signum.name}: {output}") from None
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_sandbox_command_removes_its_secret_file_when_stopped(signum: signal.Signals) -> None:
+    process = subprocess.Popen(
+        [*SANDBOX, "--port", "0", "--auth", "--no-seed", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    secret_file: Path | None = None
+    try:
+        while secret_file is None:
+            line = process.stdout.readline()
+            assert line, "the sandbox exited before printing its secret file"
+            found = re.search(r"secret in (\S+)", line)
+            secret_file = Path(found.group(1)) if found else None
+        assert secret_file.read_text()
+    finally:
+        try:
+            output = stop(process, signum)
+        finally:
+            left_behind = secret_file is not None and secret_file.parent.exists()
+            if secret_file is not None:
+                shutil.rmtree(secret_file.parent, ignore_errors=True)  # no stray secret, whatever the outcome
+    assert process.returncode == 0, output
+    assert not left_behind
 
 
 def test_parser_lists_both_commands() -> None:

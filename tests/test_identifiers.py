@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from flyteidl.core import identifier_pb2
 
@@ -89,6 +91,53 @@ def test_task_execution_identifier_round_trip() -> None:
 def test_malformed_task_execution_identifier(text: str, expected: str) -> None:
     with pytest.raises(FlyteInvalidInputException, match=expected):
         TaskExecutionIdentifier.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("retry", "expected"),
+    [
+        ("4294967296", "has retry 4294967296; it must be at most 4294967295 (a uint32)"),
+        ("99999999999999999999", "has retry 99999999999999999999; it must be at most 4294967295 (a uint32)"),
+        ("01", "has retry '01'; write it without leading zeros"),
+        ("-0", "has retry '-0'; it must be a non-negative integer"),
+        ("+1", "has retry '+1', which is not an integer"),
+        ("\u0661", "has retry '\u0661', which is not an integer"),
+        (" 1", "has retry ' 1', which is not an integer"),
+    ],
+)
+def test_retry_attempt_must_be_a_uint32_written_plainly(retry: str, expected: str) -> None:
+    text = f"te:p:d:e:n0:p:d:t:v:{retry}"
+    with pytest.raises(FlyteInvalidInputException) as refused:
+        TaskExecutionIdentifier.parse(text)
+    assert str(refused.value) == f"task execution id {text!r} {expected}"
+
+
+def test_largest_retry_attempt_parses_and_converts() -> None:
+    parsed = TaskExecutionIdentifier.parse("te:p:d:e:n0:p:d:t:v:4294967295")
+    assert parsed.to_flyte_idl().retry_attempt == 2**32 - 1
+    assert TaskExecutionIdentifier.from_flyte_idl(parsed.to_flyte_idl()) == parsed
+
+
+@pytest.mark.parametrize(
+    ("retry", "shown"), [(-1, "-1"), (2**32, "4294967296"), (True, "True (bool)"), ("1", "'1' (str)")]
+)
+def test_task_execution_identifier_checks_its_retry_attempt(retry: object, shown: str) -> None:
+    task = Identifier(ResourceType.TASK, "p", "d", "t", "v")
+    node = NodeExecutionIdentifier("n0", WorkflowExecutionIdentifier("p", "d", "e"))
+    with pytest.raises(FlyteInvalidInputException, match=f"task execution id has retry attempt {re.escape(shown)}"):
+        TaskExecutionIdentifier(task, node, retry)  # type: ignore[arg-type]
+
+
+def test_unknown_resource_types_and_lone_surrogates_are_typed_errors() -> None:
+    with pytest.raises(FlyteInvalidInputException, match="identifier p:d:n:v has resource type 9, which is none of"):
+        Identifier.from_flyte_idl(
+            identifier_pb2.Identifier(resource_type=9, project="p", domain="d", name="n", version="v")
+        )  # type: ignore[arg-type]
+    with pytest.raises(FlyteInvalidInputException, match="identifier has resource type 7"):
+        Identifier(7, "p", "d", "n", "v")  # type: ignore[arg-type]
+    assert Identifier(1, "p", "d", "n", "v").resource_type is ResourceType.TASK  # type: ignore[arg-type]
+    with pytest.raises(FlyteInvalidInputException, match="has a name '\\\\udc00' with a lone surrogate"):
+        Identifier.parse("wf:p:d:\udc00:v")
 
 
 def test_identifiers_are_hashable_values() -> None:

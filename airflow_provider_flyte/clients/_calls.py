@@ -220,7 +220,7 @@ def resolve_config(config: PlatformConfig | str | None, insecure: bool | None) -
     elif isinstance(config, PlatformConfig):
         resolved = config
     elif isinstance(config, str):
-        return PlatformConfig.for_endpoint(config, insecure=bool(insecure))
+        return PlatformConfig.for_endpoint(config, insecure=False if insecure is None else insecure)
     else:
         raise FlyteInvalidInputException(
             f"config must be a PlatformConfig or an endpoint string like 'localhost:30080', got {_describe(config)}"

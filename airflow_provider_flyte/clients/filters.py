@@ -2,8 +2,11 @@
 
 Admin takes filters as one string: expressions ``function(field,value)`` joined by ``+`` (a logical AND), where a
 set value lists its members separated by ``;``, e.g. ``eq(phase,RUNNING)+value_in(execution.name,a;b)``. Admin
-matches each expression with a greedy regular expression, so a ``,`` ``;`` ``+`` or parenthesis inside a key or a
-value would silently change its meaning; the classes here refuse such values instead of sending them.
+matches each expression with a greedy regular expression that has no escapes, so a ``,`` ``;`` ``+`` or parenthesis
+inside a key or a value would silently change its meaning; the classes here refuse such values instead of sending
+them. For the same reason they refuse values that the grammar would alter: leading or trailing whitespace (the
+expression pattern eats one blank after the comma), line breaks and other control characters (the pattern's ``.``
+stops at a newline), and non-finite floats (``inf``, ``nan``: no field compares with them).
 
 Class names follow flytekit's ``flytekit.models.filters`` (``Equal``, ``ValueIn``, ``FilterList``...) and its
 ``Sort``, so code written for flytekit reads the same. This module imports no protobuf code at import time: DAG files
@@ -18,8 +21,11 @@ from __future__ import annotations
 
 import datetime
 import enum
+import math
 import re
-from collections.abc import Iterable
+import reprlib
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
@@ -34,6 +40,9 @@ ScalarValue: TypeAlias = str | int | float | bool | datetime.datetime | enum.Enu
 _KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # Characters that end or split an expression in Admin's grammar; they cannot appear inside a key or a value.
 _RESERVED = frozenset(",;+()")
+# Unicode categories a value cannot carry through Admin's expression pattern (or at all, for lone surrogates):
+# control characters (the pattern's ``.`` stops at a newline), line and paragraph separators, surrogates.
+_UNCARRIED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _EXPRESSION = re.compile(r"^\s*([a-z_]+)\((.+?),\s?(.+)\)\s*$")
 
 
@@ -41,37 +50,78 @@ def format_value(value: ScalarValue, key: str = "value") -> str:
     """Return ``value`` as Admin's filter grammar writes it.
 
     Booleans become ``true``/``false``, enums their member name (``RUNNING``), datetimes an RFC 3339 UTC time with a
-    ``Z`` suffix (a naive datetime is taken as UTC; a ``+01:00`` offset would read as an expression separator).
+    ``Z`` suffix (a naive datetime is taken as UTC; a ``+01:00`` offset would read as an expression separator), floats
+    their shortest repr without a ``+`` in the exponent (``1e+16`` would split the expression; ``1e16`` is the same
+    number to Admin).
 
     Args:
         value: The value to format.
         key: The filter key, named in the error.
 
     Raises:
-        FlyteInvalidInputException: when the value is of another type, empty, or holds a reserved character.
+        FlyteInvalidInputException: when the value is of another type, empty, a non-finite float, or holds a
+            character the grammar reserves or cannot carry (see the module docstring).
     """
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, enum.Enum):
-        text = value.name
-    elif isinstance(value, datetime.datetime):
-        moment = value if value.tzinfo is None else value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        text = moment.isoformat() + "Z"
-    elif isinstance(value, (str, int, float)):
-        text = str(value)
-    else:
-        raise FlyteInvalidInputException(
-            f"filter value for {key!r} must be a str, int, float, bool, datetime or enum, "
-            f"got {type(value).__name__} {value!r}"
-        )
+    text = _value_text(value, key)
     if not text.strip():
-        raise FlyteInvalidInputException(f"filter value for {key!r} is empty")
+        raise FlyteInvalidInputException(f"filter value {text!r} for {key!r} is empty")
     reserved = sorted(_RESERVED.intersection(text))
     if reserved:
         raise FlyteInvalidInputException(
             f"filter value {text!r} for {key!r} contains {' '.join(reserved)}, which Admin's filter grammar reserves"
         )
+    _check_carried(text, key)
     return text
+
+
+def _value_text(value: Any, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, datetime.datetime):
+        return _datetime_text(value, key)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FlyteInvalidInputException(
+                f"filter value {value!r} for {key!r} is not a finite number; Admin compares no field with it"
+            )
+        return repr(float(value)).replace("e+", "e")
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        try:
+            return str(int(value))
+        except ValueError:  # more digits than Python's int-to-str limit
+            raise FlyteInvalidInputException(f"filter value for {key!r} is an int too large to write") from None
+    raise FlyteInvalidInputException(
+        f"filter value for {key!r} must be a str, int, float, bool, datetime or enum, "
+        f"got {type(value).__name__} {value!r}"
+    )
+
+
+def _datetime_text(value: datetime.datetime, key: str) -> str:
+    try:
+        moment = value if value.tzinfo is None else value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise FlyteInvalidInputException(
+            f"filter value {value.isoformat()!r} for {key!r} is outside the range of UTC datetimes"
+        ) from None
+    return moment.isoformat() + "Z"
+
+
+def _check_carried(text: str, key: str) -> None:
+    """Refuse text that Admin's expression pattern would alter: edge whitespace, control characters."""
+    if text != text.strip():
+        raise FlyteInvalidInputException(
+            f"filter value {text!r} for {key!r} starts or ends with whitespace, which Admin's filter grammar drops"
+        )
+    for character in text:
+        if unicodedata.category(character) in _UNCARRIED_CATEGORIES:
+            raise FlyteInvalidInputException(
+                f"filter value {text!r} for {key!r} contains {character!r} (U+{ord(character):04X}), a line break, "
+                "control character or surrogate, which Admin's filter grammar cannot carry"
+            )
 
 
 def _check_key(key: Any) -> str:
@@ -323,39 +373,52 @@ def format_filters(filters: FilterSpec, argument: str = "filters") -> str:
     """Return the Admin filter string for ``filters`` (``""`` for none).
 
     A string is passed through as written (stripped), so callers can use any expression Admin understands;
-    filter objects are formatted and iterables joined with ``+``.
+    filter objects (ours, or flytekit's, which format themselves with ``to_flyte_idl()``) are formatted and iterables
+    joined with ``+``.
 
     Args:
         filters: See :data:`FilterSpec`.
         argument: The argument name used in errors.
 
     Raises:
-        FlyteInvalidInputException: naming ``argument`` when an item is neither a string nor a filter.
+        FlyteInvalidInputException: naming ``argument`` and the value when it, or an item of it, is neither a string
+            nor a filter (bytes and mappings included: their items are not filters).
     """
     if filters is None:
         return ""
-    if isinstance(filters, str):
-        return filters.strip()
-    if isinstance(filters, (Filter, FilterList)):
-        return str(filters)
-    if not isinstance(filters, Iterable):
+    text = _filter_text(filters)
+    if text is not None:
+        return text
+    if not isinstance(filters, Iterable) or isinstance(filters, (bytes, bytearray, memoryview, Mapping)):
         raise FlyteInvalidInputException(
-            f"{argument} must be a filter string, a Filter or a list of them, got {type(filters).__name__} {filters!r}"
+            f"{argument} must be a filter string, a Filter or a list of them, "
+            f"got {type(filters).__name__} {reprlib.repr(filters)}"
         )
     parts: list[str] = []
     for item in filters:
-        if isinstance(item, str):
-            text = item.strip()
-        elif isinstance(item, (Filter, FilterList)) or callable(getattr(item, "to_flyte_idl", None)):
-            # flytekit's filter models format themselves with to_flyte_idl(), like ours.
-            text = str(item.to_flyte_idl())
-        else:
+        text = _filter_text(item)
+        if text is None:
             raise FlyteInvalidInputException(
-                f"{argument} items must be filter strings or Filter objects, got {type(item).__name__} {item!r}"
+                f"{argument} items must be filter strings or Filter objects, got {type(item).__name__} {item!r} "
+                f"in {argument}={reprlib.repr(filters)}"
             )
         if text:
             parts.append(text)
     return "+".join(parts)
+
+
+def _filter_text(item: Any) -> str | None:
+    """The Admin text of one filter string or filter object (stripped), or ``None`` when ``item`` is neither."""
+    if isinstance(item, str):
+        return item.strip()
+    if isinstance(item, (Filter, FilterList)):
+        return str(item)
+    to_flyte_idl = getattr(item, "to_flyte_idl", None)
+    if callable(to_flyte_idl):
+        text = to_flyte_idl()
+        if isinstance(text, str):
+            return text.strip()
+    return None
 
 
 class SortDirection(enum.IntEnum):

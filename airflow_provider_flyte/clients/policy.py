@@ -7,7 +7,7 @@ RPC                                                          UNAVAILABLE  RESOUR
 ===========================================================  ===========  ==================  =================
 Reads: ``Get*``, ``List*``, ``UserInfo``                     retried      retried             retried
 ``CreateExecution`` / ``RelaunchExecution`` /
-``RecoverExecution`` with ``request.name`` set               retried      retried             not retried
+``RecoverExecution`` with ``request.name`` set               retried      retried             retried
 the same three without a name                                not retried  not retried         not retried
 Other writes (``Create{Task,Workflow,LaunchPlan}``,
 ``Update*``, ``Terminate*``, ``SetSignal``, events...)       retried      retried             not retried
@@ -15,11 +15,12 @@ Other writes (``Create{Task,Workflow,LaunchPlan}``,
 
 Why writes are safe to retry on those codes: registering an identical task, workflow or launch plan again answers
 ALREADY_EXISTS (which callers already treat as success), updates set a state rather than change it by a delta, and
-RESOURCE_EXHAUSTED means the server refused the request. A DEADLINE_EXCEEDED write may have been applied, so only
-reads retry it. An execution create is only retried when it carries a name: the name makes the retry land on the
-same execution, and ALREADY_EXISTS after a retry then means *our* earlier attempt got through, so the call returns
-an ``ExecutionCreateResponse`` built from the request instead of failing. Without a name the server would pick a new
-one per attempt and a retry could start the workflow twice.
+RESOURCE_EXHAUSTED means the server refused the request. A DEADLINE_EXCEEDED write may have been applied (a slow
+Admin finishes the request after the client gave up), so other writes do not retry it. A named execution create
+does, on all three codes: the name makes the retry land on the same execution, and ALREADY_EXISTS after a retry then
+means *our* earlier attempt got through, so the call returns an ``ExecutionCreateResponse`` built from the request
+instead of failing. Without a name the server would pick a new one per attempt and a retry could start the workflow
+twice, so unnamed creates are never retried.
 
 Backoff is exponential with full jitter (a uniform draw between 0 and ``initial * 2**(attempt-1)``, capped at
 ``retry_max_backoff``), for at most ``rpc_retries`` retries and ``retry_total_timeout`` seconds overall. Each attempt
@@ -42,6 +43,7 @@ import tenacity
 from tenacity.stop import stop_base
 from tenacity.wait import wait_exponential
 
+from airflow_provider_flyte.clients.transport_errors import permanent_transport_error
 from airflow_provider_flyte.exceptions import FlyteException, from_grpc_error
 
 if TYPE_CHECKING:
@@ -91,7 +93,7 @@ def classify(method: str | bytes) -> RpcPlan:
     if name.startswith(_READ_PREFIXES) or name in _EXTRA_READS:
         return RpcPlan(method, name, RpcKind.READ, _TRANSIENT_FOR_READS)
     if name in _NAMED_CREATES:
-        return RpcPlan(method, name, RpcKind.NAMED_CREATE, _TRANSIENT_ALWAYS)
+        return RpcPlan(method, name, RpcKind.NAMED_CREATE, _TRANSIENT_FOR_READS)
     return RpcPlan(method, name, RpcKind.WRITE, _TRANSIENT_ALWAYS)
 
 
@@ -217,6 +219,8 @@ class RetryPolicy:
         """Whether ``error`` from one attempt of ``plan`` may be retried for this ``request``."""
         if plan.kind is RpcKind.NAMED_CREATE and not getattr(request, "name", ""):
             return False
+        if permanent_transport_error(error) is not None:  # a TLS misconfiguration reported as UNAVAILABLE
+            return False
         return _error_code(error) in plan.retry_codes
 
     def first_failure_is_retryable(self, plan: RpcPlan, request: Any, error: BaseException) -> bool:
@@ -228,7 +232,8 @@ class RetryPolicy:
             outcome = state.outcome
             error = outcome.exception() if outcome is not None else None
             code = _error_code(error) if error is not None else None
-            log.warning(
+            # INFO, not WARNING: a retry that then succeeds is routine, and the caller reports a final failure.
+            log.info(
                 "Retrying %s after %s (attempt %d of %d failed) in %.2fs",
                 plan.name,
                 code.name if code is not None else type(error).__name__,
@@ -278,7 +283,7 @@ class RetryPolicy:
         execution_id = identifier_pb2.WorkflowExecutionIdentifier(
             project=project, domain=domain, name=request.name, org=org
         )
-        log.warning(
+        log.info(
             "%s answered ALREADY_EXISTS on attempt %d: execution %s:%s:%s was created by an earlier attempt",
             plan.name,
             attempt,

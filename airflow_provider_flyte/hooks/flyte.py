@@ -60,11 +60,13 @@ _EXTRA_KINDS: dict[str, str] = {
     "proxy_command": "strings",
     "static_token": "str",
     "http_proxy_url": "str",
+    "allow_insecure_token_endpoint": "bool",
     "rpc_timeout": "float",
     "rpc_retries": "int",
     "retry_initial_backoff": "float",
     "retry_max_backoff": "float",
     "retry_total_timeout": "float",
+    "outage_tolerance": "float",
 }
 
 # Extras that only meant something to flytekit (storage and stats settings of the 0.0.5 provider). They are ignored

@@ -55,7 +55,17 @@ def to_literal(
         writer_for(literal_type)(value, literal, WriteContext(uploader))
     except Mismatch as error:
         raise error.to_exception(_subject(name), literal_type_to_str(literal_type), value) from None
+    except UnicodeEncodeError as error:
+        raise _not_utf8(error, literal_type).to_exception(
+            _subject(name), literal_type_to_str(literal_type), value
+        ) from None
     return literal
+
+
+def _not_utf8(error: UnicodeEncodeError, literal_type: types_pb2.LiteralType) -> Mismatch:
+    """The error for text protobuf cannot hold: string fields (values, map keys, URIs) take UTF-8 only."""
+    bad = error.object[error.start : error.end]
+    return Mismatch(literal_type_to_str(literal_type), bad, "text with a lone surrogate cannot be sent as UTF-8")
 
 
 def _is_record_type(python_type: Any) -> bool:

@@ -75,9 +75,18 @@ def _read_primitive(primitive: literals_pb2.Primitive) -> Any:
     kind = primitive.WhichOneof("value")
     if kind == "datetime":
         stamp = primitive.datetime
-        return _EPOCH + datetime.timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
+        try:
+            return _EPOCH + datetime.timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
+        except OverflowError:
+            raise ReadMismatch(
+                "datetime", "a datetime primitive", f"{stamp.seconds}s is outside years 1..9999"
+            ) from None
     if kind == "duration":
-        return datetime.timedelta(seconds=primitive.duration.seconds, microseconds=primitive.duration.nanos // 1000)
+        duration = primitive.duration
+        try:
+            return datetime.timedelta(seconds=duration.seconds, microseconds=duration.nanos // 1000)
+        except OverflowError:
+            raise ReadMismatch("timedelta", "a duration primitive", f"{duration.seconds}s is too long") from None
     if kind is None:
         raise ReadMismatch("a primitive value", "an empty primitive")
     return getattr(primitive, kind)

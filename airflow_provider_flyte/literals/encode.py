@@ -150,7 +150,13 @@ def _as_bool(value: Any, lenient: bool) -> bool:
 def _to_utc(value: Any) -> datetime.datetime:
     if isinstance(value, datetime.datetime):
         # A naive datetime is taken as UTC (flytekit would use the machine's local time zone).
-        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=_UTC)
+        try:
+            return value.astimezone(_UTC)
+        except OverflowError:
+            # e.g. 0001-01-01T00:00+05:00, whose UTC time is before year 1.
+            raise Mismatch("datetime", value, "its UTC time is outside years 1..9999") from None
     if isinstance(value, datetime.date):
         return datetime.datetime(value.year, value.month, value.day, tzinfo=_UTC)
     raise Mismatch("datetime", value)

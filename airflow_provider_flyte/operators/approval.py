@@ -28,9 +28,11 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.operators._durations import duration_argument
 from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.operators.signal import _seconds, execution_id_argument, validate_signal_event
+from airflow_provider_flyte.operators.signal import execution_id_argument, validate_signal_event
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
+from airflow_provider_flyte.waiting import WaitClock, poll, seconds_until
 
 if TYPE_CHECKING:
     from airflow.providers.standard.operators.hitl import HITLOperator as _HITLBase
@@ -115,6 +117,8 @@ class FlyteApprovalOperator(_HITLBase):
         poll_interval: Seconds between checks while waiting for the gate.
         timeout: Stop waiting for the gate after this long (seconds or timedelta); ``None`` waits indefinitely.
             The person's answer time is bounded separately by ``response_timeout``.
+        outage_tolerance: How long (seconds or timedelta) the wait for the gate rides out Flyte Admin being
+            unreachable (default: the connection's ``outage_tolerance`` extra, else 600 s).
         **kwargs: Passed to Airflow's ``HITLOperator`` and ``BaseOperator``: ``response_timeout``, ``defaults``
             (``"Approve"`` or ``"Reject"``, taken when ``response_timeout`` passes; approval gates only),
             ``notifiers``, ``assigned_users``... ``options`` and ``multiple`` come from the gate, and so does the
@@ -150,6 +154,7 @@ class FlyteApprovalOperator(_HITLBase):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 5.0,
         timeout: timedelta | float | None = None,
+        outage_tolerance: timedelta | float | None = None,
         **kwargs: Any,
     ) -> None:
         task_id = kwargs.get("task_id", "FlyteApprovalOperator")
@@ -167,8 +172,14 @@ class FlyteApprovalOperator(_HITLBase):
                 )
         if signal_id is not None and (not isinstance(signal_id, str) or not signal_id):
             raise FlyteInvalidInputException(f"{task_id}: signal_id={signal_id!r} must be a non-empty string or None")
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise FlyteInvalidInputException(f"{task_id}: poll_interval={poll_interval!r} must be positive")
+        durations = {
+            name: duration_argument(value, name, task_id)
+            for name, value in (
+                ("poll_interval", poll_interval),
+                ("timeout", timeout),
+                ("outage_tolerance", outage_tolerance),
+            )
+        }
         # HITLOperator wants its options up front, but the gate's kind is only known when the task runs: start with
         # the approval shape (it also validates ``defaults``) and reshape in _shape_question().
         super().__init__(subject=subject or "", body=body, options=[APPROVE, REJECT], multiple=False, **kwargs)
@@ -179,7 +190,8 @@ class FlyteApprovalOperator(_HITLBase):
         self.flyte_conn_id = flyte_conn_id
         self.deferrable = deferrable
         self.poll_interval = float(poll_interval)
-        self.timeout = _seconds(timeout, self.task_id)
+        self.timeout = durations["timeout"]
+        self.outage_tolerance = durations["outage_tolerance"]
 
     @cached_property
     def hook(self) -> FlyteHook:
@@ -211,22 +223,33 @@ class FlyteApprovalOperator(_HITLBase):
                     poll_interval=self.poll_interval,
                     deadline=deadline,
                     pending_only=self.signal_id is None,
+                    outage_tolerance=self.outage_tolerance,
                 ),
                 method_name="gate_reached",
                 timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
             )
-        while (found := self._current_signal(execution_id)) is None:
-            phase = self._phase_if_done(execution_id)
-            if phase is not None:
+
+        def gate_reached() -> signal_pb2.Signal | None:
+            signal = self._current_signal(execution_id)
+            if signal is None and (phase := self._phase_if_done(execution_id)) is not None:
                 raise AirflowFailException(
                     f"execution {execution_id} ended {phase} before a gate asked for {wanted}; nothing was asked"
                 )
-            if deadline is not None and time.time() >= deadline:
-                raise AirflowFailException(
-                    f"execution {execution_id} did not reach a gate asking for {wanted} within {self.timeout:g}s; "
-                    "nothing was asked"
-                )
-            time.sleep(self.poll_interval)
+            return signal
+
+        clock = WaitClock(
+            f"a gate asking for {wanted} in execution {execution_id}",
+            interval=self.poll_interval,
+            timeout=seconds_until(deadline),
+            outage_tolerance=self.outage_tolerance or self.hook.platform_config.outage_tolerance,
+            logger=self.log,
+        )
+        found = poll(gate_reached, clock)
+        if found is None:
+            raise AirflowFailException(
+                f"execution {execution_id} did not reach a gate asking for {wanted} within {self.timeout:g}s; "
+                "nothing was asked"
+            )
         return self._ask_or_finish(context, execution_id, found.id.signal_id, found.HasField("value"), url)
 
     def gate_reached(self, context: Context, event: dict[str, Any] | None = None) -> Any:

@@ -21,6 +21,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.operators._durations import duration_argument
 from airflow_provider_flyte.operators.flyte import (
     DEFER_TIMEOUT_GRACE,
     FlyteConsoleLink,
@@ -29,6 +30,7 @@ from airflow_provider_flyte.operators.flyte import (
     validate_execution_name,
 )
 from airflow_provider_flyte.triggers.backfill import BACKFILL_EVENT_STATUSES, FlyteBackfillTrigger
+from airflow_provider_flyte.waiting import WaitClock, poll, seconds_until
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -84,6 +86,8 @@ class FlyteBackfillOperator(BaseOperator):
         deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
         poll_interval: Seconds between progress checks.
         timeout: Stop waiting after this long (seconds or timedelta); the backfill is then aborted.
+        outage_tolerance: How long (seconds or timedelta) following the backfill rides out Flyte Admin being
+            unreachable (default: the connection's ``outage_tolerance`` extra, else 600 s).
         flyte_conn_id: The ``flyte`` connection.
         **kwargs: Passed to ``BaseOperator``.
     """
@@ -118,6 +122,7 @@ class FlyteBackfillOperator(BaseOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 10.0,
         timeout: timedelta | float | None = None,
+        outage_tolerance: timedelta | float | None = None,
         flyte_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
@@ -126,11 +131,6 @@ class FlyteBackfillOperator(BaseOperator):
             raise FlyteInvalidInputException(
                 f"{self.task_id}: failure_policy={failure_policy!r} must be one of {', '.join(FAILURE_POLICIES)}"
             )
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise FlyteInvalidInputException(f"{self.task_id}: poll_interval={poll_interval!r} must be positive")
-        seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0):
-            raise FlyteInvalidInputException(f"{self.task_id}: timeout={timeout!r} must be a positive duration")
         self.launchplan_name = launchplan_name
         self.from_date = from_date
         self.to_date = to_date
@@ -144,8 +144,9 @@ class FlyteBackfillOperator(BaseOperator):
         self.execution_name = execution_name
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
-        self.timeout = None if seconds is None else float(seconds)
+        self.poll_interval = duration_argument(poll_interval, "poll_interval", self.task_id)
+        self.timeout = duration_argument(timeout, "timeout", self.task_id)
+        self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
         self.flyte_conn_id = flyte_conn_id
 
     @cached_property
@@ -216,6 +217,7 @@ class FlyteBackfillOperator(BaseOperator):
                     flyte_conn_id=self.flyte_conn_id,
                     poll_interval=self.poll_interval,
                     deadline=deadline,
+                    outage_tolerance=self.outage_tolerance,
                 ),
                 method_name="execute_complete",
                 timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
@@ -280,26 +282,34 @@ class FlyteBackfillOperator(BaseOperator):
         from airflow_provider_flyte.triggers._backfill_support import progress_line
 
         last = ""
-        while True:
-            execution = remote.sync_execution(execution)
+        children: list[dict[str, Any]] = []
+
+        def finished() -> FlyteWorkflowExecution | None:
+            nonlocal last, children
+            remote.sync_execution(execution)
             children = self._children(execution, scheduled)
             progress = progress_line(children)
             if progress != last:
                 self.log.info("Backfill %s: %s", execution.id, progress)
                 last = progress
-            if execution.is_done:
-                error = execution.error
-                message = error.message if error is not None else execution.closure.abort_metadata.cause
-                return self._result(
-                    str(execution.id), execution.phase_name, result_base["console_url"], children, message
-                )
-            if deadline is not None and time.time() >= deadline:
-                self._abort(str(execution.id), f"Airflow task {self.task_id} timed out")
-                raise AirflowException(
-                    f"Flyte backfill {execution.id} is still {execution.phase_name} after {self.timeout:g}s "
-                    f"({progress}); it was aborted. See {result_base['console_url']}"
-                )
-            time.sleep(self.poll_interval)
+            return execution if execution.is_done else None
+
+        clock = WaitClock(
+            f"backfill {execution.id}",
+            interval=self.poll_interval,
+            timeout=seconds_until(deadline),
+            outage_tolerance=self.outage_tolerance or self.hook.platform_config.outage_tolerance,
+            logger=self.log,
+        )
+        if poll(finished, clock) is None:
+            self._abort(str(execution.id), f"Airflow task {self.task_id} timed out")
+            raise AirflowException(
+                f"Flyte backfill {execution.id} is still {execution.phase_name} after {self.timeout:g}s "
+                f"({last}); it was aborted. See {result_base['console_url']}"
+            )
+        error = execution.error
+        message = error.message if error is not None else execution.closure.abort_metadata.cause
+        return self._result(str(execution.id), execution.phase_name, result_base["console_url"], children, message)
 
     def _result(
         self, execution_id: str, phase: str | None, url: str | None, children: list[dict[str, Any]], message: Any

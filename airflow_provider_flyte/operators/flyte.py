@@ -1,17 +1,19 @@
 """FlyteOperator: launch a Flyte launch plan, task or workflow from Airflow and wait for it; FlyteConsoleLink.
 
-Exactly-once launches: the execution name is derived from the DAG id, run id, task id and map index, so a retried
-task, or one whose worker crashed, finds the execution its earlier try started instead of starting another. What a
-retry does depends on that execution's phase:
+Exactly-once launches: the execution name is derived from the DAG id, run id, task id and map index
+(:mod:`airflow_provider_flyte.operators._naming`), so a retried task, or one whose worker crashed, finds the
+execution its earlier try started instead of starting another. What a try does depends on the newest execution of
+the task instance:
 
+* none: launch ``<base>`` (never ``<base>-r<try>``: a late create of an earlier try is then adopted, not doubled);
 * still running: reattach and keep waiting;
 * succeeded: return its result without launching anything;
 * failed, aborted or timed out: ``on_retry`` decides: ``"recover"`` (default; rerun from the failed nodes, reusing
   what succeeded), ``"relaunch"`` (rerun everything with the same inputs) or ``"new"`` (launch again with the
-  operator's current inputs).
+  operator's current inputs), under the next name of the line, ``<base>-r2``, ``<base>-r3``...
 
-Each try that launches names its execution ``<base>`` (first try) or ``<base>-r<try>``, so a crash between the launch
-and the next step is recovered from too. On Airflow 3.3+ the current name is also kept in ``task_state_store``.
+On Airflow 3.3+ the synchronous path follows Airflow's durable-execution contract (``ResumableJobMixin``; the name
+is the external id kept in ``task_state_store``); the deferrable path keeps the name there too.
 
 Importing this module loads no grpc, protobuf or flyteidl code: DAG files import it. Flyte work happens when the task
 runs.
@@ -19,15 +21,13 @@ runs.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.providers.common.compat.sdk import AirflowException, conf
+from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout, conf
 from airflow.sdk import BaseOperator, BaseOperatorLink
 
 from airflow_provider_flyte.exceptions import (
@@ -38,7 +38,15 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import Identifier, ResourceType, WorkflowExecutionIdentifier
-from airflow_provider_flyte.triggers.flyte import EVENT_STATUSES, FlyteExecutionTrigger
+from airflow_provider_flyte.operators._durations import duration_argument
+from airflow_provider_flyte.operators._naming import (
+    execution_name_for,
+    latest_generation,
+    retry_name,
+    validate_execution_name,
+)
+from airflow_provider_flyte.operators._resumable import ResumableJobMixin
+from airflow_provider_flyte.triggers.flyte import EVENT_STATUSES, TERMINAL_PHASE_NAMES, FlyteExecutionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -50,8 +58,18 @@ ON_RETRY_CHOICES = ("recover", "relaunch", "new")
 STATE_STORE_KEY = "flyte_execution_name"
 """``task_state_store`` key holding the name of the execution the task is following (Airflow 3.3+)."""
 
-_NAME_MAX = 63
-_NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
+__all__ = [
+    "ON_RETRY_CHOICES",
+    "STATE_STORE_KEY",
+    "FlyteConsoleLink",
+    "FlyteExecutionFailedError",
+    "FlyteOperator",
+    "execution_name_for",
+    "push_console_link",
+    "retry_name",
+    "validate_event",
+    "validate_execution_name",
+]
 # A deferral's Airflow-side timeout fires this much after the trigger's own deadline, so the trigger's richer
 # timeout event (phase, console URL) normally wins and Airflow's timeout only covers a triggerer that is down.
 DEFER_TIMEOUT_GRACE = timedelta(minutes=2)
@@ -98,43 +116,7 @@ class FlyteExecutionFailedError(AirflowException):
         super().__init__(f"Flyte execution {execution_id} ended {phase}{details}{where}")
 
 
-def execution_name_for(dag_id: str, run_id: str, task_id: str, map_index: int = -1, try_number: int = 1) -> str:
-    """The deterministic execution name of one task instance's try.
-
-    The first try gets ``af-<task slug>-<hash>``; later tries that must launch again append ``-r<try>``. The hash
-    covers ``(dag_id, run_id, task_id, map_index)``, so mapped instances and runs never collide. The result follows
-    Flyte Admin's rule (``^[a-z][a-z0-9-]*$``, at most 63 characters).
-    """
-    key = "\x1f".join((dag_id, run_id, task_id, str(map_index))).encode()
-    digest = hashlib.sha256(key).hexdigest()[:20]
-    slug = re.sub(r"[^a-z0-9]+", "-", task_id.lower()).strip("-")[:28].rstrip("-")
-    base = f"af-{slug}-{digest}" if slug else f"af-{digest}"
-    return retry_name(base, try_number)
-
-
-def retry_name(base: str, try_number: int) -> str:
-    """``base`` for the first try, else ``base`` (shortened if needed) with ``-r<try_number>``."""
-    if try_number <= 1:
-        return base
-    suffix = f"-r{try_number}"
-    return base[: _NAME_MAX - len(suffix)].rstrip("-") + suffix
-
-
-def validate_execution_name(name: str, argument: str = "execution_name") -> str:
-    """Return ``name`` if Flyte Admin accepts it as an execution name.
-
-    Raises:
-        FlyteInvalidInputException: naming the argument, the value and the rule.
-    """
-    if not isinstance(name, str) or len(name) > _NAME_MAX or not _NAME_RULE.match(name):
-        raise FlyteInvalidInputException(
-            f"{argument}={name!r} is not a valid Flyte execution name: use lowercase letters, digits and '-', "
-            f"starting with a letter, at most {_NAME_MAX} characters"
-        )
-    return name
-
-
-class FlyteOperator(BaseOperator):
+class FlyteOperator(ResumableJobMixin, BaseOperator):
     """Launch a Flyte launch plan, task or workflow and (by default) wait for it, returning its outputs.
 
     Give exactly one of ``launchplan_name``, ``task_name`` or ``workflow_name``: a name (resolved at ``version``,
@@ -158,8 +140,8 @@ class FlyteOperator(BaseOperator):
         workflow_name: Workflow to run (through its default launch plan).
         version: Version of the entity; latest when omitted.
         inputs: Input values by name, checked against the entity's interface before launching.
-        execution_name: Exact execution name instead of the derived one (retries that launch again append
-            ``-r<try>``).
+        execution_name: Exact execution name instead of the derived one (a retry that must launch again uses
+            ``<name>-r2``, ``<name>-r3``...).
         labels: Kubernetes labels of the execution's resources.
         annotations: Kubernetes annotations of the execution's resources.
         max_parallelism: Upper bound of task nodes running at once.
@@ -178,10 +160,16 @@ class FlyteOperator(BaseOperator):
         cluster_pool: Cluster pool to run in.
         wait_for_completion: Wait for the execution to finish (default); ``False`` returns right after launching.
         deferrable: Wait in the triggerer instead of a worker slot (default: ``[operators] default_deferrable``).
-        poll_interval: Seconds between status checks.
+        poll_interval: Longest time between status checks, in seconds (checks start fast and slow down to this).
         timeout: Give up waiting after this long (seconds or timedelta) in both modes; the execution is aborted.
-            Airflow does not apply ``execution_timeout`` to deferred waits, so set this for a bound.
+            ``execution_timeout`` is honoured in both modes too (Airflow itself does not apply it to deferred
+            waits): at whichever comes first the execution is aborted and the task fails.
+        outage_tolerance: How long (seconds or timedelta) the wait rides out Flyte Admin being unreachable before
+            failing (default: the connection's ``outage_tolerance`` extra, else 600 s).
         on_retry: What a retry does when the earlier try's execution failed: ``"recover"``, ``"relaunch"``, ``"new"``.
+        durable: Airflow 3.3+'s durable execution for the synchronous wait: keep the execution name in
+            ``task_state_store`` and reconnect to it after a worker crash (default on; no effect below 3.3).
+            Retries find their execution through its deterministic name either way.
         **kwargs: Passed to ``BaseOperator``.
     """
 
@@ -237,9 +225,13 @@ class FlyteOperator(BaseOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 10.0,
         timeout: timedelta | float | None = None,
+        outage_tolerance: timedelta | float | None = None,
         on_retry: str = "recover",
+        durable: bool | None = None,
         **kwargs: Any,
     ) -> None:
+        if durable is not None:  # only an explicit choice reaches the mixin (it warns about it below Airflow 3.3)
+            kwargs["durable"] = durable
         super().__init__(**kwargs)
         given = [
             name
@@ -259,8 +251,6 @@ class FlyteOperator(BaseOperator):
             raise FlyteInvalidInputException(
                 f"{self.task_id}: on_retry={on_retry!r} must be one of {', '.join(ON_RETRY_CHOICES)}"
             )
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise FlyteInvalidInputException(f"{self.task_id}: poll_interval={poll_interval!r} must be positive")
         self.flyte_conn_id = flyte_conn_id
         self.project = project
         self.domain = domain
@@ -286,10 +276,13 @@ class FlyteOperator(BaseOperator):
         self.cluster_pool = cluster_pool
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
-        self.timeout = _timeout_seconds(timeout, self.task_id)
+        self.poll_interval = duration_argument(poll_interval, "poll_interval", self.task_id)
+        self.timeout = duration_argument(timeout, "timeout", self.task_id)
+        self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
         self.on_retry = on_retry
         self._execution_id: WorkflowExecutionIdentifier | None = None
+        self._followed: FlyteWorkflowExecution | None = None
+        self._result: dict[str, Any] | None = None
 
     @cached_property
     def hook(self) -> FlyteHook:
@@ -300,50 +293,34 @@ class FlyteOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Launch (or find) the execution, then wait for it in the way the operator is configured to."""
-        remote = self.hook.get_remote()
-        project, domain = self._project_domain()
-        try_number = int(getattr(context["ti"], "try_number", 1) or 1)
-        base = self._base_name(context)
-        this_try = retry_name(base, try_number)
-        execution = self._start(remote, context, project, domain, base, this_try, try_number)
-        self._execution_id = execution.id
-        url = remote.generate_console_url(execution)
-        push_console_link(context, url)
-        _state_store_set(context, execution.id.name)
-        self.log.info("Flyte execution %s is %s: %s", execution.id, execution.phase_name, url)
-
+        if self.wait_for_completion and not self.deferrable:
+            return self.execute_resumable(context)  # type: ignore[no-any-return]
+        execution = self._start(context)
+        url = self._announce(context, execution)
         if execution.is_done or not self.wait_for_completion:
             return self._finish(execution, url)
-        if self.deferrable:
-            deadline = None if self.timeout is None else time.time() + self.timeout
-            self.defer(
-                trigger=FlyteExecutionTrigger(
-                    execution_id=str(execution.id),
-                    flyte_conn_id=self.flyte_conn_id,
-                    poll_interval=self.poll_interval,
-                    deadline=deadline,
-                    terminate_on_kill=True,
-                ),
-                method_name="execute_complete",
-                timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
-            )
-        try:
-            remote.wait(execution, timeout=self.timeout, poll_interval=self.poll_interval)
-        except FlyteTimeout as error:
-            if self.timeout is None or error.code is not None:
-                raise  # an RPC deadline (DEADLINE_EXCEEDED), not the wait's own timeout
-            self._terminate(f"Airflow task {self.task_id} timed out after {self.timeout:g}s")
-            raise AirflowException(
-                f"Flyte execution {execution.id} is still {execution.phase_name} after {self.timeout:g}s "
-                f"(timeout); it was aborted. See {url}"
-            ) from None
-        return self._finish(execution, url)
+        deadline = self._deadline(context)
+        if deadline is not None and deadline <= time.time():
+            self._timed_out(f"Flyte execution {execution.id} is still {execution.phase_name} at its deadline", url)
+        self.defer(
+            trigger=FlyteExecutionTrigger(
+                execution_id=str(execution.id),
+                flyte_conn_id=self.flyte_conn_id,
+                poll_interval=self.poll_interval,
+                deadline=deadline,
+                terminate_on_kill=True,
+                outage_tolerance=self.outage_tolerance,
+            ),
+            method_name="execute_complete",
+            timeout=None if deadline is None else timedelta(seconds=deadline - time.time()) + DEFER_TIMEOUT_GRACE,
+        )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: check the event, then return the result or raise.
 
         Raises:
-            AirflowException: for a missing or malformed event, a timeout or a watch error.
+            AirflowTaskTimeout: the deadline set by ``execution_timeout`` passed (the execution is aborted).
+            AirflowException: for a missing or malformed event, the ``timeout`` deadline or a watch error.
             FlyteExecutionFailedError: when the execution failed, was aborted or timed out in Flyte.
         """
         event = validate_event(event)
@@ -351,15 +328,93 @@ class FlyteOperator(BaseOperator):
         self._execution_id = execution_id
         status = event["status"]
         if status == "timeout":
-            self._terminate(f"Airflow task {self.task_id} timed out")
-            raise AirflowException(f"{event['message']}; it was aborted. See {event.get('console_url')}")
+            self._timed_out(event["message"], event.get("console_url"))
         if status == "error":
             raise AirflowException(f"Watching Flyte execution {execution_id} failed: {event['message']}")
         if status == "failed":
             raise FlyteExecutionFailedError(str(execution_id), event["phase"], event["message"], event["console_url"])
         remote = self.hook.get_remote()
         execution = remote.fetch_execution(execution_id.project, execution_id.domain, execution_id.name)
+        self.log.info("Flyte execution %s finished %s", execution_id, execution.phase_name)
         return self._finish(execution, event.get("console_url") or remote.generate_console_url(execution))
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        """Abort the execution when Airflow's own deferral timeout failed the task, then fail as Airflow does.
+
+        Airflow's deferral timeout (a backstop set past the trigger's own deadline) fails the task without running
+        :meth:`execute_complete` and without telling the trigger; the execution would run on unwatched.
+        """
+        if next_method == "__fail__" and (next_kwargs or {}).get("error") == "Trigger timeout":
+            try:
+                project, domain = self._project_domain()
+                found = self._latest(self.hook.get_remote(), context, project, domain)
+                if found is not None and not found[0].is_done:
+                    self._execution_id = found[0].id
+                    self._terminate(f"Airflow task {self.task_id} timed out while deferred")
+            except Exception:
+                self.log.exception(
+                    "Could not abort the Flyte execution of %s after its deferral timed out", self.task_id
+                )
+        return super().resume_execution(next_method, next_kwargs, context)
+
+    # ------------------------------------------------------------------ Airflow's durable execution (sync path)
+
+    def submit_job(self, context: Context) -> str:
+        """Launch the execution of this task instance, or find the one an earlier try launched; its name."""
+        execution = self._start(context)
+        self._announce(context, execution)
+        return execution.id.name
+
+    def get_job_status(self, external_id: Any, context: Context) -> str:
+        """The phase name of the execution ``external_id`` names (``"NOT_FOUND"`` when there is none)."""
+        project, domain = self._project_domain()
+        try:
+            return self.hook.get_remote().fetch_execution(project, domain, str(external_id)).phase_name
+        except FlyteEntityNotExistException:
+            return "NOT_FOUND"
+
+    def is_job_active(self, status: str) -> bool:
+        """Whether an execution in phase ``status`` may still change."""
+        return status != "NOT_FOUND" and status not in TERMINAL_PHASE_NAMES
+
+    def is_job_succeeded(self, status: str) -> bool:
+        """Whether ``status`` is the phase of a successful execution."""
+        return status == "SUCCEEDED"
+
+    # Declared to return None, but execute_resumable returns its value when it reconnects: it is the task's result.
+    def poll_until_complete(self, external_id: Any, context: Context) -> dict[str, Any]:  # type: ignore[override]
+        """Wait on the worker for the execution ``external_id`` names; return the task's result (or raise)."""
+        remote = self.hook.get_remote()
+        execution = self._followed
+        if execution is None or execution.id.name != str(external_id):
+            # Airflow reconnected this try to the execution an earlier one followed (the name in task_state_store).
+            project, domain = self._project_domain()
+            execution = remote.fetch_execution(project, domain, str(external_id))
+            self.log.info("Reattaching to Flyte execution %s (%s)", execution.id, execution.phase_name)
+        url = self._announce(context, execution)
+        try:
+            remote.wait(
+                execution,
+                timeout=self.timeout,
+                poll_interval=self.poll_interval,
+                outage_tolerance=self.outage_tolerance,
+            )
+        except FlyteTimeout as error:
+            if self.timeout is None or error.code is not None:
+                raise  # an RPC deadline (DEADLINE_EXCEEDED), not the wait's own timeout
+            self._timed_out(f"Flyte execution {execution.id} is still {execution.phase_name} at its deadline", url)
+        self._result = self._finish(execution, url)
+        return self._result
+
+    def get_job_result(self, external_id: Any, context: Context) -> dict[str, Any]:
+        """The task's result for the finished execution ``external_id`` names."""
+        if self._result is not None and self._result["name"] == str(external_id):
+            return self._result
+        remote = self.hook.get_remote()
+        project, domain = self._project_domain()
+        execution = remote.fetch_execution(project, domain, str(external_id))
+        self.log.info("Flyte execution %s already succeeded; using its result", execution.id)
+        return self._finish(execution, self._announce(context, execution))
 
     def on_kill(self) -> None:
         """Abort the execution when Airflow kills the task while it waits on a worker."""
@@ -404,58 +459,90 @@ class FlyteOperator(BaseOperator):
             return validate_execution_name(self.execution_name)
         ti = context["ti"]
         map_index = getattr(ti, "map_index", -1)
-        return execution_name_for(
-            ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index), try_number=1
-        )
+        return execution_name_for(ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
 
-    def _start(
-        self,
-        remote: FlyteRemote,
-        context: Context,
-        project: str,
-        domain: str,
-        base: str,
-        this_try: str,
-        try_number: int,
-    ) -> FlyteWorkflowExecution:
-        """Reattach to the task's current execution, reuse its success, or launch (again)."""
-        previous = self._find_previous(remote, context, project, domain, base, try_number)
-        if previous is None:
-            return self._launch(remote, project, domain, this_try)
-        if not previous.is_done:
-            self.log.info("Reattaching to Flyte execution %s (%s)", previous.id, previous.phase_name)
-            return previous
-        if previous.is_successful:
-            self.log.info("Flyte execution %s already succeeded; using its result", previous.id)
-            return previous
-        if previous.id.name == this_try:
-            return previous  # this very try launched it: report its outcome rather than launching once more
+    def _start(self, context: Context) -> FlyteWorkflowExecution:
+        """Reattach to the task instance's newest execution, reuse its success, or launch (again)."""
+        remote = self.hook.get_remote()
+        project, domain = self._project_domain()
+        found = self._latest(remote, context, project, domain)
+        base = self._base_name(context)
+        if found is None:
+            return self._launch(remote, project, domain, base)
+        latest, generation = found
+        if not latest.is_done:
+            self.log.info("Reattaching to Flyte execution %s (%s)", latest.id, latest.phase_name)
+            return latest
+        if latest.is_successful:
+            self.log.info("Flyte execution %s already succeeded; using its result", latest.id)
+            return latest
+        successor = retry_name(base, generation + 1)
         self.log.info(
             "Flyte execution %s ended %s; on_retry=%r launches %s",
-            previous.id,
-            previous.phase_name,
+            latest.id,
+            latest.phase_name,
             self.on_retry,
-            this_try,
+            successor,
         )
         if self.on_retry == "recover":
-            return remote.recover_execution(previous.id, name=this_try)
+            return remote.recover_execution(latest.id, name=successor)
         if self.on_retry == "relaunch":
-            return remote.relaunch_execution(previous.id, name=this_try)
-        return self._launch(remote, project, domain, this_try)
+            return remote.relaunch_execution(latest.id, name=successor)
+        return self._launch(remote, project, domain, successor)
 
-    def _find_previous(
-        self, remote: FlyteRemote, context: Context, project: str, domain: str, base: str, try_number: int
-    ) -> FlyteWorkflowExecution | None:
-        """The most recent execution an earlier (or this) try of the task started, if any."""
-        stored = _state_store_get(context)
-        names = [stored] if stored else []
-        names += [retry_name(base, number) for number in range(try_number, 0, -1) if retry_name(base, number) != stored]
-        for name in names:
-            try:
-                return remote.fetch_execution(project, domain, name)
-            except FlyteEntityNotExistException:
-                continue
-        return None
+    def _latest(
+        self, remote: FlyteRemote, context: Context, project: str, domain: str
+    ) -> tuple[FlyteWorkflowExecution, int] | None:
+        """The newest execution this task instance started (any try), and its generation."""
+
+        def fetch(name: str) -> FlyteWorkflowExecution:
+            return remote.fetch_execution(project, domain, name)
+
+        return latest_generation(fetch, self._base_name(context), known=_state_store_get(context))
+
+    def _announce(self, context: Context, execution: FlyteWorkflowExecution) -> str:
+        """Make ``execution`` the one this task follows: Console link, ``task_state_store``, a log line; its URL."""
+        url = self.hook.get_remote().generate_console_url(execution)
+        self._followed = execution
+        if self._execution_id != execution.id:
+            self._execution_id = execution.id
+            push_console_link(context, url)
+            _state_store_set(context, execution.id.name)
+            self.log.info("Flyte execution %s is %s: %s", execution.id, execution.phase_name, url)
+        return url
+
+    def _deadline(self, context: Context) -> float | None:
+        """When a deferred wait must end (seconds since the epoch), or ``None`` for never.
+
+        That is ``timeout`` from now or ``execution_timeout`` from the task's start, whichever comes first. Airflow
+        applies ``execution_timeout`` only to the stretches a task runs on a worker, never to a deferral; the trigger
+        enforces it instead.
+        """
+        deadlines: list[float] = []
+        if self.timeout is not None:
+            deadlines.append(time.time() + self.timeout)
+        if self.execution_timeout is not None:
+            started = getattr(context["ti"], "start_date", None)
+            start = started.timestamp() if isinstance(started, datetime) else time.time()
+            deadlines.append(start + self.execution_timeout.total_seconds())
+        return min(deadlines, default=None)
+
+    def _timed_out(self, what: str, url: str | None) -> NoReturn:
+        """Abort the execution and fail the task because its ``timeout`` or ``execution_timeout`` passed.
+
+        Raises:
+            AirflowTaskTimeout: when ``execution_timeout`` is the limit that applied (as Airflow raises it).
+            AirflowException: when ``timeout`` is.
+        """
+        # execution_timeout counts from the task's start and timeout from the launch, so when execution_timeout is
+        # the shorter one it is the one that passed.
+        timeout = self.timeout
+        limit = self.execution_timeout.total_seconds() if self.execution_timeout is not None else None
+        if limit is not None and (timeout is None or limit <= timeout):
+            self._terminate(f"Airflow task {self.task_id} reached its execution_timeout")
+            raise AirflowTaskTimeout(f"{what} (the task's execution_timeout of {limit:g}s); it was aborted. See {url}")
+        self._terminate(f"Airflow task {self.task_id} reached its timeout")
+        raise AirflowException(f"{what} (the task's timeout of {timeout or 0:g}s); it was aborted. See {url}")
 
     def _launch(self, remote: FlyteRemote, project: str, domain: str, name: str) -> FlyteWorkflowExecution:
         entity = self._fetch_entity(remote, project, domain)
@@ -560,15 +647,6 @@ def validate_event(event: Any) -> dict[str, Any]:
     if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
         raise AirflowException(f"FlyteExecutionTrigger event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
     return {"phase": None, "message": "", "console_url": None, **dict(event)}
-
-
-def _timeout_seconds(timeout: timedelta | float | None, task_id: str) -> float | None:
-    if timeout is None:
-        return None
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise FlyteInvalidInputException(f"{task_id}: timeout={timeout!r} must be a positive duration")
-    return float(seconds)
 
 
 def _string_map(value: Any, argument: str, task_id: str) -> dict[str, str] | None:

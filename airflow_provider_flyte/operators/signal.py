@@ -22,8 +22,10 @@ from airflow.sdk import BaseOperator
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.operators._durations import duration_argument
 from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.triggers.signal import SIGNAL_EVENT_STATUSES, FlyteSignalTrigger
+from airflow_provider_flyte.waiting import WaitClock, poll, seconds_until
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -93,6 +95,8 @@ class FlyteSignalOperator(BaseOperator):
         deferrable: Wait for the gate in the triggerer (default: ``[operators] default_deferrable``).
         poll_interval: Seconds between checks while waiting for the gate.
         timeout: Stop waiting for the gate after this long (seconds or timedelta); ``None`` waits indefinitely.
+        outage_tolerance: How long (seconds or timedelta) the wait for the gate rides out Flyte Admin being
+            unreachable (default: the connection's ``outage_tolerance`` extra, else 600 s).
         **kwargs: Passed to ``BaseOperator``.
     """
 
@@ -115,6 +119,7 @@ class FlyteSignalOperator(BaseOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 5.0,
         timeout: timedelta | float | None = None,
+        outage_tolerance: timedelta | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -124,8 +129,6 @@ class FlyteSignalOperator(BaseOperator):
             )
         if action != "set" and value is not None:
             raise FlyteInvalidInputException(f"{self.task_id}: value={value!r} is only for action='set'")
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise FlyteInvalidInputException(f"{self.task_id}: poll_interval={poll_interval!r} must be positive")
         self.execution_id = execution_id
         self.signal_id = signal_id
         self.action = action
@@ -136,8 +139,9 @@ class FlyteSignalOperator(BaseOperator):
         self.wait_for_gate = wait_for_gate
         self.flyte_conn_id = flyte_conn_id
         self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
-        self.timeout = _seconds(timeout, self.task_id)
+        self.poll_interval = duration_argument(poll_interval, "poll_interval", self.task_id)
+        self.timeout = duration_argument(timeout, "timeout", self.task_id)
+        self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
 
     @cached_property
     def hook(self) -> FlyteHook:
@@ -168,23 +172,35 @@ class FlyteSignalOperator(BaseOperator):
                     poll_interval=self.poll_interval,
                     deadline=deadline,
                     pending_only=False,
+                    outage_tolerance=self.outage_tolerance,
                 ),
                 method_name="execute_complete",
                 timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
             )
-        while not self._signal_exists(execution_id):
+
+        def gate_reached() -> bool | None:
+            if self._signal_exists(execution_id):
+                return True
             phase = self._phase_if_done(execution_id)
             if phase is not None:
                 raise AirflowFailException(
                     f"execution {execution_id} ended {phase} before reaching the gate of signal {self.signal_id!r}; "
                     "nothing was set"
                 )
-            if deadline is not None and time.time() >= deadline:
-                raise AirflowFailException(
-                    f"execution {execution_id} did not reach the gate of signal {self.signal_id!r} within "
-                    f"{self.timeout:g}s; nothing was set"
-                )
-            time.sleep(self.poll_interval)
+            return None
+
+        clock = WaitClock(
+            f"the gate of signal {self.signal_id!r} in execution {execution_id}",
+            interval=self.poll_interval,
+            timeout=seconds_until(deadline),
+            outage_tolerance=self.outage_tolerance or self.hook.platform_config.outage_tolerance,
+            logger=self.log,
+        )
+        if poll(gate_reached, clock) is None:
+            raise AirflowFailException(
+                f"execution {execution_id} did not reach the gate of signal {self.signal_id!r} within "
+                f"{self.timeout:g}s; nothing was set"
+            )
         return self._send(execution_id, declared, literal, url)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -265,12 +281,3 @@ class FlyteSignalOperator(BaseOperator):
             "type": type_description(declared.literal_type)["type"],
             "console_url": url,
         }
-
-
-def _seconds(timeout: timedelta | float | None, task_id: str) -> float | None:
-    if timeout is None:
-        return None
-    seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
-        raise FlyteInvalidInputException(f"{task_id}: timeout={timeout!r} must be a positive duration")
-    return float(seconds)

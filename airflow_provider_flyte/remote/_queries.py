@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.clients.filters import format_filters
+from airflow_provider_flyte.exceptions import (
+    FlyteEntityNotExistException,
+    FlyteException,
+    FlyteInvalidInputException,
+)
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+
+if TYPE_CHECKING:
+    from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 
 ItemT = TypeVar("ItemT")
 
@@ -21,16 +29,46 @@ def newest_first() -> Any:
 
 
 def join_filters(filters: str | Iterable[Any] | None) -> str | None:
-    """Join filter expressions with ``+`` (Admin's AND). Accepts a string, or filter objects / strings.
+    """Join filter expressions with ``+`` (Admin's AND). Accepts a string, a filter, or filter objects / strings.
 
     flytekit passes a list where Admin expects one string; joining here is what makes filters work.
+
+    Raises:
+        FlyteInvalidInputException: naming ``filters`` and the value when it is not one of these forms.
     """
-    if filters is None:
+    return format_filters(filters) or None
+
+
+def missing_scope(
+    client: SynchronousFlyteClient, project: str, domain: str, looked_for: str
+) -> FlyteEntityNotExistException | None:
+    """Why nothing was found in ``project``/``domain``, when the reason is that one of them does not exist.
+
+    Flyte Admin answers a lookup in an unknown project or domain as it answers any missing entity (an empty list, or
+    ``NOT_FOUND missing entity of type ...``); one ``GetProject`` tells the two cases apart.
+
+    Args:
+        client: The friendly client.
+        project: The project looked in.
+        domain: The domain looked in.
+        looked_for: What was looked for, for the message (``"launch plan 'daily'"``).
+
+    Returns:
+        ``FlyteEntityNotExistException("project 'x' does not exist ...")`` (or the domain's), or ``None`` when both
+        exist or the project cannot be read (the original error then stands).
+    """
+    where = f"looked for {looked_for} in {project}/{domain}"
+    try:
+        domains = [item.id for item in client.get_project(project).domains]
+    except FlyteEntityNotExistException:
+        return FlyteEntityNotExistException(f"project {project!r} does not exist ({where})")
+    except FlyteException:
         return None
-    if isinstance(filters, str):
-        return filters or None
-    parts = [str(item) for item in filters]
-    return "+".join(part for part in parts if part) or None
+    if domains and domain not in domains:
+        return FlyteEntityNotExistException(
+            f"domain {domain!r} does not exist in project {project!r}; its domains are {', '.join(domains)} ({where})"
+        )
+    return None
 
 
 def paginate(fetch_page: Callable[[str], tuple[list[ItemT], str]], limit: int | None = None) -> Iterator[ItemT]:

@@ -274,9 +274,16 @@ class FlyteWorkflowExecution(_ExecutionBase):
         timeout: timedelta | float | None = None,
         poll_interval: timedelta | float | None = None,
         sync_nodes: bool = False,
+        outage_tolerance: timedelta | float | None = None,
     ) -> FlyteWorkflowExecution:
         """Block until the execution is done; see :meth:`FlyteRemote.wait`."""
-        return self._bound_remote().wait(self, timeout=timeout, poll_interval=poll_interval, sync_nodes=sync_nodes)
+        return self._bound_remote().wait(
+            self,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            sync_nodes=sync_nodes,
+            outage_tolerance=outage_tolerance,
+        )
 
     def _update(self, pb: execution_pb2.Execution) -> None:
         if pb.closure != self._pb.closure:

@@ -17,7 +17,6 @@ import logging
 import pathlib
 import re
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -25,7 +24,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_flyte.configuration import PlatformConfig
 from airflow_provider_flyte.exceptions import (
-    FlyteEntityAlreadyExistsException,
     FlyteEntityNotExistException,
     FlyteInvalidInputException,
     FlyteTimeout,
@@ -39,7 +37,15 @@ from airflow_provider_flyte.identifiers import (
     WorkflowExecutionIdentifier,
 )
 from airflow_provider_flyte.remote import console
-from airflow_provider_flyte.remote._queries import PAGE_SIZE, as_execution_id, join_filters, newest_first, paginate
+from airflow_provider_flyte.remote._named import create_named
+from airflow_provider_flyte.remote._queries import (
+    PAGE_SIZE,
+    as_execution_id,
+    join_filters,
+    missing_scope,
+    newest_first,
+    paginate,
+)
 from airflow_provider_flyte.remote.entities import FlyteEntity, FlyteLaunchPlan, FlyteTask, FlyteWorkflow
 from airflow_provider_flyte.remote.executions import (
     FlyteNodeExecution,
@@ -49,6 +55,7 @@ from airflow_provider_flyte.remote.executions import (
 )
 from airflow_provider_flyte.remote.lazy_entity import LazyEntity
 from airflow_provider_flyte.remote.options import Options
+from airflow_provider_flyte.waiting import WaitClock, check_seconds, poll
 
 if TYPE_CHECKING:
     from flyteidl.admin import common_pb2, execution_pb2, project_pb2, signal_pb2
@@ -68,7 +75,6 @@ EntityT = TypeVar("EntityT", bound=FlyteEntity)
 _EXECUTION_NAME = re.compile(r"^[a-z][a-z\-0-9]*$")
 _EXECUTION_NAME_MAX = 63
 _DEFAULT_MAX_POLL = 30.0
-_FIRST_POLL = 1.0
 
 _LATEST = "latest"
 
@@ -197,22 +203,19 @@ class FlyteRemote:
         Raises:
             FlyteEntityNotExistException: when there is no such task (version).
         """
-        ident = self._versioned_id(ResourceType.TASK, project, domain, name, version)
-        return FlyteTask(self.client.get_task(ident))
+        return FlyteTask(self._fetch_entity(ResourceType.TASK, project, domain, name, version))
 
     def fetch_workflow(
         self, project: str | None = None, domain: str | None = None, name: str | None = None, version: str | None = None
     ) -> FlyteWorkflow:
         """The workflow ``name`` at ``version`` (latest when omitted). Referenced launch plans are not fetched."""
-        ident = self._versioned_id(ResourceType.WORKFLOW, project, domain, name, version)
-        return FlyteWorkflow(self.client.get_workflow(ident))
+        return FlyteWorkflow(self._fetch_entity(ResourceType.WORKFLOW, project, domain, name, version))
 
     def fetch_launch_plan(
         self, project: str | None = None, domain: str | None = None, name: str | None = None, version: str | None = None
     ) -> FlyteLaunchPlan:
         """The launch plan ``name`` at ``version`` (latest when omitted), with its interface from its own closure."""
-        ident = self._versioned_id(ResourceType.LAUNCH_PLAN, project, domain, name, version)
-        return FlyteLaunchPlan(self.client.get_launch_plan(ident))
+        return FlyteLaunchPlan(self._fetch_entity(ResourceType.LAUNCH_PLAN, project, domain, name, version))
 
     def fetch_active_launchplan(
         self, project: str | None = None, domain: str | None = None, name: str | None = None
@@ -279,6 +282,35 @@ class FlyteRemote:
             kind = resource_type.name.lower().replace("_", " ")
             raise FlyteEntityNotExistException(f"no {kind} named {name!r} is registered in {project}/{domain}")
         return Identifier.from_flyte_idl(items[0].id)
+
+    def _fetch_entity(
+        self,
+        resource_type: ResourceType,
+        project: str | None,
+        domain: str | None,
+        name: str | None,
+        version: str | None,
+    ) -> Any:
+        """The registered entity's message; when it is missing because its project or domain does not exist, say so.
+
+        Raises:
+            FlyteEntityNotExistException: ``project 'x' does not exist (...)``, ``domain 'y' does not exist in project
+                'x'; ...`` or, when both exist, the entity's own not-found error.
+        """
+        project, domain = self.resolve_project_domain(project, domain)
+        get = {
+            ResourceType.TASK: self.client.get_task,
+            ResourceType.WORKFLOW: self.client.get_workflow,
+            ResourceType.LAUNCH_PLAN: self.client.get_launch_plan,
+        }[resource_type]
+        try:
+            return get(self._versioned_id(resource_type, project, domain, name, version))
+        except FlyteEntityNotExistException as error:
+            kind = resource_type.name.lower().replace("_", " ")
+            scope_error = missing_scope(self.client, project, domain, f"{kind} {name!r}")
+            if scope_error is None:
+                raise
+            raise scope_error from error
 
     def _resolve_target(self, entity: Any, version: str | None) -> FlyteTask | FlyteLaunchPlan:
         """What to launch for ``entity``: a task, or a launch plan (a workflow's default one)."""
@@ -367,6 +399,8 @@ class FlyteRemote:
         from flyteidl.core import literals_pb2
 
         del name  # identifies local flytekit entities in flytekit; ours carry their own names
+        if wait:
+            self.wait_clock("", timeout, poll_interval)  # bad wait arguments fail before anything is launched
         if _is_flytekit_entity(entity):
             entity = self._register_flytekit_for_execution(entity, project, domain, version)
         target = self._resolve_target(entity, version)
@@ -395,14 +429,13 @@ class FlyteRemote:
                 matchable_resource_pb2.ExecutionClusterLabel(value=execution_cluster_label)
             )
 
-        try:
-            created = self.client.create_execution(project, domain, exec_name, spec, literal_inputs)
-            execution_id = WorkflowExecutionIdentifier.from_flyte_idl(created)
-        except FlyteEntityAlreadyExistsException:
-            if exec_name is None:
-                raise
-            logger.info("Execution %s/%s/%s already exists; using it", project, domain, exec_name)
-            execution_id = WorkflowExecutionIdentifier(project, domain, exec_name)
+        execution_id = create_named(
+            self.client,
+            lambda: WorkflowExecutionIdentifier.from_flyte_idl(
+                self.client.create_execution(project, domain, exec_name, spec, literal_inputs)
+            ),
+            None if exec_name is None else WorkflowExecutionIdentifier(project, domain, exec_name),
+        )
         execution = FlyteWorkflowExecution(
             self.client.get_execution(execution_id), self, target.interface, type_hints=type_hints
         )
@@ -575,42 +608,63 @@ class FlyteRemote:
         timeout: timedelta | float | None = None,
         poll_interval: timedelta | float | None = None,
         sync_nodes: bool = False,
+        outage_tolerance: timedelta | float | None = None,
     ) -> FlyteWorkflowExecution:
         """Block until ``execution`` is done, polling with one ``GetExecution`` per round.
+
+        Polls start a quarter of a second apart and slow down toward ``poll_interval``, so a short run is reported
+        within about a second and a long one costs one call per interval. Flyte Admin being unreachable (restarts,
+        network blips, overload) does not end the wait until it lasted ``outage_tolerance``
+        (see :mod:`airflow_provider_flyte.waiting`); the outcome reported is the execution's true final phase.
 
         Args:
             execution: The execution to wait for (updated in place and returned).
             timeout: Give up after this long (seconds or timedelta); ``None`` waits forever.
-            poll_interval: Fixed time between polls. By default polls start after 1 s and slow down gradually to
-                one every 30 s, which suits both short and long runs.
+            poll_interval: Longest time between polls (default 30 s).
             sync_nodes: Also load node and task executions once the execution is done.
+            outage_tolerance: How long Admin may stay unreachable (default: the config's ``outage_tolerance``).
 
         Raises:
             FlyteTimeout: when ``timeout`` passes first (the message names the execution and its last phase).
+            FlyteAdminUnreachableException: when Admin stayed unreachable for longer than ``outage_tolerance``.
         """
-        deadline = None if timeout is None else time.monotonic() + _seconds(timeout, "timeout")
-        fixed = None if poll_interval is None else _seconds(poll_interval, "poll_interval")
-        delay = fixed if fixed is not None else _FIRST_POLL
-        last_phase: int | None = None
+        clock = self.wait_clock(f"execution {execution.id}", timeout, poll_interval, outage_tolerance)
         url = self.generate_console_url(execution)
-        while True:
+        last_phase: list[int | None] = [None]
+
+        def finished() -> FlyteWorkflowExecution | None:
             self.sync_execution(execution, sync_nodes=False)
-            if execution.phase != last_phase:
-                last_phase = execution.phase
+            if execution.phase != last_phase[0]:
+                last_phase[0] = execution.phase
                 logger.info("Execution %s is %s (%s)", execution.id, execution.phase_name, url)
-            if execution.is_done:
-                return self.sync_execution(execution, sync_nodes=True) if sync_nodes else execution
-            if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise FlyteTimeout(
-                        f"execution {execution.id} is still {execution.phase_name} after waiting "
-                        f"{_seconds(timeout, 'timeout'):g}s; see {url}"
-                    )
-                delay = min(delay, remaining)
-            time.sleep(delay)
-            if fixed is None:
-                delay = min(delay * 1.5, _DEFAULT_MAX_POLL)
+            return execution if execution.is_done else None
+
+        if poll(finished, clock) is None:
+            raise FlyteTimeout(
+                f"execution {execution.id} is still {execution.phase_name} after waiting {clock.timeout:g}s; see {url}"
+            )
+        return self.sync_execution(execution, sync_nodes=True) if sync_nodes else execution
+
+    def wait_clock(
+        self,
+        subject: str,
+        timeout: timedelta | float | None,
+        poll_interval: timedelta | float | None,
+        outage_tolerance: timedelta | float | None = None,
+    ) -> WaitClock:
+        """The clock of a wait by this remote, its arguments checked (before anything is launched).
+
+        Raises:
+            FlyteInvalidInputException: naming ``timeout``, ``poll_interval`` or ``outage_tolerance``.
+        """
+        return WaitClock(
+            subject,
+            interval=check_seconds(poll_interval, "poll_interval", allow_none=True) or _DEFAULT_MAX_POLL,
+            timeout=check_seconds(timeout, "timeout", allow_none=True, allow_zero=True),
+            outage_tolerance=check_seconds(outage_tolerance, "outage_tolerance", allow_none=True)
+            or self.config.outage_tolerance,
+            logger=logger,
+        )
 
     def terminate(self, execution: FlyteWorkflowExecution | WorkflowExecutionIdentifier | str, cause: str) -> None:
         """Abort a running execution, recording ``cause``."""
@@ -620,13 +674,21 @@ class FlyteRemote:
     def relaunch_execution(self, id: Any, name: str | None = None) -> FlyteWorkflowExecution:
         """Run an execution again from scratch, with the same inputs; returns the new execution."""
         execution_id = as_execution_id(id, self.default_project, self.default_domain)
-        new_id = self.client.relaunch_execution(execution_id, name=name)
+        new_id = create_named(
+            self.client,
+            lambda: WorkflowExecutionIdentifier.from_flyte_idl(self.client.relaunch_execution(execution_id, name=name)),
+            _successor_id(execution_id, name),
+        )
         return FlyteWorkflowExecution(self.client.get_execution(new_id), self)
 
     def recover_execution(self, id: Any, name: str | None = None) -> FlyteWorkflowExecution:
         """Run a failed execution again, reusing the outputs of the nodes that succeeded; returns the new execution."""
         execution_id = as_execution_id(id, self.default_project, self.default_domain)
-        new_id = self.client.recover_execution(execution_id, name=name)
+        new_id = create_named(
+            self.client,
+            lambda: WorkflowExecutionIdentifier.from_flyte_idl(self.client.recover_execution(execution_id, name=name)),
+            _successor_id(execution_id, name),
+        )
         return FlyteWorkflowExecution(self.client.get_execution(new_id), self)
 
     def get_execution_metrics(self, id: Any, depth: int = 10) -> FlyteExecutionSpan:
@@ -713,13 +775,21 @@ class FlyteRemote:
     def approve(
         self, signal_id: str, execution_name: str, project: str | None = None, domain: str | None = None
     ) -> None:
-        """Approve a gate (sets its boolean signal to true)."""
+        """Approve a gate (sets its boolean signal to true).
+
+        Raises:
+            FlyteInvalidInputException: the signal is not a boolean (not an approval gate); nothing is sent.
+        """
         self._set_boolean(signal_id, execution_name, project, domain, True)
 
     def reject(
         self, signal_id: str, execution_name: str, project: str | None = None, domain: str | None = None
     ) -> None:
-        """Reject a gate (sets its boolean signal to false; the gate node fails)."""
+        """Reject a gate (sets its boolean signal to false; the gate node fails).
+
+        Raises:
+            FlyteInvalidInputException: the signal is not a boolean (not an approval gate); nothing is sent.
+        """
         self._set_boolean(signal_id, execution_name, project, domain, False)
 
     def _set_boolean(
@@ -728,7 +798,7 @@ class FlyteRemote:
         from airflow_provider_flyte.remote import signals
 
         execution_id = self._execution_id(execution_name, project, domain)
-        signals.set_signal_value(self.client, execution_id, signal_id, signals.boolean_literal(value))
+        signals.set_approval(self.client, execution_id, signal_id, value)
 
     def set_input(
         self,
@@ -1164,13 +1234,9 @@ def _strings(values: Iterable[Any], argument: str) -> list[str]:
     return items
 
 
-def _seconds(value: timedelta | float | None, argument: str) -> float:
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-        raise FlyteInvalidInputException(
-            f"{argument}={value!r} must be a non-negative number of seconds or a timedelta"
-        )
-    return float(seconds)
+def _successor_id(source: WorkflowExecutionIdentifier, name: str | None) -> WorkflowExecutionIdentifier | None:
+    """The id a named relaunch or recover of ``source`` creates (same project and domain), if it is named."""
+    return None if not name else WorkflowExecutionIdentifier(source.project, source.domain, name)
 
 
 def _is_flytekit_entity(entity: Any) -> bool:

@@ -1,8 +1,9 @@
 """Signals: what gate nodes wait for (approvals and ``wait_for_input`` values), listed and set through Admin.
 
-Improvements over flytekit: filters reach Admin as the string it expects, every page is followed, and
+Improvements over flytekit: filters reach Admin as the string it expects, every page is followed,
 :func:`set_signal_value` types the value by the signal's *declared* type, so ``set_input("n", 3)`` works for a
-``float`` signal instead of failing on Admin's castability check.
+``float`` signal instead of failing on Admin's castability check, and :func:`set_approval` refuses to approve or reject
+a signal that is not a boolean (a ``wait_for_input`` gate) before anything is sent.
 """
 
 from __future__ import annotations
@@ -52,11 +53,61 @@ def find_signal(
     Raises:
         FlyteEntityNotExistException: when the execution has no such signal (yet: gates create theirs when reached).
     """
-    for signal in list_signals(client, execution_id, filters=f"eq(signal_id,{signal_id})"):
+    for signal in list_signals(client, execution_id, filters=_signal_id_filter(signal_id)):
         if signal.id.signal_id == signal_id:
             return signal
     raise FlyteEntityNotExistException(
         f"execution {execution_id} has no signal {signal_id!r} (the gate may not have been reached yet)"
+    )
+
+
+def _signal_id_filter(signal_id: str) -> str | None:
+    """``eq(signal_id,<id>)``, or no filter when the id holds characters Admin's filter grammar cannot carry."""
+    from airflow_provider_flyte.clients.filters import Equal
+
+    try:
+        return str(Equal("signal_id", signal_id))
+    except FlyteInvalidInputException:
+        return None
+
+
+def set_approval(
+    client: SynchronousFlyteClient, execution_id: WorkflowExecutionIdentifier, signal_id: str, approved: bool
+) -> None:
+    """Approve (``True``) or reject an approval gate, after checking that its signal is a boolean.
+
+    A signal not created yet (its gate not reached) is left to Admin, which refuses to set it.
+
+    Raises:
+        FlyteInvalidInputException: the signal exists with another type than ``bool`` (nothing is sent), or Admin
+            refused the value.
+    """
+    check_approval_signal(client, execution_id, signal_id)
+    set_signal_value(client, execution_id, signal_id, boolean_literal(approved))
+
+
+def check_approval_signal(
+    client: SynchronousFlyteClient, execution_id: WorkflowExecutionIdentifier, signal_id: str
+) -> None:
+    """Check that the signal ``signal_id``, if it exists yet, is a boolean (what approve and reject send).
+
+    Raises:
+        FlyteInvalidInputException: naming the signal and its declared type when that is not ``bool``.
+    """
+    from flyteidl.core import types_pb2
+
+    from airflow_provider_flyte.literals import literal_type_to_str
+
+    try:
+        signal = find_signal(client, execution_id, signal_id)
+    except FlyteEntityNotExistException:
+        return
+    declared = signal.type
+    if declared.WhichOneof("type") == "simple" and declared.simple == types_pb2.BOOLEAN:
+        return
+    raise FlyteInvalidInputException(
+        f"signal {signal_id!r} of execution {execution_id} has type {literal_type_to_str(declared)}, not bool: "
+        "it is not an approval gate; give it a value with set_input instead (nothing was sent)"
     )
 
 

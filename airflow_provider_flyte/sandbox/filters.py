@@ -8,6 +8,7 @@ A filter string is ``func(field,value)`` expressions joined by ``+``; a field ma
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -174,8 +175,13 @@ _JOINS: dict[str, dict[str, str]] = {
 _EXPRESSION = re.compile(r"(.+)\((.+),\s?(.+)\)")
 _OPERATORS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "<>"}
 _FUNCTIONS = {*_OPERATORS, "contains", "not_like", "value_in", "value_not_in"}
-_GO_DURATION = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)")
+_DIGITS = frozenset("0123456789")
+# Go's duration units, two-letter ones first so that "ms" is not read as "m" followed by "s".
 _DURATION_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
 
 
 def format_timestamp(moment: datetime.datetime) -> str:
@@ -184,6 +190,12 @@ def format_timestamp(moment: datetime.datetime) -> str:
 
 
 def _normalize_timestamp(value: str) -> str:
+    """A timestamp filter value in the stored form; text that is no ISO timestamp is compared as it is.
+
+    Raises:
+        AdminError: ``INVALID_ARGUMENT "Failed to parse timestamp [<value>]"`` for a timestamp whose UTC time is
+            outside years 1..9999.
+    """
     text = value.strip().replace("Z", "+00:00")
     try:
         moment = datetime.datetime.fromisoformat(text)
@@ -191,32 +203,74 @@ def _normalize_timestamp(value: str) -> str:
         return value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return format_timestamp(moment)
+    try:
+        return format_timestamp(moment)
+    except (OverflowError, ValueError):
+        raise invalid(f"Failed to parse timestamp [{value}]") from None
 
 
 def parse_duration(value: str) -> int:
     """A filter's duration value (float seconds or a Go duration such as ``1m30s``) in nanoseconds.
 
+    Like Go's ``time.Duration`` the result is a signed 64-bit count of nanoseconds: ``inf``, ``nan`` and values
+    beyond about 292 years are refused, as Go's ``time.ParseDuration`` refuses them.
+
     Raises:
         AdminError: ``INVALID_ARGUMENT "Failed to parse duration [<value>]"``.
     """
     text = value.strip()
+    nanos = _float_seconds(text)
+    if nanos is None:
+        nanos = _go_duration(text)
+    if nanos is None or not _INT64_MIN <= nanos <= _INT64_MAX:
+        raise invalid(f"Failed to parse duration [{value}]")
+    return nanos
+
+
+def _float_seconds(text: str) -> int | None:
+    """``text`` as float seconds, in nanoseconds; ``None`` when it is not a finite float."""
     try:
-        return int(float(text) * 10**9)
+        seconds = float(text)
     except ValueError:
-        pass
+        return None
+    nanos = seconds * 10**9
+    return int(nanos) if math.isfinite(nanos) else None
+
+
+def _go_duration(text: str) -> int | None:
+    """``text`` as a Go duration (``1h2m3.5s``, optionally signed), in nanoseconds; ``None`` when it is not one.
+
+    A hand-written scan, linear in the text (a regular expression with adjacent digit runs backtracks
+    quadratically on a long run of digits with no unit).
+    """
     sign = -1 if text.startswith("-") else 1
-    body = text.lstrip("+-")
+    body = text[1:] if text[:1] in "+-" else text
     total = 0
     position = 0
-    for match in _GO_DURATION.finditer(body):
-        if match.start() != position:
-            break
-        total += int(float(match.group(1)) * _DURATION_UNITS[match.group(2)])
-        position = match.end()
-    if not body or position != len(body):
-        raise invalid(f"Failed to parse duration [{value}]")
-    return sign * total
+    while position < len(body):
+        term = _go_duration_term(body, position)
+        if term is None:
+            return None
+        nanos, position = term
+        total += nanos
+    return sign * total if body else None
+
+
+def _go_duration_term(body: str, start: int) -> tuple[int, int] | None:
+    """One ``<number><unit>`` term of a Go duration at ``start``: its nanoseconds and where the next term starts."""
+    end = start
+    while end < len(body) and body[end] in _DIGITS:
+        end += 1
+    if end < len(body) and body[end] == ".":
+        end += 1
+        while end < len(body) and body[end] in _DIGITS:
+            end += 1
+    number = body[start:end]
+    unit = next((unit for unit in _DURATION_UNITS if body.startswith(unit, end)), None)
+    if number in ("", ".") or unit is None:
+        return None
+    nanos = float(number) * _DURATION_UNITS[unit]
+    return (int(nanos), end + len(unit)) if math.isfinite(nanos) else None
 
 
 @dataclass
@@ -277,30 +331,92 @@ class Query:
         return self
 
 
+@dataclass(frozen=True)
+class Expression:
+    """One ``function(field,value)`` expression as Flyte Admin's pattern reads it, before any checking.
+
+    Attributes:
+        function: The function name (``eq``, ``value_in``...).
+        field: The field, possibly entity-prefixed (``execution.phase``).
+        values: The value split on ``;`` (one element for a scalar).
+    """
+
+    function: str
+    field: str
+    values: tuple[str, ...]
+
+
+def parse_expressions(text: str) -> list[Expression]:
+    r"""Split a filter string into its expressions, with Flyte Admin's pattern ``(.+)\((.+),\s?(.+)\)``.
+
+    Raises:
+        AdminError: ``INVALID_ARGUMENT "invalid value for filters"`` for an expression the pattern does not match.
+    """
+    expressions: list[Expression] = []
+    if not text:
+        return expressions
+    for part in text.split("+"):
+        groups = split_expression(part.strip())
+        if groups is None:
+            raise invalid_argument("filters")
+        function, field_name, raw_value = groups
+        expressions.append(Expression(function.strip(), field_name.strip(), tuple(raw_value.split(";"))))
+    return expressions
+
+
+def split_expression(text: str) -> tuple[str, str, str] | None:
+    r"""The groups of ``(.+)\((.+),\s?(.+)\)`` fully matching ``text`` (greedy, as the regex takes them), or ``None``.
+
+    The same result as ``_EXPRESSION.fullmatch(text).groups()`` in time linear in the text: the backtracking regex
+    takes cubic time on text with many ``(`` and ``,`` (seconds for a few hundred of them). The greedy groups put
+    the split at the last ``,`` that leaves a value (the one before the only line break, which only ``\s?`` may
+    match), and at the last ``(`` that leaves a field before it.
+    """
+    if not text.endswith(")"):
+        return None
+    body = text[:-1]
+    line_breaks = body.count("\n")
+    if line_breaks > 1:
+        return None
+    if line_breaks == 1:
+        comma = body.index("\n") - 1
+        if comma < 0 or body[comma] != "," or comma + 2 >= len(body):
+            return None
+    else:
+        comma = body.rfind(",", 0, len(body) - 1)
+    paren = body.rfind("(", 1, comma - 1) if comma > 0 else -1
+    if paren < 1:
+        return None
+    rest = body[comma + 1 :]
+    value = rest[1:] if len(rest) > 1 and rest[0].isspace() else rest
+    return body[:paren], body[paren + 1 : comma], value
+
+
 def parse_filters(text: str, primary: Model) -> list[tuple[str, list[object]]]:
     """Translate a filter string into SQL conditions over ``primary``'s table.
 
     Returns:
         ``(condition, params)`` pairs.
+
+    Raises:
+        AdminError: ``INVALID_ARGUMENT`` with Flyte Admin's texts for every malformed filter (never another error).
     """
     conditions: list[tuple[str, list[object]]] = []
-    if not text:
-        return conditions
-    for expression in text.split("+"):
-        match = _EXPRESSION.fullmatch(expression.strip())
-        if match is None:
-            raise invalid_argument("filters")
-        function, field_name, raw_value = match.group(1).strip(), match.group(2).strip(), match.group(3)
-        if function not in _FUNCTIONS:
-            raise invalid(f"unrecognized filter function: {function}")
-        model, column = _resolve_field(field_name, primary)
-        values: list[object] = list(raw_value.split(";"))
-        if column == "duration":
-            values = [parse_duration(str(value)) for value in values]
-        elif column in model.timestamps:
-            values = [_normalize_timestamp(str(value)) for value in values]
-        conditions.append(_condition(function, model, column, values, primary))
+    for expression in parse_expressions(text):
+        if expression.function not in _FUNCTIONS:
+            raise invalid(f"unrecognized filter function: {expression.function}")
+        model, column = _resolve_field(expression.field, primary)
+        conditions.append(_condition(expression.function, model, column, _typed(column, model, expression), primary))
     return conditions
+
+
+def _typed(column: str, model: Model, expression: Expression) -> list[object]:
+    """The expression's values as the column stores them (durations in nanoseconds, timestamps normalized)."""
+    if column == "duration":
+        return [parse_duration(value) for value in expression.values]
+    if column in model.timestamps:
+        return [_normalize_timestamp(value) for value in expression.values]
+    return list(expression.values)
 
 
 def _resolve_field(field_name: str, primary: Model) -> tuple[Model, str]:
@@ -387,6 +503,7 @@ __all__ = [
     "TASK_EXECUTION",
     "WORKFLOW",
     "AdminError",
+    "Expression",
     "Model",
     "Query",
     "check_limit",
@@ -394,5 +511,7 @@ __all__ = [
     "next_token",
     "offset_from_token",
     "parse_duration",
+    "parse_expressions",
     "parse_filters",
+    "split_expression",
 ]

@@ -41,13 +41,17 @@ class Signer:
 
 
 class SandboxHTTPServer:
-    """A threaded HTTP server on loopback.
+    """A threaded HTTP server on loopback that can stop and start again on the same port with the same signing key.
+
+    URLs signed before a :meth:`stop` stay valid after the next :meth:`start`, and so does a token endpoint URL
+    handed out earlier: the port picked at the first start (when ``port`` is ``0``) is kept.
 
     Args:
         blobs: Where uploads go and downloads come from.
         host: The interface to bind.
         json_routes: ``GET`` paths answered with fixed JSON documents (OAuth2 metadata, client config).
         token_handler: Handles ``POST /oauth2/token`` when auth is on.
+        port: The port to bind; ``0`` picks a free one at the first start.
     """
 
     def __init__(
@@ -56,11 +60,19 @@ class SandboxHTTPServer:
         host: str = "127.0.0.1",
         json_routes: dict[str, Callable[[], dict[str, Any]]] | None = None,
         token_handler: TokenHandler | None = None,
+        port: int = 0,
     ) -> None:
         self.blobs = blobs
         self.signer = Signer()
         self.json_routes = json_routes or {}
         self.token_handler = token_handler
+        self.host = host
+        self.port = port
+        self._handler = self._handler_class()
+        self._server: http.server.ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def _handler_class(self) -> type[http.server.BaseHTTPRequestHandler]:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -142,30 +154,41 @@ class SandboxHTTPServer:
                 status, document = outer.token_handler(form, self.headers.get("Authorization"))
                 self._json(status, document)
 
-        self._server = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self._server.daemon_threads = True
-        self.host = host
-        self.port = self._server.server_address[1]
-        self._thread: threading.Thread | None = None
+        return Handler
 
     @property
     def base_url(self) -> str:
-        """``http://host:port`` of this server."""
+        """``http://host:port`` of this server (``port`` is ``0`` until the first start)."""
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None
+
     def start(self) -> None:
-        """Serve in a background thread."""
+        """Bind (the port of the previous start, if any; ``allow_reuse_address`` is on) and serve in a thread."""
+        if self._server is not None:
+            return
+        server = http.server.ThreadingHTTPServer((self.host, self.port), self._handler)
+        server.daemon_threads = True
+        self.port = server.server_address[1]
+        self._server = server
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="flyte-sandbox-http", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="flyte-sandbox-http", daemon=True
         )
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port (kept for the next :meth:`start`)."""
+        if self._server is None:
+            return
         self._server.shutdown()
         self._server.server_close()
+        self._server = None
         if self._thread is not None:
             self._thread.join()
+            self._thread = None
 
     def signed_url(self, method: str, key: str, expires: int, md5_b64: str = "") -> str:
         """A URL allowing ``method`` on a blob key until ``expires`` (Unix seconds)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
+import time
 from concurrent import futures
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +36,63 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 30080
 
 
+class Outage:
+    """A gRPC outage of a :class:`FlyteSandbox`, under way or over (see :meth:`FlyteSandbox.outage`).
+
+    Attributes:
+        seconds: The planned length.
+        engine: Whether the engine kept running executions during it.
+        started_at: ``time.monotonic()`` when the API went down.
+        back_at: ``time.monotonic()`` when it served again; ``None`` until then, and for good when the sandbox was
+            closed meanwhile or could not bind its port again (see :attr:`error`).
+        error: Why serving did not resume, when it did not.
+    """
+
+    def __init__(self, seconds: float, engine: bool) -> None:
+        self.seconds = seconds
+        self.engine = engine
+        self.started_at = time.monotonic()
+        self.back_at: float | None = None
+        self.error: BaseException | None = None
+        self._ended = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        """Whether the outage is over (serving again, or never will: the sandbox was closed)."""
+        return self._ended.is_set()
+
+    def wait(self, timeout: float | None = None) -> float:
+        """Block until the API serves again.
+
+        Args:
+            timeout: Seconds to wait at most; ``None`` waits for ever.
+
+        Returns:
+            :attr:`back_at`, a ``time.monotonic()`` value.
+
+        Raises:
+            TimeoutError: when still down after ``timeout`` seconds.
+            RuntimeError: when it will not serve again (the sandbox was closed, or its port was taken meanwhile).
+        """
+        if not self._ended.wait(timeout):
+            raise TimeoutError(f"the sandbox was still down after {timeout} s")
+        if self.back_at is None:
+            raise RuntimeError("the sandbox did not serve again after the outage") from self.error
+        return self.back_at
+
+    def _due(self) -> bool:
+        """Sleep until the planned end; ``False`` when the outage ended earlier."""
+        return not self._ended.wait(max(0.0, self.started_at + self.seconds - time.monotonic()))
+
+    def _end(self, back_at: float | None, error: BaseException | None = None) -> None:
+        self.back_at = back_at
+        self.error = error
+        self._ended.set()
+
+    def __repr__(self) -> str:
+        return f"Outage(seconds={self.seconds}, engine={self.engine}, done={self.done})"
+
+
 class FlyteSandbox:
     """A Flyte Admin emulator serving AdminService, SignalService and DataProxyService over real gRPC.
 
@@ -53,6 +112,12 @@ class FlyteSandbox:
         client_secret: Its secret; generated when ``None`` (auth on).
         max_workers: gRPC worker threads.
         domains: The configured domains.
+        http_port: The port of the HTTP side (signed blob URLs, OAuth2 token endpoint); ``0`` picks a free one at
+            the first start, kept across restarts.
+
+    For reliability tests, besides :attr:`faults` (see :mod:`~airflow_provider_flyte.sandbox.faults`):
+    :meth:`outage` takes the gRPC API down for a while, :meth:`stop_serving` until :meth:`start`, and
+    :meth:`restart` restarts everything after an optional downtime.
     """
 
     def __init__(
@@ -73,6 +138,7 @@ class FlyteSandbox:
         domains: tuple[str, ...] = DEFAULT_DOMAINS,
         run_containers: bool = False,
         log_rpcs: bool = False,
+        http_port: int = 0,
     ) -> None:
         self.requested_port = port
         self.host = host
@@ -100,8 +166,14 @@ class FlyteSandbox:
         if client_secret is not None:
             issuer_kwargs["client_secret"] = client_secret
         self.issuer = TokenIssuer(**issuer_kwargs)
+        self._metadata = AuthMetadata(self.issuer, lambda: self.http_url)
+        self._http = self._http_server(http_port)  # one for the sandbox's lifetime: same port and signing key
         self._server: grpc.Server | None = None
-        self._http: SandboxHTTPServer | None = None
+        self._pools: list[futures.ThreadPoolExecutor] = []  # one per server started; close() waits for them
+        self._lifecycle = threading.RLock()
+        self._engine_running = False
+        self._outage: Outage | None = None
+        self._seeded = False
         self.port = port
         self._ca_path: Path | None = None
         self._tls_material: Any = None
@@ -116,9 +188,9 @@ class FlyteSandbox:
 
     @property
     def http_url(self) -> str:
-        """Base URL of the HTTP side (signed blob URLs, OAuth2 token endpoint)."""
-        if self._http is None:
-            raise RuntimeError("the sandbox is not running; call start() first")
+        """Base URL of the HTTP side (signed blob URLs, OAuth2 token endpoint); the same across restarts."""
+        if not self._http.port:
+            raise RuntimeError("the sandbox has not started; call start() first")
         return self._http.base_url
 
     @property
@@ -187,35 +259,177 @@ class FlyteSandbox:
 
     # Lifecycle ---------------------------------------------------------------------------------------------------
 
+    @property
+    def serving(self) -> bool:
+        """Whether the gRPC API is up."""
+        return self._server is not None
+
     def start(self) -> FlyteSandbox:
-        """Start serving (seeding first if asked and the store is new); returns ``self``."""
-        if self._closed:
-            raise RuntimeError("this sandbox was closed; create a new one")
-        if self._server is not None:
-            return self
-        metadata = AuthMetadata(self.issuer, lambda: self.http_url)
-        json_routes = {}
-        if self.auth:
-            json_routes = {
-                "/.well-known/oauth-authorization-server": metadata.oauth2_metadata,
-                "/config/v1/flyte_client": metadata.client_config,
-            }
-        self._http = SandboxHTTPServer(
-            self.blobs,
-            self.host,
-            json_routes=json_routes,
-            token_handler=self.issuer.handle_token_request if self.auth else None,
+        """Start whatever is stopped (HTTP side, gRPC server, engine), seeding first if asked; returns ``self``.
+
+        Ports picked at the first start are kept, so clients, signed URLs and the token endpoint stay valid across
+        :meth:`stop` and :meth:`start`. Starting during an :meth:`outage` ends it now.
+        """
+        with self._lifecycle:
+            if self._closed:
+                raise RuntimeError("this sandbox was closed; create a new one")
+            http_was_running = self._http.running
+            self._http.start()
+            try:
+                if self.seed and not self._seeded:
+                    from airflow_provider_flyte.sandbox.seed import seed
+
+                    seed(self)
+                    self._seeded = True
+                if self._server is None:
+                    self._serve()
+            except BaseException:
+                if not http_was_running:
+                    self._http.stop()
+                raise
+            back_at = time.monotonic()
+            if not self._engine_running:
+                self.engine.start()
+                self._engine_running = True
+            if self._outage is not None:
+                self._outage._end(back_at)
+                self._outage = None
+        log.info("Flyte sandbox serving on %s (HTTP %s)", self.endpoint, self._http.base_url)
+        return self
+
+    def stop_serving(self, *, engine: bool = True) -> None:
+        """Take the gRPC API down as a Flyte Admin process exiting would, until :meth:`start`.
+
+        New connections are refused and open ones closed; calls in flight get ``UNAVAILABLE`` at once, but their
+        handlers run to their end (a create in flight may still commit). The HTTP side stays up.
+
+        Args:
+            engine: Keep running executions meanwhile (Admin's API down, the data plane up); ``False`` stops the
+                engine too, as a full restart does (it resumes unfinished executions on :meth:`start`).
+        """
+        with self._lifecycle:
+            if self._server is not None:
+                self._server.stop(grace=None).wait()
+                self._server = None
+                for pool in self._pools:
+                    pool.shutdown(wait=False)  # handlers in flight finish; close() waits for them
+            if not engine and self._engine_running:
+                self.engine.stop()
+                self._engine_running = False
+
+    def outage(self, seconds: float, *, engine: bool = True) -> Outage:
+        """Take the gRPC API down now (see :meth:`stop_serving`) and bring it back after ``seconds``, in a thread.
+
+        It comes back on the same host, port and store. :meth:`start` or :meth:`restart` end it earlier; after
+        :meth:`stop` it stays down until :meth:`start`.
+
+        Args:
+            seconds: How long the API is down.
+            engine: Keep running executions during the outage (a run may finish or fail unseen); ``False`` stops
+                the engine too and resumes it with the API, like a full restart.
+
+        Returns:
+            A handle: :meth:`Outage.wait` blocks until the API is back.
+
+        Raises:
+            RuntimeError: when the API is not up (not started, or already in an outage).
+        """
+        with self._lifecycle:
+            if self._server is None:
+                raise RuntimeError("the sandbox is not serving")
+            self.stop_serving(engine=engine)
+            outage = self._outage = Outage(seconds, engine)
+        threading.Thread(target=self._end_outage, args=(outage,), name="flyte-sandbox-outage", daemon=True).start()
+        return outage
+
+    def _end_outage(self, outage: Outage) -> None:
+        if not outage._due():
+            return  # ended early by start() or close()
+        with self._lifecycle:
+            if self._outage is not outage or not self._http.running:
+                return  # superseded, or stop() was called: the caller decides when to start again
+            try:
+                self.start()
+            except Exception as error:
+                log.exception("the sandbox could not serve again after an outage")
+                outage._end(None, error)
+                self._outage = None
+
+    def stop(self) -> None:
+        """Stop serving; the store stays open, so :meth:`start` resumes on the same ports with the same state."""
+        with self._lifecycle:
+            self.stop_serving(engine=False)
+            self._http.stop()
+
+    def expire_tokens(self) -> None:
+        """Invalidate every access token issued so far (auth on): the next calls with them get UNAUTHENTICATED."""
+        self.issuer.expire_all()
+
+    def restart(self, downtime: float = 0.0) -> None:
+        """Stop, wait ``downtime`` seconds and start again on the same ports and store (running executions resume)."""
+        self.stop()
+        if downtime > 0:
+            time.sleep(downtime)
+        self.start()
+
+    def close(self) -> None:
+        """Stop, let the handlers still running end, and release the store and the temporary folders."""
+        with self._lifecycle:
+            if self._outage is not None:
+                self._outage._end(None)
+                self._outage = None
+            self.stop()
+            if self._closed:
+                return
+            self.faults.release()  # held calls proceed now rather than after their delay
+            for pool in self._pools:
+                pool.shutdown(wait=True)  # no handler may touch the store once it is closed
+            self._pools.clear()
+            self.store.close()
+            if self._temporary is not None:
+                self._temporary.cleanup()
+            self._closed = True
+
+    # Servers ---------------------------------------------------------------------------------------------------------
+
+    def _http_server(self, port: int) -> SandboxHTTPServer:
+        if not self.auth:
+            return SandboxHTTPServer(self.blobs, self.host, port=port)
+        routes = {
+            "/.well-known/oauth-authorization-server": self._metadata.oauth2_metadata,
+            "/config/v1/flyte_client": self._metadata.client_config,
+        }
+        return SandboxHTTPServer(
+            self.blobs, self.host, json_routes=routes, token_handler=self.issuer.handle_token_request, port=port
         )
-        self._http.start()
+
+    def _serve(self) -> None:
+        """Bind the gRPC port (the same one again after a stop) and serve; a fresh server, as a new process would."""
+        pool = futures.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="flyte-sandbox-grpc")
+        # so_reuseport 0: a port held by another process fails to bind; gRPC's SO_REUSEADDR lets us rebind at once.
+        server = grpc.server(pool, interceptors=self._interceptors(), options=[("grpc.so_reuseport", 0)])
+        server.add_generic_rpc_handlers(self._service_handlers())
+        address = f"{self.host}:{self.port}"
+        try:
+            bound = self._bind(server, address)
+        except RuntimeError:  # recent grpc raises where older versions returned 0
+            bound = 0
+        if bound == 0:
+            pool.shutdown(wait=False)
+            raise OSError(f"could not bind the sandbox gRPC port {address}")
+        self.port = bound
+        server.start()
+        self._server = server
+        self._pools.append(pool)
+
+    def _interceptors(self) -> list[grpc.ServerInterceptor]:
         interceptors: list[grpc.ServerInterceptor] = [RpcLogInterceptor()] if self.log_rpcs else []
         interceptors.append(FaultInterceptor(self.faults))
         if self.auth:
             interceptors.append(AuthInterceptor(self.issuer))
-        server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="flyte-sandbox-grpc"),
-            interceptors=interceptors,
-            options=[("grpc.so_reuseport", 0)],
-        )
+        return interceptors
+
+    def _service_handlers(self) -> list[grpc.GenericRpcHandler]:
         dataproxy = DataProxy(self._http, self.executions)
         handlers = [
             service_handler(admin_pb2.DESCRIPTOR.services_by_name["AdminService"], [self.registry, self.executions]),
@@ -223,65 +437,24 @@ class FlyteSandbox:
             service_handler(dataproxy_pb2.DESCRIPTOR.services_by_name["DataProxyService"], [dataproxy]),
         ]
         if self.auth:
+            metadata = self._metadata
             handlers.append(service_handler(auth_pb2.DESCRIPTOR.services_by_name["AuthMetadataService"], [metadata]))
             handlers.append(service_handler(identity_pb2.DESCRIPTOR.services_by_name["IdentityService"], [metadata]))
-        server.add_generic_rpc_handlers(handlers)
-        address = f"{self.host}:{self.port}"
-        if self.tls:
-            if self._tls_material is None:
-                from airflow_provider_flyte.sandbox import tls
+        return handlers
 
-                folder = self.blobs.root.parent / "tls"
-                self._tls_material = tls.generate(folder, hosts=("localhost", self.host))
-                self._ca_path = self._tls_material.ca_path
-            credentials = grpc.ssl_server_credentials(
-                [(self._tls_material.private_key, self._tls_material.certificate_chain)]
-            )
-            bound = server.add_secure_port(address, credentials)
-        else:
-            bound = server.add_insecure_port(address)
-        if bound == 0:
-            self._http.stop()
-            self._http = None
-            raise OSError(f"could not bind the sandbox gRPC port {address}")
-        self.port = bound
-        if self.seed:
-            from airflow_provider_flyte.sandbox.seed import seed
+    def _bind(self, server: grpc.Server, address: str) -> int:
+        if not self.tls:
+            return server.add_insecure_port(address)
+        if self._tls_material is None:
+            from airflow_provider_flyte.sandbox import tls
 
-            seed(self)
-        server.start()
-        self._server = server
-        self.engine.start()
-        log.info("Flyte sandbox serving on %s (HTTP %s)", self.endpoint, self._http.base_url)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; the store stays open, so :meth:`start` resumes on the same port with the same state."""
-        if self._server is not None:
-            self._server.stop(grace=None).wait()
-            self._server = None
-        self.engine.stop()
-        if self._http is not None:
-            self._http.stop()
-            self._http = None
-
-    def expire_tokens(self) -> None:
-        """Invalidate every access token issued so far (auth on): the next calls with them get UNAUTHENTICATED."""
-        self.issuer.expire_all()
-
-    def restart(self) -> None:
-        """Stop and start again on the same port and store (running executions resume)."""
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        """Stop and release the store and the temporary folders."""
-        self.stop()
-        if not self._closed:
-            self.store.close()
-            if self._temporary is not None:
-                self._temporary.cleanup()
-            self._closed = True
+            folder = self.blobs.root.parent / "tls"
+            self._tls_material = tls.generate(folder, hosts=("localhost", self.host))
+            self._ca_path = self._tls_material.ca_path
+        credentials = grpc.ssl_server_credentials(
+            [(self._tls_material.private_key, self._tls_material.certificate_chain)]
+        )
+        return server.add_secure_port(address, credentials)
 
     def __enter__(self) -> FlyteSandbox:
         return self.start()

@@ -17,25 +17,31 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.operators._durations import duration_argument
 from airflow_provider_flyte.operators.flyte import (
     DEFER_TIMEOUT_GRACE,
     FlyteConsoleLink,
     push_console_link,
     validate_event,
 )
+from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
 from airflow_provider_flyte.triggers.flyte import TERMINAL_PHASE_NAMES, FlyteExecutionTrigger, normalize_phases
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class FlyteExecutionSensor(BaseSensorOperator):
+class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
     """Succeed when a Flyte execution reaches one of ``target_phases``; fail if it finishes in another phase.
 
     The execution is ``execution_id``: an ``ex:project:domain:name`` string, a bare name (with ``project`` and
     ``domain`` or the connection's defaults), or the dict a :class:`FlyteOperator` returns (so
     ``execution_id=launch.output`` works). Poke mode keeps one client for all pokes; deferrable mode waits in the
     triggerer. ``timeout`` and ``soft_fail`` behave as for any sensor, in both modes.
+
+    A poke that finds Flyte Admin unreachable (restarting, overloaded, a network blip) counts as "not yet" for up to
+    ``outage_tolerance`` seconds of wall time in poke and deferrable modes; in reschedule mode each poke starts
+    afresh, so there only the sensor's ``timeout`` bounds an outage.
 
     Returns (XCom): ``{"execution_id", "project", "domain", "name", "phase", "console_url"}``.
 
@@ -46,6 +52,8 @@ class FlyteExecutionSensor(BaseSensorOperator):
         target_phases: Phases that satisfy the sensor (default ``["SUCCEEDED"]``).
         flyte_conn_id: The ``flyte`` connection.
         deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+        outage_tolerance: Seconds (or a timedelta) Flyte Admin may stay unreachable before the sensor fails
+            (default: the connection's ``outage_tolerance`` extra, else 600 s).
         **kwargs: Passed to ``BaseSensorOperator`` (``poke_interval``, ``timeout``, ``mode``, ``soft_fail``...).
     """
 
@@ -62,9 +70,11 @@ class FlyteExecutionSensor(BaseSensorOperator):
         target_phases: list[str] | None = None,
         flyte_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        outage_tolerance: timedelta | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
         self.execution_id = execution_id
         self.project = project
         self.domain = domain
@@ -104,6 +114,7 @@ class FlyteExecutionSensor(BaseSensorOperator):
                 deadline=time.time() + float(self.timeout),
                 target_phases=list(self.target_phases),
                 terminate_on_kill=False,  # the sensor does not own the execution
+                outage_tolerance=self.outage_tolerance,
             ),
             method_name="execute_complete",
             # The trigger's own deadline reports the phase it last saw; Airflow's timeout is the backstop.
@@ -119,7 +130,12 @@ class FlyteExecutionSensor(BaseSensorOperator):
             self._url_pushed = True
         from airflow_provider_flyte.triggers._watcher import ExecutionSnapshot
 
-        snapshot = ExecutionSnapshot.from_execution(self.hook.get_client().get_execution(execution_id))
+        execution = self.ride_out(
+            f"execution {execution_id}", lambda: self.hook.get_client().get_execution(execution_id)
+        )
+        if execution is None:
+            return PokeReturnValue(False)  # Admin is unreachable for now
+        snapshot = ExecutionSnapshot.from_execution(execution)
         self.log.info("Flyte execution %s is %s (%s)", execution_id, snapshot.phase, url)
         if snapshot.phase in self.target_phases:
             return PokeReturnValue(True, self._result(execution_id, snapshot.phase, url))

@@ -16,15 +16,17 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.operators._durations import duration_argument
 from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.operators.signal import execution_id_argument, validate_signal_event
+from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class FlyteSignalSensor(BaseSensorOperator):
+class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
     """Succeed when an execution has a pending (unanswered) signal -- ``signal_id``, or any when omitted.
 
     Fails at once when the execution finishes before such a signal appears. Returns (XCom), plain JSON::
@@ -39,6 +41,8 @@ class FlyteSignalSensor(BaseSensorOperator):
         domain: Domain of a bare execution name.
         flyte_conn_id: The ``flyte`` connection.
         deferrable: Wait in the triggerer (default: ``[operators] default_deferrable``).
+        outage_tolerance: Seconds (or a timedelta) Flyte Admin may stay unreachable before the sensor fails
+            (default: the connection's ``outage_tolerance`` extra, else 600 s).
         **kwargs: Passed to ``BaseSensorOperator`` (``poke_interval``, ``timeout``, ``mode``, ``soft_fail``...).
     """
 
@@ -55,9 +59,11 @@ class FlyteSignalSensor(BaseSensorOperator):
         domain: str | None = None,
         flyte_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        outage_tolerance: timedelta | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
         self.execution_id = execution_id
         self.signal_id = signal_id
         self.project = project
@@ -89,6 +95,7 @@ class FlyteSignalSensor(BaseSensorOperator):
                 poll_interval=float(self.poke_interval),
                 deadline=time.time() + float(self.timeout),
                 pending_only=True,
+                outage_tolerance=self.outage_tolerance,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)) + DEFER_TIMEOUT_GRACE,
@@ -107,10 +114,19 @@ class FlyteSignalSensor(BaseSensorOperator):
             push_console_link(context, url)
             self._url_pushed = True
         client = self.hook.get_client()
-        found = pick_signal(list_signals(client, execution_id), self.signal_id or None, pending_only=True)
+
+        def look() -> tuple[Any, int]:
+            found = pick_signal(list_signals(client, execution_id), self.signal_id or None, pending_only=True)
+            if found is not None:
+                return found, 0
+            return None, client.get_execution(execution_id).closure.phase
+
+        state = self.ride_out(f"a signal of execution {execution_id}", look)
+        if state is None:
+            return PokeReturnValue(False)  # Admin is unreachable for now
+        found, phase = state
         if found is not None:
             return PokeReturnValue(True, self._with_kind(signal_summary(found, console_url=url)))
-        phase = client.get_execution(execution_id).closure.phase
         if phase in WORKFLOW_TERMINAL_PHASES:
             wanted = repr(self.signal_id) if self.signal_id else "a pending signal"
             raise AirflowFailException(

@@ -4,8 +4,9 @@ A triggerer process runs all its triggers on one event loop. Polling each execut
 costs one RPC per trigger per tick; here all executions watched through the same connection are fetched together:
 one ``ListExecutions`` per project/domain per tick, filtered with ``value_in(execution_name,a;b;...)`` (in chunks, so
 the filter stays a reasonable size). An execution the listing does not return (archived executions are hidden from
-listings) is fetched with ``GetExecution``. Transient failures are retried on the next ticks; a watch fails only
-after :data:`MAX_FAILED_TICKS` consecutive failed ticks, or at once on a non-transient error.
+listings) is fetched with ``GetExecution``. Transient failures (Admin unreachable, restarting, overloaded) are retried
+on the next ticks, for as long as each subscription's ``outage_tolerance`` allows, measured in wall time from the
+first failed tick (see :mod:`airflow_provider_flyte.waiting`); a non-transient error fails the watches at once.
 
 The watcher starts when its first subscription opens and stops, releasing its client, when the last one closes.
 """
@@ -23,14 +24,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import (
+    FlyteAdminUnreachableException,
     FlyteEntityNotExistException,
     FlyteException,
-    FlyteResourceExhaustedException,
-    FlyteSystemUnavailableException,
-    FlyteTimeout,
 )
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES, phase_name
+from airflow_provider_flyte.waiting import DEFAULT_OUTAGE_TOLERANCE, WaitClock, is_transient
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.aio import AsyncFlyteClient
@@ -40,11 +40,6 @@ log = logging.getLogger(__name__)
 
 MAX_NAMES_PER_LIST = 200
 """Names per ``value_in`` filter: keeps one request's filter string a few kilobytes long."""
-
-MAX_FAILED_TICKS = 8
-"""Consecutive ticks with transient errors tolerated for a project/domain before its watches fail."""
-
-_TRANSIENT = (FlyteSystemUnavailableException, FlyteResourceExhaustedException, FlyteTimeout)
 
 TERMINAL_PHASES = frozenset(WORKFLOW_PHASES[phase] for phase in WORKFLOW_TERMINAL_PHASES)
 
@@ -95,6 +90,7 @@ class Subscription:
 
     execution_id: WorkflowExecutionIdentifier
     poll_interval: float
+    outage_tolerance: float = DEFAULT_OUTAGE_TOLERANCE
     latest: ExecutionSnapshot | None = None
     error: WatchError | None = None
     _updated: asyncio.Event = field(default_factory=asyncio.Event)
@@ -145,7 +141,7 @@ class ExecutionWatcher:
         self._client = client
         self._on_idle = on_idle
         self._subscriptions: dict[WorkflowExecutionIdentifier, set[Subscription]] = defaultdict(set)
-        self._failed_ticks: dict[tuple[str, str], int] = defaultdict(int)
+        self._outages: dict[tuple[str, str], WaitClock] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.stats = WatcherStats()
@@ -157,10 +153,19 @@ class ExecutionWatcher:
 
     @contextlib.asynccontextmanager
     async def subscribe(
-        self, execution_id: WorkflowExecutionIdentifier, poll_interval: float
+        self,
+        execution_id: WorkflowExecutionIdentifier,
+        poll_interval: float,
+        outage_tolerance: float = DEFAULT_OUTAGE_TOLERANCE,
     ) -> AsyncIterator[Subscription]:
-        """Watch ``execution_id`` while the context is open; the first snapshot comes with the next tick."""
-        subscription = Subscription(execution_id, poll_interval)
+        """Watch ``execution_id`` while the context is open; the first snapshot comes with the next tick.
+
+        Args:
+            execution_id: The execution to watch.
+            poll_interval: Longest time between two looks at it, in seconds.
+            outage_tolerance: Seconds of Flyte Admin failing before this watch fails.
+        """
+        subscription = Subscription(execution_id, poll_interval, outage_tolerance)
         self._subscriptions[execution_id].add(subscription)
         self._wake.set()  # a new execution is polled at the next tick, not a full interval later
         if self._task is None or self._task.done():
@@ -221,20 +226,46 @@ class ExecutionWatcher:
                     execution = await self._get(WorkflowExecutionIdentifier(project, domain, name))
                 if execution is not None:
                     self._publish(ExecutionSnapshot.from_execution(execution))
-        except _TRANSIENT as error:
-            self._failed_ticks[key] += 1
-            if self._failed_ticks[key] < MAX_FAILED_TICKS:
-                log.warning("Polling Flyte executions in %s/%s failed (%s); retrying next tick", project, domain, error)
-                return
-            self._fail(key, f"Flyte Admin kept failing for {MAX_FAILED_TICKS} polls; last error: {error}")
-        except FlyteException as error:
-            self._fail(key, str(error))
         except Exception as error:
-            # Anything unexpected fails the watches (the triggers report it) instead of leaving them waiting.
-            log.exception("Polling Flyte executions in %s/%s failed unexpectedly", project, domain)
-            self._fail(key, f"{type(error).__name__}: {error}")
+            if is_transient(error):
+                self._ride_out(key, error)
+            elif isinstance(error, FlyteException):
+                self._fail(key, str(error))
+            else:
+                # Anything unexpected fails the watches (the triggers report it) instead of leaving them waiting.
+                log.exception("Polling Flyte executions in %s/%s failed unexpectedly", project, domain)
+                self._fail(key, f"{type(error).__name__}: {error}")
         else:
-            self._failed_ticks.pop(key, None)
+            outage = self._outages.pop(key, None)
+            if outage is not None:
+                outage.answered()  # logs that Admin is back
+
+    def _ride_out(self, key: tuple[str, str], error: BaseException) -> None:
+        """Keep the watches of ``key`` through a transient failure; fail those whose outage tolerance is spent."""
+        outage = self._outages.get(key)
+        if outage is None:
+            tolerance = max(sub.outage_tolerance for sub in self._group(key))
+            subject = f"the Flyte executions watched in {key[0]}/{key[1]}"
+            outage = self._outages[key] = WaitClock(subject, interval=self._interval(), outage_tolerance=tolerance)
+        with contextlib.suppress(FlyteAdminUnreachableException):
+            outage.failed(error)  # logs the outage when it starts and about once a minute
+        unreachable_for = outage.unreachable_for
+        for subscription in self._group(key):
+            if unreachable_for > subscription.outage_tolerance:
+                subscription.fail(
+                    WatchError(
+                        f"Flyte Admin was unreachable for {unreachable_for:.0f} s, longer than "
+                        f"outage_tolerance={subscription.outage_tolerance:g} s; last error: {error}"
+                    )
+                )
+
+    def _group(self, key: tuple[str, str]) -> list[Subscription]:
+        return [
+            subscription
+            for execution_id, subscriptions in self._subscriptions.items()
+            if (execution_id.project, execution_id.domain) == key
+            for subscription in subscriptions
+        ]
 
     async def _list(self, project: str, domain: str, names: list[str]) -> dict[str, Any]:
         self.stats.list_calls += 1
@@ -259,11 +290,9 @@ class ExecutionWatcher:
             subscription.publish(snapshot)
 
     def _fail(self, key: tuple[str, str], message: str) -> None:
-        self._failed_ticks.pop(key, None)
-        for execution_id, subscriptions in self._subscriptions.items():
-            if (execution_id.project, execution_id.domain) == key:
-                for subscription in subscriptions:
-                    subscription.fail(WatchError(message))
+        self._outages.pop(key, None)
+        for subscription in self._group(key):
+            subscription.fail(WatchError(message))
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

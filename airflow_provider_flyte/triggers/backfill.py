@@ -11,8 +11,6 @@ Importing this module loads no grpc, protobuf or flyteidl code.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,9 +19,10 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.waiting import WaitClock, apoll, check_seconds, seconds_until
 
 if TYPE_CHECKING:
-    from flyteidl.admin import node_execution_pb2
+    from flyteidl.admin import execution_pb2, node_execution_pb2
 
     from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 
@@ -40,6 +39,8 @@ class FlyteBackfillTrigger(BaseTrigger):
         flyte_conn_id: The ``flyte`` connection.
         poll_interval: Seconds between polls (one ``GetExecution`` and one ``ListNodeExecutions`` page each).
         deadline: Absolute time (seconds since the epoch) of a ``timeout`` event, or ``None``.
+        outage_tolerance: Seconds Flyte Admin may stay unreachable before an ``error`` event (``None``: the
+            connection's ``outage_tolerance``, else 600 s).
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class FlyteBackfillTrigger(BaseTrigger):
         flyte_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = 10.0,
         deadline: float | None = None,
+        outage_tolerance: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.execution_id = str(WorkflowExecutionIdentifier.from_python_std(execution_id))
@@ -62,6 +64,7 @@ class FlyteBackfillTrigger(BaseTrigger):
         if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
             raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
         self.deadline = None if deadline is None else float(deadline)
+        self.outage_tolerance = check_seconds(outage_tolerance, "outage_tolerance", allow_none=True)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and JSON-able keyword arguments (no secrets: the connection is looked up by id)."""
@@ -73,6 +76,7 @@ class FlyteBackfillTrigger(BaseTrigger):
                 "flyte_conn_id": self.flyte_conn_id,
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
+                "outage_tolerance": self.outage_tolerance,
             },
         )
 
@@ -107,9 +111,12 @@ class FlyteBackfillTrigger(BaseTrigger):
         last_progress = ""
         try:
             hook = FlyteAsyncHook(self.flyte_conn_id)
-            url = execution_console_url((await hook.get_settings()).config, execution_id)
+            config = (await hook.get_settings()).config
+            url = execution_console_url(config, execution_id)
             client = await hook.get_client()
-            while True:
+
+            async def finished() -> execution_pb2.Execution | None:
+                nonlocal phase, children, last_progress
                 execution = await client.get_execution(execution_id)
                 phase = WORKFLOW_PHASES[execution.closure.phase]
                 children = backfill_children(await _all_nodes(client, execution_id), self.scheduled_times)
@@ -117,17 +124,23 @@ class FlyteBackfillTrigger(BaseTrigger):
                 if progress != last_progress:
                     self.log.info("Backfill %s: %s", self.execution_id, progress)
                     last_progress = progress
-                if execution.closure.phase in WORKFLOW_TERMINAL_PHASES:
-                    status = "success" if execution.closure.phase in WORKFLOW_SUCCESS_PHASES else "failed"
-                    message = execution.closure.error.message or execution.closure.abort_metadata.cause
-                    yield self._event(status, phase, children, message or f"backfill ended {phase}", url)
-                    return
-                remaining = None if self.deadline is None else self.deadline - time.time()
-                if remaining is not None and remaining <= 0:
-                    message = f"backfill {self.execution_id} is still {phase} at its deadline ({progress})"
-                    yield self._event("timeout", phase, children, message, url)
-                    return
-                await asyncio.sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
+                return execution if execution.closure.phase in WORKFLOW_TERMINAL_PHASES else None
+
+            clock = WaitClock(
+                f"backfill {self.execution_id}",
+                interval=self.poll_interval,
+                timeout=seconds_until(self.deadline),
+                outage_tolerance=self.outage_tolerance or config.outage_tolerance,
+                logger=self.log,
+            )
+            done = await apoll(finished, clock)
+            if done is None:
+                message = f"backfill {self.execution_id} is still {phase} at its deadline ({last_progress})"
+                yield self._event("timeout", phase, children, message, url)
+                return
+            status = "success" if done.closure.phase in WORKFLOW_SUCCESS_PHASES else "failed"
+            message = done.closure.error.message or done.closure.abort_metadata.cause
+            yield self._event(status, phase, children, message or f"backfill ended {phase}", url)
         except Exception as error:
             self.log.exception("Following backfill %s failed", self.execution_id)
             yield self._event("error", phase, children, f"{type(error).__name__}: {error}", url)

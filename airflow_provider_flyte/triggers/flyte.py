@@ -28,6 +28,7 @@ from airflow_provider_flyte.exceptions import FlyteFailedPreconditionException, 
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
+from airflow_provider_flyte.waiting import check_seconds
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,9 @@ class FlyteExecutionTrigger(BaseTrigger):
             terminal phase ends it with ``status="failed"``.
         terminate_on_kill: Abort the execution when the user kills the deferred task (Airflow 3.3+ calls
             :meth:`on_kill`); ``False`` for watchers of executions they did not start, such as sensors.
+        outage_tolerance: Seconds Flyte Admin may stay unreachable before the trigger reports an ``error``
+            (``None``: the connection's ``outage_tolerance``, else 600 s). A run that ended meanwhile is reported
+            with its true phase once Admin answers again.
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class FlyteExecutionTrigger(BaseTrigger):
         deadline: float | None = None,
         target_phases: list[str] | None = None,
         terminate_on_kill: bool = True,
+        outage_tolerance: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.execution_id = str(WorkflowExecutionIdentifier.from_python_std(execution_id))
@@ -96,6 +101,7 @@ class FlyteExecutionTrigger(BaseTrigger):
         self.deadline = None if deadline is None else float(deadline)
         self.target_phases = normalize_phases(target_phases, "target_phases")
         self.terminate_on_kill = bool(terminate_on_kill)
+        self.outage_tolerance = check_seconds(outage_tolerance, "outage_tolerance", allow_none=True)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and JSON-able keyword arguments (no secrets: the connection is looked up by id)."""
@@ -108,6 +114,7 @@ class FlyteExecutionTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "target_phases": list(self.target_phases),
                 "terminate_on_kill": self.terminate_on_kill,
+                "outage_tolerance": self.outage_tolerance,
             },
         )
 
@@ -134,7 +141,8 @@ class FlyteExecutionTrigger(BaseTrigger):
             settings = await FlyteAsyncHook(self.flyte_conn_id).get_settings()
             console_url = execution_console_url(settings.config, execution_id)
             watcher = watcher_for(self.flyte_conn_id, settings.config)
-            async with watcher.subscribe(execution_id, self.poll_interval) as subscription:
+            tolerance = self.outage_tolerance or settings.config.outage_tolerance
+            async with watcher.subscribe(execution_id, self.poll_interval, tolerance) as subscription:
                 while True:
                     remaining = None if self.deadline is None else self.deadline - time.time()
                     if remaining is not None and remaining <= 0:

@@ -13,8 +13,6 @@ flyteidl code.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.waiting import WaitClock, apoll, check_seconds, seconds_until
 
 if TYPE_CHECKING:
     from flyteidl.admin import signal_pb2
@@ -58,6 +57,8 @@ class FlyteSignalTrigger(BaseTrigger):
             lets the deferral last.
         pending_only: Only count signals that have no value yet (a sensor waiting for a question to answer);
             ``False`` also accepts an answered one (an operator about to set it).
+        outage_tolerance: Seconds Flyte Admin may stay unreachable before an ``error`` event (``None``: the
+            connection's ``outage_tolerance``, else 600 s).
     """
 
     def __init__(
@@ -68,6 +69,7 @@ class FlyteSignalTrigger(BaseTrigger):
         poll_interval: float = 5.0,
         deadline: float | None = None,
         pending_only: bool = True,
+        outage_tolerance: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.execution_id = str(WorkflowExecutionIdentifier.from_python_std(execution_id))
@@ -82,6 +84,7 @@ class FlyteSignalTrigger(BaseTrigger):
             raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
         self.deadline = None if deadline is None else float(deadline)
         self.pending_only = bool(pending_only)
+        self.outage_tolerance = check_seconds(outage_tolerance, "outage_tolerance", allow_none=True)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and JSON-able keyword arguments (no secrets: the connection is looked up by id)."""
@@ -94,6 +97,7 @@ class FlyteSignalTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
                 "pending_only": self.pending_only,
+                "outage_tolerance": self.outage_tolerance,
             },
         )
 
@@ -132,35 +136,39 @@ class FlyteSignalTrigger(BaseTrigger):
             settings = await hook.get_settings()
             console_url = execution_console_url(settings.config, execution_id)
             client = await hook.get_client()
-            while True:
-                signals = await _all_signals(client, execution_id)
-                found = pick_signal(signals, self.signal_id, self.pending_only)
+
+            async def look() -> tuple[str, signal_pb2.Signal | None] | None:
+                nonlocal phase
+                found = pick_signal(await _all_signals(client, execution_id), self.signal_id, self.pending_only)
                 if found is not None:
-                    summary = signal_summary(found, console_url=console_url)
-                    yield self._event(
-                        "success", phase, f"signal {found.id.signal_id!r} is waiting", console_url, summary
-                    )
-                    return
+                    return "waiting", found
                 execution = await client.get_execution(execution_id)
                 phase = WORKFLOW_PHASES[execution.closure.phase]
-                if execution.closure.phase in WORKFLOW_TERMINAL_PHASES:
-                    # The gate may have been created and answered in the same breath: look once more.
-                    found = pick_signal(await _all_signals(client, execution_id), self.signal_id, self.pending_only)
-                    if found is not None:
-                        summary = signal_summary(found, console_url=console_url)
-                        yield self._event(
-                            "success", phase, f"signal {found.id.signal_id!r} exists", console_url, summary
-                        )
-                        return
-                    message = f"execution {self.execution_id} ended {phase} before {wanted} appeared"
-                    yield self._event("failed", phase, message, console_url)
-                    return
-                remaining = None if self.deadline is None else self.deadline - time.time()
-                if remaining is not None and remaining <= 0:
-                    message = f"execution {self.execution_id} is {phase} and has no {wanted} at its deadline"
-                    yield self._event("timeout", phase, message, console_url)
-                    return
-                await asyncio.sleep(self.poll_interval if remaining is None else min(self.poll_interval, remaining))
+                if execution.closure.phase not in WORKFLOW_TERMINAL_PHASES:
+                    return None
+                # The gate may have been created and answered in the same breath: look once more.
+                found = pick_signal(await _all_signals(client, execution_id), self.signal_id, self.pending_only)
+                return ("exists", found) if found is not None else ("ended", None)
+
+            clock = WaitClock(
+                f"{wanted} of execution {self.execution_id}",
+                interval=self.poll_interval,
+                timeout=seconds_until(self.deadline),
+                outage_tolerance=self.outage_tolerance or settings.config.outage_tolerance,
+                logger=self.log,
+            )
+            outcome = await apoll(look, clock)
+            if outcome is None:
+                message = f"execution {self.execution_id} is {phase} and has no {wanted} at its deadline"
+                yield self._event("timeout", phase, message, console_url)
+            elif outcome[1] is not None:
+                signal = outcome[1]
+                summary = signal_summary(signal, console_url=console_url)
+                message = f"signal {signal.id.signal_id!r} is {outcome[0]}"
+                yield self._event("success", phase, message, console_url, summary)
+            else:
+                message = f"execution {self.execution_id} ended {phase} before {wanted} appeared"
+                yield self._event("failed", phase, message, console_url)
         except Exception as error:
             self.log.exception("Waiting for a signal of Flyte execution %s failed", self.execution_id)
             yield self._event("error", phase, f"{type(error).__name__}: {error}", console_url)

@@ -61,6 +61,7 @@ class FakeTaskInstance:
         self.run_id = run_id
         self.map_index = map_index
         self.try_number = try_number
+        self.stats_tags: dict[str, str] = {}  # read by Airflow 3.3's ResumableJobMixin
         self.xcoms: dict[str, object] = {}
 
     def xcom_push(self, key: str, value: object) -> None:

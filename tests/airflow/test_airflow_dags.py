@@ -124,13 +124,19 @@ def test_failure_and_timeout_fail_the_tasks_with_flytes_message(
 ) -> None:
     run = dags["flyte_test_failures"].test()
     instances = task_instances(run)
-    assert {key[0]: state(ti) for key, ti in instances.items()} == {"fails": "failed", "times_out": "failed"}
+    assert {key[0]: state(ti) for key, ti in instances.items()} == {
+        "fails": "failed",
+        "times_out": "failed",
+        "exceeds_execution_timeout": "failed",
+    }
     output = "".join(capfd.readouterr())
     assert "ended FAILED" in output
     assert "ValueError: demo failure: this run was meant to fail" in output
-    assert "at its deadline; it was aborted" in output
-    timed_out = str(xcom(run, "times_out", key=LINK)).rsplit("/", 1)[1]
-    assert remote.wait(remote.fetch_execution(name=timed_out), timeout=30, poll_interval=0.1).phase_name == "ABORTED"
+    assert "at its deadline (the task's timeout of 2s); it was aborted" in output
+    assert "(the task's execution_timeout of 3s); it was aborted" in output
+    for task_id in ("times_out", "exceeds_execution_timeout"):
+        name = str(xcom(run, task_id, key=LINK)).rsplit("/", 1)[1]
+        assert remote.wait(remote.fetch_execution(name=name), timeout=30, poll_interval=0.1).phase_name == "ABORTED"
     assert str(xcom(run, "fails", key=LINK)).startswith("http://")
 
 

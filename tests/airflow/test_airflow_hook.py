@@ -97,6 +97,8 @@ def test_unknown_extra_key_is_named() -> None:
         ("rpc_timeout", True, "rpc_timeout=True must be a number"),
         ("project", 7, "project=7 must be a string"),
         ("auth_mode", "kerberos", "not a known auth mode"),
+        ("rpc_timeout", "nan", "rpc_timeout=nan must be a positive, finite number of seconds"),
+        ("allow_insecure_token_endpoint", "maybe", "allow_insecure_token_endpoint='maybe' must be true or false"),
     ],
 )
 def test_malformed_extra_is_named(key: str, value: object, expected: str) -> None:
@@ -110,6 +112,11 @@ def test_static_token_value_never_appears_in_errors() -> None:
         settings({"static_token": 12345678})
     assert "12345678" not in str(error.value)
     assert "static_token=***" in str(error.value)
+
+
+def test_insecure_token_endpoint_opt_in_is_an_extra() -> None:
+    assert settings({"allow_insecure_token_endpoint": "true"}).config.allow_insecure_token_endpoint is True
+    assert settings({}).config.allow_insecure_token_endpoint is False
 
 
 def test_ui_prefixed_and_empty_fields() -> None:

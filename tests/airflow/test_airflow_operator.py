@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
+from datetime import timedelta
 from typing import Any
 
+import grpc
 import pytest
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, TaskDeferred
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowTaskTimeout, TaskDeferred
 from airflow_hold_tasks import LAUNCH_PLAN as HOLD
 from airflow_hold_tasks import release
 from conftest import FakeStateStore, FakeTaskInstance
 
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.exceptions import FlyteAdminUnreachableException, FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import FlyteHook
 from airflow_provider_flyte.operators.flyte import STATE_STORE_KEY, FlyteExecutionFailedError, FlyteOperator
 from airflow_provider_flyte.remote import FlyteRemote
@@ -265,3 +268,127 @@ def test_secrets_stay_out_of_xcom_trigger_kwargs_and_reprs(sandbox: Any, flyte_c
     assert secret not in json.dumps(deferred.value.trigger.serialize())
     assert secret not in json.dumps(ti.xcoms)
     assert secret not in repr(operator.hook.settings)
+
+
+def test_a_try_that_finds_nothing_launches_the_base_name_not_a_retry_name(remote: FlyteRemote) -> None:
+    # Tries 1 and 2 died before launching anything: try 3 must launch <base>, where a late create of theirs would land.
+    operator = FlyteOperator(task_id="late_first_launch", launchplan_name="demo.pipeline", inputs={"numbers": [2]})
+    result = run(operator, FakeTaskInstance("late_first_launch", run_id="r", try_number=3))
+    assert result["phase"] == "SUCCEEDED"
+    assert not result["name"].endswith(("-r2", "-r3"))
+    assert names(remote, result["name"]) == [result["name"]]
+
+
+def test_tries_racing_a_slow_create_share_one_execution(remote: FlyteRemote, sandbox: Any) -> None:
+    # Try 1 is still alive and stuck in a slow CreateExecution when try 2 starts: both follow the same execution.
+    sandbox.faults.commit_late("CreateExecution", seconds=1.5, times=1)
+    outcome: dict[str, Any] = {}
+
+    def first_try() -> None:
+        operator = FlyteOperator(task_id="racing", launchplan_name="demo.pipeline", inputs={"numbers": [5]})
+        outcome["first"] = run(operator, FakeTaskInstance("racing", run_id="r", try_number=1))
+
+    worker = threading.Thread(target=first_try)
+    worker.start()
+    time.sleep(0.5)
+    second = run(
+        FlyteOperator(task_id="racing", launchplan_name="demo.pipeline", inputs={"numbers": [5]}),
+        FakeTaskInstance("racing", run_id="r", try_number=2),
+    )
+    worker.join(30)
+    assert outcome["first"]["name"] == second["name"]
+    assert second["phase"] == "SUCCEEDED"
+    assert names(remote, second["name"]) == [second["name"]]
+
+
+def test_sync_retry_reconnects_through_the_state_store(remote: FlyteRemote) -> None:
+    # Try 1's worker died mid-wait; try 2 (Airflow 3.3's durable execution, or the names on older Airflow) follows it.
+    store = FakeStateStore()
+    first = FlyteOperator(task_id="durable", launchplan_name=HOLD, inputs={"key": "durable"}, wait_for_completion=False)
+    launched = run(first, FakeTaskInstance("durable", run_id="r"), task_state_store=store)
+    assert store.values[STATE_STORE_KEY] == launched["name"]
+    second = FlyteOperator(task_id="durable", launchplan_name=HOLD, inputs={"key": "durable"}, poll_interval=0.1)
+    threading.Timer(0.5, release, args=("durable",)).start()
+    result = run(second, FakeTaskInstance("durable", run_id="r", try_number=2), task_state_store=store)
+    assert (result["name"], result["phase"]) == (launched["name"], "SUCCEEDED")
+    assert result["outputs"] == {"o0": "released durable"}
+    assert names(remote, launched["name"]) == [launched["name"]]
+
+
+def test_durable_false_still_never_launches_twice(remote: FlyteRemote) -> None:
+    def operator() -> FlyteOperator:
+        return FlyteOperator(
+            task_id="not_durable", launchplan_name="demo.pipeline", inputs={"numbers": [1]}, durable=False
+        )
+
+    first = run(operator(), FakeTaskInstance("not_durable", run_id="r"))
+    second = run(operator(), FakeTaskInstance("not_durable", run_id="r", try_number=2))
+    assert first["name"] == second["name"]
+    assert names(remote, first["name"]) == [first["name"]]
+
+
+def test_deferred_execution_timeout_aborts_the_execution(remote: FlyteRemote) -> None:
+    # Airflow does not enforce execution_timeout while a task is deferred; the trigger's deadline does.
+    ti = FakeTaskInstance("deferred_execution_timeout")
+    operator = FlyteOperator(
+        task_id="deferred_execution_timeout",
+        launchplan_name=HOLD,
+        inputs={"key": "deferred-execution-timeout"},
+        deferrable=True,
+        poll_interval=0.1,
+        execution_timeout=timedelta(seconds=1),
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        run(operator, ti)
+    _, kwargs = deferred.value.trigger.serialize()
+    assert kwargs["deadline"] == pytest.approx(time.time() + 1, abs=1)
+    event = asyncio.run(_first_event(deferred.value.trigger)).payload
+    assert event["status"] == "timeout"
+    with pytest.raises(AirflowTaskTimeout, match="execution_timeout of 1s"):
+        operator.execute_complete({"ti": ti}, event)  # type: ignore[arg-type]
+    name = event["execution_id"].rsplit(":", 1)[1]
+    assert remote.wait(remote.fetch_execution(name=name), timeout=30, poll_interval=0.1).phase_name == "ABORTED"
+    release("deferred-execution-timeout")  # frees the sandbox engine thread the aborted task held
+
+
+def test_airflows_own_deferral_timeout_aborts_the_execution(remote: FlyteRemote) -> None:
+    # Airflow's deferral timeout (the backstop when the triggerer is down) fails the task without calling
+    # execute_complete: the operator aborts the execution before failing.
+    ti = FakeTaskInstance("deferral_backstop")
+    operator = FlyteOperator(
+        task_id="deferral_backstop", launchplan_name=HOLD, inputs={"key": "deferral-backstop"}, deferrable=True
+    )
+    with pytest.raises(TaskDeferred):
+        run(operator, ti)
+    name = str(ti.xcoms[LINK]).rsplit("/", 1)[1]
+    fresh = FlyteOperator(
+        task_id="deferral_backstop", launchplan_name=HOLD, inputs={"key": "deferral-backstop"}, deferrable=True
+    )
+    with pytest.raises(AirflowException, match="Trigger timeout"):
+        fresh.resume_execution("__fail__", {"error": "Trigger timeout"}, {"ti": ti})  # type: ignore[arg-type]
+    assert remote.wait(remote.fetch_execution(name=name), timeout=30, poll_interval=0.1).phase_name == "ABORTED"
+    release("deferral-backstop")
+
+
+def poke_until_done(sensor: FlyteExecutionSensor, ti: FakeTaskInstance, pokes: list[int]) -> None:
+    """Poke as Airflow's poke mode does, counting the pokes."""
+    while not sensor.poke({"ti": ti}).is_done:  # type: ignore[arg-type]
+        pokes.append(1)
+        time.sleep(0.2)
+
+
+def test_sensor_pokes_ride_out_an_outage_and_report_the_truth(remote: FlyteRemote, sandbox: Any) -> None:
+    failed = remote.execute(remote.fetch_launch_plan(name="demo.always_fails"), inputs={"reason": "during outage"})
+    sensor = FlyteExecutionSensor(task_id="sense_outage", execution_id=str(failed.id), outage_tolerance=30)
+    ti = FakeTaskInstance("sense_outage")
+    # Longer than one call's own retries (about 2 s), so the outage spans several pokes.
+    sandbox.faults.fail(None, grpc.StatusCode.UNAVAILABLE, seconds=5)
+    pokes: list[int] = []
+    with pytest.raises(AirflowFailException, match=r"ended FAILED: .*during outage"):
+        poke_until_done(sensor, ti, pokes)
+    assert len(pokes) >= 2  # the outage was seen, and ridden out
+    short = FlyteExecutionSensor(task_id="sense_short", execution_id=str(failed.id), outage_tolerance=0.5)
+    sandbox.faults.fail(None, grpc.StatusCode.UNAVAILABLE, seconds=3)
+    with pytest.raises(FlyteAdminUnreachableException, match=r"outage_tolerance=0.5 s"):
+        poke_until_done(short, ti, [])
+    sandbox.faults.clear()

@@ -37,8 +37,8 @@ FLYTE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
     ],
 )
 def test_execution_names_follow_admin_rules(dag_id: str, run_id: str, task_id: str, map_index: int) -> None:
-    for try_number in (1, 2, 10, 1000):
-        name = execution_name_for(dag_id, run_id, task_id, map_index, try_number)
+    for generation in (1, 2, 10, 1000):
+        name = execution_name_for(dag_id, run_id, task_id, map_index, generation)
         assert FLYTE_NAME.match(name), name
         assert len(name) <= 63
         assert validate_execution_name(name) == name
@@ -77,8 +77,10 @@ def test_operator_needs_exactly_one_entity() -> None:
     ("kwargs", "message"),
     [
         ({"on_retry": "again"}, "on_retry='again' must be one of recover, relaunch, new"),
-        ({"poll_interval": 0}, "poll_interval=0 must be positive"),
-        ({"timeout": -5}, "timeout=-5 must be a positive duration"),
+        ({"poll_interval": 0}, "poll_interval=0 must be a positive, finite number of seconds"),
+        ({"poll_interval": float("nan")}, "poll_interval=nan must be a positive"),
+        ({"timeout": -5}, "timeout=-5 must be a positive, finite number of seconds"),
+        ({"outage_tolerance": "long"}, "outage_tolerance='long' must be a positive"),
     ],
 )
 def test_operator_rejects_bad_settings(kwargs: dict[str, object], message: str) -> None:
@@ -141,6 +143,7 @@ def test_trigger_serializes_to_plain_json_and_round_trips() -> None:
         deadline=1_900_000_000.5,
         target_phases=["succeeded", "RUNNING"],
         terminate_on_kill=False,
+        outage_tolerance=45,
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_flyte.triggers.flyte.FlyteExecutionTrigger"
@@ -151,6 +154,7 @@ def test_trigger_serializes_to_plain_json_and_round_trips() -> None:
         "deadline": 1_900_000_000.5,
         "target_phases": ["SUCCEEDED", "RUNNING"],
         "terminate_on_kill": False,
+        "outage_tolerance": 45.0,
     }
     assert json.loads(json.dumps(kwargs)) == kwargs
     module, _, name = classpath.rpartition(".")
@@ -165,6 +169,7 @@ def test_trigger_serializes_to_plain_json_and_round_trips() -> None:
         ({"poll_interval": 0}, "poll_interval"),
         ({"deadline": "soon"}, "deadline"),
         ({"target_phases": ["DONE"]}, "unknown phase 'DONE'"),
+        ({"outage_tolerance": float("inf")}, "outage_tolerance=inf must be a positive, finite number"),
     ],
 )
 def test_trigger_rejects_bad_arguments(kwargs: dict[str, object], message: str) -> None:

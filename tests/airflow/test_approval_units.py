@@ -63,8 +63,9 @@ def test_dag_params_do_not_leak_into_the_gate_form() -> None:
     ("arguments", "message"),
     [
         ({"signal_id": ""}, "signal_id='' must be a non-empty string or None"),
-        ({"poll_interval": 0}, "poll_interval=0 must be positive"),
-        ({"timeout": -1}, "timeout=-1 must be a positive duration"),
+        ({"poll_interval": 0}, "poll_interval=0 must be a positive, finite number of seconds"),
+        ({"timeout": -1}, "timeout=-1 must be a positive, finite number of seconds"),
+        ({"outage_tolerance": float("nan")}, "outage_tolerance=nan must be a positive, finite number of seconds"),
     ],
 )
 def test_bad_arguments_fail_at_parse_time(arguments: dict[str, Any], message: str) -> None:

@@ -313,6 +313,36 @@ def test_local_path_without_uploader_names_the_input(tmp_path: pathlib.Path) -> 
     assert "not an existing directory" in error_of(str(data), directory_type(), name="input 'd'")
 
 
+def test_lone_surrogates_are_refused_naming_the_input() -> None:
+    # protobuf refuses text that is not UTF-8; this used to escape as a bare UnicodeEncodeError.
+    suffix = "(text with a lone surrogate cannot be sent as UTF-8)"
+    assert error_of("\ud800", STR, name="input 's'") == f"input 's': expected str, got str '\\ud800' {suffix}"
+    assert error_of(["a", "b\udfff"], list_of(STR), name="input 's'").endswith(suffix)
+    assert error_of({"\ud800": 1}, dict_of(INT), name="input 'm'").endswith(suffix)
+    assert error_of("\ud800", union_of(INT, STR), name="input 'u'").endswith(suffix)
+
+
+def test_datetimes_whose_utc_time_is_out_of_range_are_refused_naming_the_input() -> None:
+    early = datetime.datetime(1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=5)))
+    late = datetime.datetime(9999, 12, 31, 23, 59, tzinfo=datetime.timezone(-datetime.timedelta(hours=1)))
+    for moment in (early, late):
+        message = error_of(moment, DATETIME, name="input 'at'")
+        assert message.startswith("input 'at': expected datetime, got datetime ")
+        assert message.endswith("(its UTC time is outside years 1..9999)")
+    assert error_of([early], list_of(DATETIME), name="input 'at'").endswith("(its UTC time is outside years 1..9999)")
+
+
+def test_timestamps_and_durations_beyond_pythons_range_are_read_errors() -> None:
+    stamp = literals_pb2.Literal()
+    stamp.scalar.primitive.datetime.seconds = -62135596801  # one second before 0001-01-01T00:00:00Z
+    span = literals_pb2.Literal()
+    span.scalar.primitive.duration.seconds = 10**14  # more than timedelta.max
+    for literal, declared in ((stamp, DATETIME), (span, DURATION)):
+        for literal_type in (declared, None):
+            with pytest.raises(FlyteInvalidInputException, match=r"^output 'o0': cannot read a \w+ primitive as "):
+                to_python(literal, literal_type, name="output 'o0'")
+
+
 def test_unnamed_values_are_called_value() -> None:
     assert error_of("x", INT).startswith("value: expected int")
 

@@ -44,7 +44,7 @@ def test_fetch_errors_name_what_is_missing(remote: FlyteRemote) -> None:
         remote.fetch_task(name="nope")
     with pytest.raises(FlyteEntityNotExistException, match="missing entity of type WORKFLOW"):
         remote.fetch_workflow(name="nope", version="v1")
-    with pytest.raises(FlyteEntityNotExistException, match=r"no launch plan named 'demo.pipeline'"):
+    with pytest.raises(FlyteEntityNotExistException, match=r"^domain 'nowhere' does not exist in project"):
         remote.fetch_launch_plan(domain="nowhere", name="demo.pipeline")
     with pytest.raises(FlyteInvalidInputException, match="name=None"):
         remote.fetch_launch_plan()
@@ -52,6 +52,33 @@ def test_fetch_errors_name_what_is_missing(remote: FlyteRemote) -> None:
         FlyteRemote(remote.config, client=remote.client).fetch_task(name="x")
     with pytest.raises(FlyteInvalidInputException, match="domain is required"):
         FlyteRemote(remote.config, default_project=P, client=remote.client).fetch_task(name="x")
+
+
+@pytest.mark.parametrize("version", [None, "v1"])
+def test_an_unknown_project_or_domain_is_named_instead_of_a_missing_entity(
+    remote: FlyteRemote, rpcs: RpcLog, version: str | None
+) -> None:
+    with pytest.raises(FlyteEntityNotExistException) as missing_project:
+        remote.fetch_launch_plan("nope", D, "demo.pipeline", version)
+    assert str(missing_project.value) == (
+        "project 'nope' does not exist (looked for launch plan 'demo.pipeline' in nope/development)"
+    )
+    with pytest.raises(FlyteEntityNotExistException) as missing_domain:
+        remote.fetch_task(P, "qa", "demo.summarize", version)
+    assert str(missing_domain.value) == (
+        "domain 'qa' does not exist in project 'flytesnacks'; its domains are development, staging, production "
+        "(looked for task 'demo.summarize' in flytesnacks/qa)"
+    )
+    with pytest.raises(FlyteEntityNotExistException, match=r"^project 'nope' does not exist"):
+        remote.execute(f"lp:nope:{D}:demo.pipeline:v1", inputs={"numbers": [1]})
+    assert not rpcs.calls("CreateExecution")  # nothing was launched
+    lazy = remote.fetch_workflow_lazy("nope", D, "demo.pipeline")
+    with pytest.raises(FlyteEntityNotExistException, match=r"^project 'nope' does not exist"):
+        _ = lazy.entity
+    # In a project and domain that exist, the entity's own not-found error stands.
+    standing = r"(no workflow named 'nope'|missing entity of type WORKFLOW)"
+    with pytest.raises(FlyteEntityNotExistException, match=standing):
+        remote.fetch_workflow(P, D, "nope", version)
 
 
 def test_workflow_registration_creates_default_launch_plan_fetched_in_one_rpc(

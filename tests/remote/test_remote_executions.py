@@ -289,6 +289,14 @@ def test_recent_executions_follow_pages_and_filters(
     assert [execution.id.name for execution in remote.list_executions(domain="staging")] == []
     with pytest.raises(FlyteInvalidInputException, match="limit=0"):
         remote.recent_executions(limit=0)
+    mark = rpcs.mark()
+    with pytest.raises(FlyteInvalidInputException, match=r"^filters must be .*, got int 123$"):
+        list(remote.list_executions(filters=123))  # type: ignore[arg-type]
+    with pytest.raises(FlyteInvalidInputException, match=r"^filters items must be .*, got int 5 in filters=\[5\]$"):
+        remote.recent_executions(filters=[5])
+    with pytest.raises(FlyteInvalidInputException, match=r"^filters must be .*, got bytes"):
+        remote.list_signals("e1", filters=b"eq(signal_id,x)")  # type: ignore[arg-type]
+    assert rpcs.names(mark) == []
 
 
 def test_fetch_execution_and_its_console_url(remote: FlyteRemote, flyte_sandbox: FlyteSandbox) -> None:

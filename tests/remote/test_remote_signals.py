@@ -72,6 +72,28 @@ def test_signal_errors_are_typed_and_named(remote: FlyteRemote) -> None:
     remote.terminate("ex:flytesnacks:development:errors", "test over")
 
 
+def test_approve_and_reject_refuse_a_signal_that_is_not_boolean(remote: FlyteRemote, rpcs: RpcLog) -> None:
+    waiting = b.workflow(
+        "remote.wait_for_count",
+        outputs={"count": b.INTEGER},
+        nodes=[b.signal_node("count", "count", b.INTEGER)],
+        output_bindings={"count": b.promise("count", "o0")},
+    )
+    execution = remote.execute(remote.register_workflow(workflow_spec(waiting)), execution_name="counted")
+    eventually(lambda: remote.list_signals("counted"), "the count signal")
+    mark = rpcs.mark()
+    for answer in (remote.approve, remote.reject):
+        with pytest.raises(FlyteInvalidInputException) as refused:
+            answer("count", "counted")
+        assert str(refused.value) == (
+            "signal 'count' of execution ex:flytesnacks:development:counted has type int, not bool: it is not an "
+            "approval gate; give it a value with set_input instead (nothing was sent)"
+        )
+    assert "SetSignal" not in rpcs.names(mark)
+    remote.set_input("count", "counted", 5)
+    assert finish(execution).outputs["count"] == 5
+
+
 def test_set_input_converts_by_declared_type_or_given_type(remote: FlyteRemote) -> None:
     waiting = b.workflow(
         "remote.wait_for_ratio",

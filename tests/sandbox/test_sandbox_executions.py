@@ -110,10 +110,41 @@ def test_create_execution_validation(admin):
     wrong = details(inputs=b.literal_map({"numbers": "x"}, {"numbers": b.STRING}))
     assert wrong.startswith("invalid numbers input wrong type. Expected collection_type")
     assert details(domain="qa") == "domain [qa] is unrecognized by system"
+    assert details(project="nope") == (
+        "failed to validate that project [nope] and domain [development] are registered, "
+        "err: [project [nope] not found]"
+    )
     missing_lp = execution_pb2.ExecutionCreateRequest(
         project=P, domain=D, spec=execution_pb2.ExecutionSpec(launch_plan=b.identifier(b.RT.LAUNCH_PLAN, "nope"))
     )
     assert rpc_error(admin.CreateExecution, missing_lp).code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_filter_values_that_cannot_be_compared_are_invalid_arguments(admin):
+    def answer(filters):
+        request = common_pb2.ResourceListRequest(
+            id=common_pb2.NamedEntityIdentifier(project=P, domain=D), limit=10, filters=filters
+        )
+        error = rpc_error(admin.ListExecutions, request)
+        return error.code(), error.details()
+
+    invalid = grpc.StatusCode.INVALID_ARGUMENT
+    for value in ("inf", "-inf", "nan", "1e400", "9" * 400, "9999999999", "99999999999999999999h", "abc", ";"):
+        shown = value.split(";")[0]
+        assert answer(f"gt(duration,{value})") == (invalid, f"Failed to parse duration [{shown}]")
+    assert answer("lt(created_at,9999-12-31T23:59:59-05:00)") == (
+        invalid,
+        "Failed to parse timestamp [9999-12-31T23:59:59-05:00]",
+    )
+    assert answer("eq(execution_name,)") == (invalid, "invalid value for filters")
+    fine = admin.ListExecutions(
+        common_pb2.ResourceListRequest(
+            id=common_pb2.NamedEntityIdentifier(project=P, domain=D),
+            limit=10,
+            filters=f"gt(duration,9000000000)+lt(duration,1e9)+ne(state,{'9' * 30})",
+        )
+    )
+    assert list(fine.executions) == []
 
 
 def test_failure_terminate_relaunch_and_recover(admin):

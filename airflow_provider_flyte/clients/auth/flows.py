@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import logging
 import os
 import secrets
@@ -26,7 +27,11 @@ from urllib.parse import parse_qs, quote_plus, urlencode, urlsplit
 import httpx
 
 from airflow_provider_flyte.clients.auth.token_source import Token, jwt_expires_in
-from airflow_provider_flyte.exceptions import FlyteAuthenticationException, FlyteConfigurationException
+from airflow_provider_flyte.exceptions import (
+    FlyteAuthenticationException,
+    FlyteConfigurationException,
+    FlyteSystemUnavailableException,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.auth.server_metadata import AuthServerMetadata
@@ -105,11 +110,58 @@ def _token_from_response(response: httpx.Response, endpoint: str, grant: str) ->
     )
 
 
+_TRANSIENT_HTTP_STATUSES = frozenset({429, 502, 503, 504})
+"""Token endpoint answers that mean "not now" (rate limited, or a proxy whose backend is restarting)."""
+
+
 def _post(client_factory: HttpClientFactory, url: str, data: Mapping[str, str], **kwargs: Any) -> httpx.Response:
     try:
-        return client_factory().post(url, data=dict(data), headers={"Accept": "application/json", **kwargs})
+        response = client_factory().post(url, data=dict(data), headers={"Accept": "application/json", **kwargs})
+    except httpx.TransportError as error:
+        # Unreachable or timing out, as during an Admin restart: transient, so waits ride it out and calls retry.
+        raise FlyteSystemUnavailableException(
+            f"could not reach the token endpoint {url}: {type(error).__name__}"
+        ) from error
     except httpx.HTTPError as error:
         raise FlyteAuthenticationException(f"could not reach {url}: {type(error).__name__}") from error
+    if response.status_code in _TRANSIENT_HTTP_STATUSES:
+        raise FlyteSystemUnavailableException(
+            f"the token endpoint {url} is unavailable for now (HTTP {response.status_code}); try again later"
+        )
+    return response
+
+
+def check_token_endpoint(config: PlatformConfig, token_endpoint: str) -> None:
+    """Refuse to send a client secret to a plain ``http://`` token endpoint when the gRPC channel uses TLS.
+
+    Loopback endpoints (``localhost``, ``127.0.0.0/8``, ``::1``) are allowed: the secret does not leave the machine.
+    ``config.allow_insecure_token_endpoint`` lifts the check; with ``config.insecure`` there is nothing to protect.
+
+    Raises:
+        FlyteConfigurationException: naming the token endpoint (without credentials or query) and the opt-in.
+    """
+    if config.insecure or config.allow_insecure_token_endpoint:
+        return
+    parts = urlsplit(token_endpoint)
+    if parts.scheme.lower() != "http" or _is_loopback(parts.hostname):
+        return
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
+    raise FlyteConfigurationException(
+        f"refusing to send the client secret to the plain-http token endpoint {shown}: the gRPC channel to "
+        f"{config.endpoint} uses TLS, but anyone on the network path could read the secret over http. Serve the token "
+        "endpoint over https, or set allow_insecure_token_endpoint=True to send it anyway"
+    )
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _require(value: str | None, what: str, flow: str) -> str:
@@ -179,10 +231,17 @@ class ClientCredentialsFlow:
         return f"ClientCredentialsFlow(client_id={self._config.client_id!r})"
 
     def fetch(self, previous: Token | None) -> Token:
-        """Request a new token (client credentials tokens are not refreshed with a refresh token)."""
+        """Request a new token (client credentials tokens are not refreshed with a refresh token).
+
+        Raises:
+            FlyteConfigurationException: before anything is sent, when the secret would go to a plain-http token
+                endpoint off this machine while the gRPC channel uses TLS (see :func:`check_token_endpoint`).
+            FlyteAuthenticationException: when the token endpoint refuses the request or cannot be reached.
+        """
         config = self._config
         server = self._server_metadata()
         endpoint = _require(server.token_endpoint, "a token endpoint", self.name)
+        check_token_endpoint(config, endpoint)
         client_id = config.client_id or ""
         secret = config.resolve_client_secret()
         data = {"grant_type": "client_credentials", **_common_fields(config, server)}

@@ -35,6 +35,15 @@ with DAG("flyte_test_failures", start_date=datetime(2026, 1, 1), schedule=None, 
         poll_interval=0.2,
         timeout=2,
     )
+    # Airflow itself does not apply execution_timeout to a deferred task: the trigger does.
+    FlyteOperator(
+        task_id="exceeds_execution_timeout",
+        launchplan_name=HOLD,
+        inputs={"key": "dag-execution-timeout"},
+        deferrable=True,
+        poll_interval=0.2,
+        execution_timeout=timedelta(seconds=3),
+    )
 
 with DAG("flyte_test_reattach", start_date=datetime(2026, 1, 1), schedule=None, catchup=False):
     CrashOnFirstTry(

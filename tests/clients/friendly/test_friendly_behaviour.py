@@ -252,6 +252,73 @@ async def test_bad_arguments_fail_before_any_rpc(
     assert server.calls() == []
 
 
+NAMED = common_pb2.NamedEntityIdentifier(project="p", domain="d", name="n")
+NODE_ID = identifier_pb2.NodeExecutionIdentifier(node_id="n0", execution_id=EXEC_ID)
+TASK_EXEC_ID = "te:p:d:e1:n0:p:d:t:v1:0"
+# The leading arguments of every friendly method that takes ``filters`` (the rest keep their defaults).
+FILTERED_METHODS: dict[str, tuple[Any, ...]] = {
+    "list_tasks_paginated": (NAMED,),
+    "list_workflows_paginated": (NAMED,),
+    "list_launch_plans_paginated": (NAMED,),
+    "list_named_entities_paginated": (identifier_pb2.TASK, "p", "d"),
+    "list_executions_paginated": ("p", "d"),
+    "list_node_executions": (EXEC_ID,),
+    "list_node_executions_for_task_paginated": (TASK_EXEC_ID,),
+    "list_task_executions_paginated": (NODE_ID,),
+    "list_projects_paginated": (),
+    "list_signals_paginated": (EXEC_ID,),
+    "iter_tasks": (NAMED,),
+    "iter_workflows": (NAMED,),
+    "iter_launch_plans": (NAMED,),
+    "iter_executions": ("p", "d"),
+    "iter_node_executions": (EXEC_ID,),
+    "iter_node_executions_for_task": (TASK_EXEC_ID,),
+    "iter_task_executions": (NODE_ID,),
+    "iter_projects": (),
+    "iter_signals": (EXEC_ID,),
+}
+
+
+def test_every_method_taking_filters_is_checked_below() -> None:
+    import inspect
+
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+    from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
+
+    for client_class in (SynchronousFlyteClient, AsyncFlyteClient):
+        taking_filters = {
+            name
+            for name in dir(client_class)
+            if not name.startswith("_")
+            and callable(method := getattr(client_class, name))
+            and "filters" in inspect.signature(method).parameters
+        }
+        assert taking_filters == set(FILTERED_METHODS)
+
+
+@pytest.mark.parametrize("method", sorted(FILTERED_METHODS))
+@pytest.mark.parametrize(
+    ("filters", "shown"),
+    [
+        (123, "got int 123"),
+        (4.5, "got float 4.5"),
+        (b"eq(phase,RUNNING)", "got bytes b'eq(phase,RUNNING)'"),
+        ({"eq(phase,RUNNING)": 1}, "got dict {'eq(phase,RUNNING)': 1}"),
+        (["eq(phase,RUNNING)", 7], "got int 7 in filters=['eq(phase,RUNNING)', 7]"),
+    ],
+)
+async def test_malformed_filters_fail_before_any_rpc_naming_filters_and_the_value(
+    driver: Driver, server: RecordingServer, method: str, filters: Any, shown: str
+) -> None:
+    run = driver.collect if method.startswith("iter_") else driver.call
+    with pytest.raises(FlyteInvalidInputException) as raised:
+        await run(method, *FILTERED_METHODS[method], filters=filters)
+
+    assert str(raised.value).startswith("filters ")
+    assert shown in str(raised.value)
+    assert server.calls() == []
+
+
 async def test_create_fills_in_an_unset_resource_type(driver: Driver, server: RecordingServer) -> None:
     bare = identifier_pb2.Identifier(project="p", domain="d", name="wf", version="v1")
 

@@ -110,6 +110,62 @@ def test_malformed_filters_name_the_problem(build: object, message: str) -> None
         build()  # type: ignore[operator]
 
 
+_EDGE = "starts or ends with whitespace, which Admin's filter grammar drops"
+_UNCARRIED = "a line break, control character or surrogate, which Admin's filter grammar cannot carry"
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Equal("name", " x"), f"filter value ' x' for 'name' {_EDGE}"),
+        (lambda: Equal("name", "x\t"), f"filter value 'x\\t' for 'name' {_EDGE}"),
+        (lambda: ValueIn("name", ["a", "\u3000b"]), f"filter value '\\u3000b' for 'name' {_EDGE}"),
+        (lambda: Equal("name", "a\nb"), f"filter value 'a\\nb' for 'name' contains '\\n' (U+000A), {_UNCARRIED}"),
+        (
+            lambda: Contains("name", "a\x00b"),
+            f"filter value 'a\\x00b' for 'name' contains '\\x00' (U+0000), {_UNCARRIED}",
+        ),
+        (
+            lambda: Equal("name", "a\u2028b"),
+            f"filter value 'a\\u2028b' for 'name' contains '\\u2028' (U+2028), {_UNCARRIED}",
+        ),
+        (
+            lambda: Equal("name", "a\ud800"),
+            f"filter value 'a\\ud800' for 'name' contains '\\ud800' (U+D800), {_UNCARRIED}",
+        ),
+        (
+            lambda: ValueIn("name", ["a", "b)c"]),
+            "filter value 'b)c' for 'name' contains ), which Admin's filter grammar reserves",
+        ),
+        (
+            lambda: Equal("duration", float("inf")),
+            "filter value inf for 'duration' is not a finite number; Admin compares no field with it",
+        ),
+        (
+            lambda: Equal("duration", float("nan")),
+            "filter value nan for 'duration' is not a finite number; Admin compares no field with it",
+        ),
+        (
+            lambda: Equal(
+                "created_at", datetime.datetime(1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+            ),
+            "filter value '0001-01-01T00:00:00+01:00' for 'created_at' is outside the range of UTC datetimes",
+        ),
+    ],
+)
+def test_values_the_grammar_would_alter_are_refused_naming_field_and_value(build: object, message: str) -> None:
+    with pytest.raises(FlyteInvalidInputException) as refused:
+        build()  # type: ignore[operator]
+    assert str(refused.value) == message
+
+
+def test_large_floats_are_written_without_a_plus_sign() -> None:
+    # "1e+16" would split the expression at its "+" (Admin's AND); "1e16" is the same number.
+    assert str(GreaterThan("duration", 1e16)) == "gt(duration,1e16)"
+    assert Filter.parse("gt(duration,1e16)") == GreaterThan("duration", 1e16)
+    assert str(LessThan("duration", 2.5e-7)) == "lt(duration,2.5e-07)"
+
+
 def test_sort_forms() -> None:
     assert Sort("created_at").direction is SortDirection.DESCENDING  # Admin's default direction
     assert Sort.parse("asc(created_at)") == Sort.ascending("created_at") == Sort("created_at", Sort.Direction.ASCENDING)

@@ -40,7 +40,7 @@ def retry_logs(caplog: pytest.LogCaptureFixture, rpc: str) -> list[tuple[str, in
     return [
         (record.args[1], record.args[2])  # type: ignore[index]
         for record in caplog.records
-        if record.levelno == logging.WARNING and record.getMessage().startswith(f"Retrying {rpc} ")
+        if record.levelno == logging.INFO and record.getMessage().startswith(f"Retrying {rpc} ")
     ]
 
 
@@ -50,7 +50,7 @@ async def test_unavailable_is_retried_with_doubling_backoff(
     config = sandbox.config.with_overrides(rpc_retries=3, retry_initial_backoff=0.01, retry_max_backoff=1.0)
     calls = count_calls(sandbox, "GetProject")
     sandbox.faults.fail("GetProject", grpc.StatusCode.UNAVAILABLE, times=3)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         async with connect(kind, config, retry_policy=sleeps.policy(config)) as driver:
             project = await driver.call("get_project", PROJECT)
     assert project.id == PROJECT
@@ -126,7 +126,7 @@ async def test_deadline_is_honoured_and_only_reads_retry_it(
     config = sandbox.config.with_overrides(rpc_timeout=0.2, rpc_retries=1)
     slow_read = sandbox.faults.delay("GetVersion", 1.0, times=2)
     slow_write = sandbox.faults.delay("CreateUploadLocation", 1.0, times=2)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         async with connect(kind, config, retry_policy=sleeps.policy(config)) as driver:
             with pytest.raises(FlyteTimeout) as read_timeout:
                 await driver.call("get_control_plane_version")
@@ -150,7 +150,7 @@ async def test_named_create_retried_after_a_lost_reply_returns_the_one_execution
     calls = count_calls(sandbox, "CreateExecution")
     # The first attempt stores the execution, then the client sees UNAVAILABLE; the retry meets ALREADY_EXISTS.
     sandbox.faults.fail_after_commit("CreateExecution")
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         async with connect(kind, config, retry_policy=sleeps.policy(config)) as driver:
             created = await driver.call(
                 "create_execution", PROJECT, DOMAIN, "airflow-run-1", launch_spec(), pipeline_inputs([1, 2])

@@ -117,10 +117,39 @@ async def test_async_tls_with_a_custom_ca_file(tls_admin: ScriptedAdmin, pki: di
 
 
 def test_system_roots_do_not_trust_the_test_ca(tls_admin: ScriptedAdmin) -> None:
-    config = tls_admin.config(insecure=False, rpc_retries=0)
-    with RawSynchronousFlyteClient(config) as raw, pytest.raises(FlyteSystemUnavailableException):
+    config = tls_admin.config(insecure=False)  # retries allowed: an untrusted certificate is still not retried
+    with RawSynchronousFlyteClient(config) as raw, pytest.raises(FlyteConfigurationException) as raised:
         raw.admin_service.GetExecution(GET)
+    assert "CERTIFICATE_VERIFY_FAILED" in raised.value.server_message
+    assert "Set ca_cert_file_path to a PEM file of the CA that signed it" in str(raised.value)
     assert tls_admin.calls == []
+
+
+@pytest.mark.parametrize("content", [b"", b"not a certificate\n", b"0\x82\x01\x00\x30", b"-----BEGIN PRIVATE KEY-----"])
+async def test_a_ca_file_that_is_not_pem_fails_when_the_channel_is_built(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "ca.der"
+    bad.write_bytes(content)
+    config = ScriptedAdmin().config(endpoint="localhost:1", insecure=False, ca_cert_file_path=str(bad))
+    message = (
+        f"ca_cert_file_path={str(bad)!r} is not a PEM file: it holds no '-----BEGIN CERTIFICATE-----' block; point "
+        "it at the PEM bundle of the CA that signed Flyte Admin's certificate (convert a DER file with "
+        "'openssl x509 -inform der -in ca.der -out ca.pem')"
+    )
+    with pytest.raises(FlyteConfigurationException) as raised:
+        RawSynchronousFlyteClient(config)
+    assert str(raised.value) == message
+    with pytest.raises(FlyteConfigurationException) as raised:
+        RawAsyncFlyteClient(config)
+    assert str(raised.value) == message
+
+
+def test_a_corrupt_certificate_block_is_named(tmp_path: Path, pki: dict[str, bytes | Path]) -> None:
+    good = Path(pki["ca_file"]).read_bytes()  # type: ignore[arg-type]
+    corrupt = tmp_path / "ca.pem"
+    corrupt.write_bytes(good[:40] + b"AAAAAAAAAAAAAAAA" + good[56:])
+    config = ScriptedAdmin().config(endpoint="localhost:1", insecure=False, ca_cert_file_path=str(corrupt))
+    with pytest.raises(FlyteConfigurationException, match=r"holds a '-----BEGIN CERTIFICATE-----' block that is not"):
+        RawSynchronousFlyteClient(config)
 
 
 def test_skip_verify_trusts_the_presented_certificate(self_signed_admin: ScriptedAdmin) -> None:
@@ -146,6 +175,17 @@ def test_skip_verify_against_nothing_is_unavailable() -> None:
     config = ScriptedAdmin().config(endpoint=f"127.0.0.1:{port}", insecure=False, insecure_skip_verify=True)
     with pytest.raises(FlyteSystemUnavailableException, match="insecure_skip_verify"):
         RawSynchronousFlyteClient(config)
+
+
+def test_skip_verify_against_a_plain_text_server_suggests_insecure(admin: ScriptedAdmin) -> None:
+    config = admin.config(insecure=False, insecure_skip_verify=True)
+    with pytest.raises(FlyteConfigurationException) as raised:
+        RawSynchronousFlyteClient(config)
+    assert str(raised.value) == (
+        f"insecure_skip_verify=True, but {admin.endpoint} does not speak TLS (WRONG_VERSION_NUMBER): it looks like a "
+        "plain-text server; set insecure=True to connect without TLS"
+    )
+    assert admin.calls == []
 
 
 def test_every_call_carries_accept_and_our_user_agent(admin: ScriptedAdmin) -> None:
@@ -181,8 +221,13 @@ def test_split_endpoint() -> None:
     assert split_endpoint("flyte.example.com:443") == ("flyte.example.com", 443)
     assert split_endpoint("flyte.example.com") == ("flyte.example.com", 443)
     assert split_endpoint("[::1]:8089") == ("::1", 8089)
-    with pytest.raises(FlyteConfigurationException, match="port"):
+    assert split_endpoint("[::1]") == ("::1", 443)
+    with pytest.raises(FlyteConfigurationException, match="endpoint='host:abc' has a non-numeric port 'abc'"):
         split_endpoint("host:abc")
+    with pytest.raises(FlyteConfigurationException, match="endpoint='host:65536' has port 65536, outside 1-65535"):
+        split_endpoint("host:65536")
+    with pytest.raises(FlyteConfigurationException, match="endpoint=':80' has an empty host"):
+        split_endpoint(":80")
 
 
 def test_calls_after_close_raise_a_clear_error(admin: ScriptedAdmin) -> None:

@@ -32,7 +32,7 @@ def create_request(name: str = "") -> execution_pb2.ExecutionCreateRequest:
 
 
 def retry_logs(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno == logging.WARNING and r.getMessage().startswith("Retrying")]
+    return [r for r in caplog.records if r.levelno == logging.INFO and r.getMessage().startswith("Retrying")]
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def retry_logs(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
         ("/flyteidl.service.AdminService/GetExecution", RpcKind.READ, {"UNAVAILABLE", "DEADLINE_EXCEEDED"}),
         ("/flyteidl.service.AdminService/ListTasks", RpcKind.READ, {"RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}),
         ("/flyteidl.service.IdentityService/UserInfo", RpcKind.READ, {"DEADLINE_EXCEEDED"}),
-        ("/flyteidl.service.AdminService/CreateExecution", RpcKind.NAMED_CREATE, {"UNAVAILABLE"}),
+        ("/flyteidl.service.AdminService/CreateExecution", RpcKind.NAMED_CREATE, {"UNAVAILABLE", "DEADLINE_EXCEEDED"}),
         ("/flyteidl.service.AdminService/CreateTask", RpcKind.WRITE, {"UNAVAILABLE", "RESOURCE_EXHAUSTED"}),
     ],
 )
@@ -50,7 +50,7 @@ def test_classification(rpc: str, kind: RpcKind, retried: set[str]) -> None:
     assert plan.kind is kind
     assert retried <= {code.name for code in plan.retry_codes}
     assert "NOT_FOUND" not in {code.name for code in plan.retry_codes}
-    if kind is not RpcKind.READ:
+    if kind is RpcKind.WRITE:
         assert grpc.StatusCode.DEADLINE_EXCEEDED not in plan.retry_codes
 
 
@@ -59,7 +59,7 @@ def test_unavailable_is_retried_with_growing_backoff(
 ) -> None:
     admin.fail("GetExecution", grpc.StatusCode.UNAVAILABLE, times=3)
     config = admin.config(rpc_retries=3, retry_initial_backoff=0.01, retry_max_backoff=1.0)
-    with caplog.at_level(logging.WARNING), RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
+    with caplog.at_level(logging.INFO), RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
         execution = raw.admin_service.GetExecution(GET)
     assert execution.id.name == "abc"
     assert len(admin.calls_to("GetExecution")) == 4
@@ -163,7 +163,7 @@ def test_named_create_execution_retry_recovers_already_exists(
     # The first attempt creates the execution but its reply is lost; the retry then meets our own execution.
     admin.fail("CreateExecution", grpc.StatusCode.UNAVAILABLE, applied=True)
     config = admin.config()
-    with caplog.at_level(logging.WARNING), RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
+    with caplog.at_level(logging.INFO), RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
         response = raw.admin_service.CreateExecution(create_request("airflow-run-1"))
     assert (response.id.project, response.id.domain, response.id.name) == (
         "flytesnacks",
@@ -201,7 +201,7 @@ def test_per_call_deadline_is_honoured(
 ) -> None:
     admin.latency = 1.0
     config = admin.config(rpc_retries=2)
-    with caplog.at_level(logging.WARNING), RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
+    with caplog.at_level(logging.INFO), RawSynchronousFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
         with pytest.raises(FlyteTimeout) as raised:
             raw.admin_service.CreateTask(task_pb2.TaskCreateRequest(), timeout=0.05)
         assert raised.value.code == "DEADLINE_EXCEEDED"
@@ -236,7 +236,7 @@ async def test_async_unavailable_is_retried_with_growing_backoff(
 ) -> None:
     admin.fail("GetExecution", grpc.StatusCode.UNAVAILABLE, times=3)
     config = admin.config(rpc_retries=3, retry_initial_backoff=0.01, retry_max_backoff=1.0)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         async with RawAsyncFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
             execution = await raw.admin_service.GetExecution(GET)
     assert execution.id.name == "abc"
@@ -273,7 +273,7 @@ async def test_async_deadline_exceeded_reads_only(
 ) -> None:
     admin.latency = 1.0
     config = admin.config(rpc_retries=1)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         async with RawAsyncFlyteClient(config, retry_policy=sleeps.policy(config)) as raw:
             with pytest.raises(FlyteTimeout):
                 await raw.admin_service.CreateTask(task_pb2.TaskCreateRequest(), timeout=0.05)

@@ -1,0 +1,102 @@
+"""Deterministic execution names: one task instance, one line of executions, never two runs of one generation.
+
+A task instance (``dag_id``, ``run_id``, ``task_id``, ``map_index``) owns a line of execution names::
+
+    af-<task slug>-<hash>        generation 1: what the first launch of the task instance creates
+    af-<task slug>-<hash>-r2     generation 2: created only after generation 1 ended without success
+    af-<task slug>-<hash>-r3     ...
+
+The generation, not the Airflow try number, picks the name. A try that finds no execution launches generation 1, so
+a create of an earlier try that lands late (a slow Admin, a worker that died mid-call) is found and adopted instead of
+becoming a second run. A new generation is launched only when the latest one ended and ``on_retry`` asks for a new
+run; two tries racing to do so name the same successor, and Admin's ALREADY_EXISTS makes one of them adopt the other's.
+
+Nothing here imports Airflow, grpc or flyteidl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
+
+T = TypeVar("T")
+
+NAME_MAX = 63
+_NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
+_GENERATION_SUFFIX = re.compile(r"-r([0-9]+)$")
+MAX_GENERATIONS = 1000
+"""Probing for the latest generation stops here, whatever the server answers."""
+
+
+def execution_name_for(dag_id: str, run_id: str, task_id: str, map_index: int = -1, generation: int = 1) -> str:
+    """The deterministic execution name of one task instance's ``generation``.
+
+    Generation 1 is ``af-<task slug>-<hash>``; later generations append ``-r<generation>``. The hash covers
+    ``(dag_id, run_id, task_id, map_index)``, so mapped instances and runs never collide. The result follows
+    Flyte Admin's rule (``^[a-z][a-z0-9-]*$``, at most 63 characters).
+    """
+    key = "\x1f".join((dag_id, run_id, task_id, str(map_index))).encode()
+    digest = hashlib.sha256(key).hexdigest()[:20]
+    slug = re.sub(r"[^a-z0-9]+", "-", task_id.lower()).strip("-")[:28].rstrip("-")
+    base = f"af-{slug}-{digest}" if slug else f"af-{digest}"
+    return retry_name(base, generation)
+
+
+def retry_name(base: str, generation: int) -> str:
+    """``base`` for generation 1, else ``base`` (shortened if needed) with ``-r<generation>``."""
+    if generation <= 1:
+        return base
+    suffix = f"-r{generation}"
+    return base[: NAME_MAX - len(suffix)].rstrip("-") + suffix
+
+
+def generation_of(name: str, base: str) -> int | None:
+    """The generation ``name`` has in the line of ``base``, or ``None`` when it is not of that line."""
+    if name == base:
+        return 1
+    match = _GENERATION_SUFFIX.search(name)
+    if match is None:
+        return None
+    generation = int(match.group(1))
+    return generation if generation >= 2 and retry_name(base, generation) == name else None
+
+
+def latest_generation(fetch: Callable[[str], T], base: str, known: str | None = None) -> tuple[T, int] | None:
+    """The newest existing execution of the line of ``base`` and its generation, or ``None`` when there is none.
+
+    Args:
+        fetch: Fetches an execution by name; raises ``FlyteEntityNotExistException`` when there is none.
+        base: The generation-1 name.
+        known: A name of the line known to exist (kept in Airflow's ``task_state_store``): probing starts there.
+    """
+    start = generation_of(known, base) if known else None
+    found: tuple[T, int] | None = None
+    generation = start or 1
+    while generation <= MAX_GENERATIONS:
+        try:
+            found = (fetch(retry_name(base, generation)), generation)
+        except FlyteEntityNotExistException:
+            if found is None and generation != 1:
+                generation = 1  # the stored name is gone (deleted or another line): look from the start
+                continue
+            return found
+        generation += 1
+    return found
+
+
+def validate_execution_name(name: str, argument: str = "execution_name") -> str:
+    """Return ``name`` if Flyte Admin accepts it as an execution name.
+
+    Raises:
+        FlyteInvalidInputException: naming the argument, the value and the rule.
+    """
+    if not isinstance(name, str) or len(name) > NAME_MAX or not _NAME_RULE.match(name):
+        raise FlyteInvalidInputException(
+            f"{argument}={name!r} is not a valid Flyte execution name: use lowercase letters, digits and '-', "
+            f"starting with a letter, at most {NAME_MAX} characters"
+        )
+    return name

@@ -1,0 +1,45 @@
+"""Sensor pokes that ride out Flyte Admin outages: a poke that cannot reach Admin means "not yet", for a while."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow_provider_flyte.waiting import WaitClock
+
+if TYPE_CHECKING:
+    from airflow_provider_flyte.hooks.flyte import FlyteHook
+
+T = TypeVar("T")
+
+
+class OutageTolerantPokes:
+    """Mixin for sensors: pokes share one outage clock, started by the first poke that failed.
+
+    An outage fails the sensor only once it outlasted ``outage_tolerance``. Poke mode keeps the sensor object between
+    pokes; reschedule mode does not, and there only the sensor's ``timeout`` bounds an outage.
+    """
+
+    if TYPE_CHECKING:
+
+        @property
+        def hook(self) -> FlyteHook:
+            """The sensor's hook."""
+
+    outage_tolerance: float | None
+    poke_interval: float
+    log: Any
+    _poke_clock: WaitClock | None = None
+
+    def ride_out(self, subject: str, call: Callable[[], T]) -> T | None:
+        """``call()``, or ``None`` when Admin is briefly unreachable (the outage is logged).
+
+        Raises:
+            FlyteAdminUnreachableException: when Admin has been unreachable for longer than ``outage_tolerance``.
+        """
+        if self._poke_clock is None:
+            tolerance = self.outage_tolerance or self.hook.platform_config.outage_tolerance
+            self._poke_clock = WaitClock(
+                subject, interval=float(self.poke_interval), outage_tolerance=tolerance, logger=self.log
+            )
+        return self._poke_clock.attempt(call)
