@@ -6,7 +6,8 @@ Every fault kind of ``tests/reliability/fault_matrix.py`` (Admin unreachable, ov
 an Admin restart with and without the data plane going on, a run that ends or fails while Admin is down, creates that
 fail, commit and then fail, or commit after the client's deadline, and a second Airflow try starting while the first
 is still slow in CreateExecution) is applied to at least ``--trials`` trials, spread over the paths it concerns (the
-sync and deferrable FlyteOperator, FlyteExecutionSensor, FlyteRemote) and run concurrently in ``--rounds`` rounds.
+sync and deferrable FlyteOperator, FlyteExecutionSensor, FlyteRemote, the sync and deferrable FlyteSignalOperator
+and FlyteBackfillOperator) and run concurrently in ``--rounds`` rounds.
 
 Targets: 0 duplicates, 0 lost, 0 wrong outcomes for every kind, and a reconnect within 2 s of Admin serving again
 (existing sync client, existing asyncio client, and a client created right after the restart). The reconnect delay is

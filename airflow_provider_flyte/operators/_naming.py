@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 
 T = TypeVar("T")
 
+STATE_STORE_KEY = "flyte_execution_name"
+"""``task_state_store`` key holding the name of the execution the task is following (Airflow 3.3+); it is also the
+external id of Airflow's durable-execution contract."""
 NAME_MAX = 63
 _NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
 _GENERATION_SUFFIX = re.compile(r"-r([0-9]+)$")
@@ -100,3 +103,24 @@ def validate_execution_name(name: str, argument: str = "execution_name") -> str:
             f"starting with a letter, at most {NAME_MAX} characters"
         )
     return name
+
+
+def stored_name(context: Mapping[str, Any]) -> str | None:
+    """The execution name kept in the task's ``task_state_store`` (Airflow 3.3+), if any."""
+    store = _state_store(context)
+    value = None if store is None else store.get(STATE_STORE_KEY, None)
+    return value if isinstance(value, str) and value else None
+
+
+def store_name(context: Mapping[str, Any], name: str) -> None:
+    """Keep ``name`` in the task's ``task_state_store`` (Airflow 3.3+; older Airflow relies on the names alone)."""
+    store = _state_store(context)
+    if store is not None:
+        store.set(STATE_STORE_KEY, name)
+
+
+def _state_store(context: Mapping[str, Any]) -> Any:
+    try:
+        return context.get("task_state_store")
+    except Exception:  # the context of Airflow < 3.3 may refuse unknown keys
+        return None

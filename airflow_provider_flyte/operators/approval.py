@@ -28,7 +28,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._durations import duration_argument
+from airflow_provider_flyte.operators._arguments import duration_argument
 from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.operators.signal import execution_id_argument, validate_signal_event
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger

@@ -38,11 +38,14 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import Identifier, ResourceType, WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._durations import duration_argument
+from airflow_provider_flyte.operators._arguments import duration_argument, string_map
 from airflow_provider_flyte.operators._naming import (
+    STATE_STORE_KEY,
     execution_name_for,
     latest_generation,
     retry_name,
+    store_name,
+    stored_name,
     validate_execution_name,
 )
 from airflow_provider_flyte.operators._resumable import ResumableJobMixin
@@ -55,8 +58,6 @@ if TYPE_CHECKING:
     from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, Options
 
 ON_RETRY_CHOICES = ("recover", "relaunch", "new")
-STATE_STORE_KEY = "flyte_execution_name"
-"""``task_state_store`` key holding the name of the execution the task is following (Airflow 3.3+)."""
 
 __all__ = [
     "ON_RETRY_CHOICES",
@@ -498,7 +499,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         def fetch(name: str) -> FlyteWorkflowExecution:
             return remote.fetch_execution(project, domain, name)
 
-        return latest_generation(fetch, self._base_name(context), known=_state_store_get(context))
+        return latest_generation(fetch, self._base_name(context), known=stored_name(context))
 
     def _announce(self, context: Context, execution: FlyteWorkflowExecution) -> str:
         """Make ``execution`` the one this task follows: Console link, ``task_state_store``, a log line; its URL."""
@@ -507,7 +508,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         if self._execution_id != execution.id:
             self._execution_id = execution.id
             push_console_link(context, url)
-            _state_store_set(context, execution.id.name)
+            store_name(context, execution.id.name)
             self.log.info("Flyte execution %s is %s: %s", execution.id, execution.phase_name, url)
         return url
 
@@ -556,7 +557,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             options=self._options(),
             overwrite_cache=self.overwrite_cache,
             interruptible=self.interruptible,
-            envs=_string_map(self.envs, "envs", self.task_id),
+            envs=string_map(self.envs, "envs", self.task_id),
             tags=list(self.tags or ()),
             cluster_pool=self.cluster_pool or None,
         )
@@ -647,33 +648,3 @@ def validate_event(event: Any) -> dict[str, Any]:
     if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
         raise AirflowException(f"FlyteExecutionTrigger event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
     return {"phase": None, "message": "", "console_url": None, **dict(event)}
-
-
-def _string_map(value: Any, argument: str, task_id: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise FlyteInvalidInputException(f"{task_id}: {argument}={value!r} must be a mapping of strings to strings")
-    return {str(key): str(item) for key, item in value.items()}
-
-
-def _state_store(context: Context) -> Any:
-    # task_state_store exists from Airflow 3.3; older versions rely on the deterministic names alone.
-    try:
-        return context.get("task_state_store")
-    except Exception:
-        return None
-
-
-def _state_store_get(context: Context) -> str | None:
-    store = _state_store(context)
-    if store is None:
-        return None
-    value = store.get(STATE_STORE_KEY, None)
-    return value if isinstance(value, str) and value else None
-
-
-def _state_store_set(context: Context, name: str) -> None:
-    store = _state_store(context)
-    if store is not None:
-        store.set(STATE_STORE_KEY, name)

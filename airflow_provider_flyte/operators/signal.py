@@ -22,7 +22,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._durations import duration_argument
+from airflow_provider_flyte.operators._arguments import duration_argument
 from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.triggers.signal import SIGNAL_EVENT_STATUSES, FlyteSignalTrigger
 from airflow_provider_flyte.waiting import WaitClock, poll, seconds_until
@@ -154,16 +154,16 @@ class FlyteSignalOperator(BaseOperator):
         url = self.hook.console_url(execution_id)
         push_console_link(context, url)
         declared, literal = self._prepare(execution_id)
-        if self._signal_exists(execution_id):
-            return self._send(execution_id, declared, literal, url)
-        if not self.wait_for_gate:
-            raise AirflowFailException(
-                f"execution {execution_id} has not reached the gate of signal {self.signal_id!r} yet "
-                "(wait_for_gate=False); nothing was set"
-            )
         deadline = None if self.timeout is None else time.time() + self.timeout
-        self.log.info("Waiting for execution %s to reach the gate of signal %r", execution_id, self.signal_id)
-        if self.deferrable:
+        if not self.wait_for_gate or self.deferrable:
+            if self._signal_exists(execution_id):
+                return self._send(execution_id, declared, literal, url)
+            if not self.wait_for_gate:
+                raise AirflowFailException(
+                    f"execution {execution_id} has not reached the gate of signal {self.signal_id!r} yet "
+                    "(wait_for_gate=False); nothing was set"
+                )
+            self.log.info("Waiting for execution %s to reach the gate of signal %r", execution_id, self.signal_id)
             self.defer(
                 trigger=FlyteSignalTrigger(
                     execution_id=str(execution_id),
@@ -177,10 +177,35 @@ class FlyteSignalOperator(BaseOperator):
                 method_name="execute_complete",
                 timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
             )
+        self._wait_for_gate(execution_id, deadline)
+        return self._send(execution_id, declared, literal, url)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume once the trigger saw the signal (then set it) or gave up (then fail, having set nothing)."""
+        event = validate_signal_event(event)
+        execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
+        if event["status"] != "success":
+            raise AirflowFailException(f"{event['message']}; signal {self.signal_id!r} was not set")
+        declared, literal = self._prepare(execution_id)
+        url = event["console_url"] or self.hook.console_url(execution_id)
+        return self._send(execution_id, declared, literal, url)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _wait_for_gate(self, execution_id: WorkflowExecutionIdentifier, deadline: float | None) -> None:
+        """Wait on the worker until the gate's signal exists (the first look included), riding out outages.
+
+        Raises:
+            AirflowFailException: when the execution ends first or the deadline passes; nothing was set.
+        """
+        looks: list[int] = []
 
         def gate_reached() -> bool | None:
             if self._signal_exists(execution_id):
                 return True
+            if not looks:
+                self.log.info("Waiting for execution %s to reach the gate of signal %r", execution_id, self.signal_id)
+            looks.append(1)
             phase = self._phase_if_done(execution_id)
             if phase is not None:
                 raise AirflowFailException(
@@ -201,19 +226,6 @@ class FlyteSignalOperator(BaseOperator):
                 f"execution {execution_id} did not reach the gate of signal {self.signal_id!r} within "
                 f"{self.timeout:g}s; nothing was set"
             )
-        return self._send(execution_id, declared, literal, url)
-
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resume once the trigger saw the signal (then set it) or gave up (then fail, having set nothing)."""
-        event = validate_signal_event(event)
-        execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
-        if event["status"] != "success":
-            raise AirflowFailException(f"{event['message']}; signal {self.signal_id!r} was not set")
-        declared, literal = self._prepare(execution_id)
-        url = event["console_url"] or self.hook.console_url(execution_id)
-        return self._send(execution_id, declared, literal, url)
-
-    # ------------------------------------------------------------------ helpers
 
     def _prepare(self, execution_id: WorkflowExecutionIdentifier) -> tuple[DeclaredSignal, literals_pb2.Literal]:
         """The gate declaring ``signal_id`` and the literal to send; fails before sending if either is wrong."""

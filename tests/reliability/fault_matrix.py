@@ -32,6 +32,8 @@ from airflow_provider_flyte.sandbox import FlyteSandbox
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 LAUNCH_PLAN = "reliability.nap"
+GATED_LAUNCH_PLAN = "reliability.gated_nap"
+GATE_SIGNAL = "go"
 RPC_TIMEOUT = 1.0
 """Per-call deadline of every client in the matrix: short, so slow-Admin faults show as DEADLINE_EXCEEDED quickly."""
 OUTAGE_TOLERANCE = 60.0
@@ -63,13 +65,26 @@ def register_nap_workflow(sandbox: FlyteSandbox) -> None:
         nodes=[b.task_node("nap", task.id, {name: b.workflow_input(name) for name in inputs})],
         output_bindings={"o0": b.promise("nap", "o0")},
     )
-    plan_id = b.identifier(b.RT.LAUNCH_PLAN, LAUNCH_PLAN)
+    gated = b.workflow(
+        GATED_LAUNCH_PLAN,
+        inputs={"seconds": b.FLOAT},
+        outputs={"o0": b.STRING},
+        nodes=[
+            b.task_node("nap", task.id, {"seconds": b.workflow_input("seconds"), "fail": b.constant("", b.STRING)}),
+            b.approve_node("gate", GATE_SIGNAL, {"o0": b.promise("nap", "o0")}, upstream=["nap"]),
+        ],
+        output_bindings={"o0": b.promise("gate", "o0")},
+    )
     registry = sandbox.registry
     registry.CreateTask(task_pb2.TaskCreateRequest(id=task.id, spec=task_pb2.TaskSpec(template=task)))
-    registry.CreateWorkflow(
-        workflow_pb2.WorkflowCreateRequest(id=workflow.id, spec=workflow_pb2.WorkflowSpec(template=workflow))
-    )
-    registry.CreateLaunchPlan(launch_plan_pb2.LaunchPlanCreateRequest(id=plan_id, spec=b.launch_plan_spec(workflow.id)))
+    for template in (workflow, gated):
+        registry.CreateWorkflow(
+            workflow_pb2.WorkflowCreateRequest(id=template.id, spec=workflow_pb2.WorkflowSpec(template=template))
+        )
+        plan_id = b.identifier(b.RT.LAUNCH_PLAN, template.id.name)
+        registry.CreateLaunchPlan(
+            launch_plan_pb2.LaunchPlanCreateRequest(id=plan_id, spec=b.launch_plan_spec(template.id))
+        )
 
 
 def connection_json(sandbox: FlyteSandbox) -> str:
@@ -256,13 +271,112 @@ def remote_wait(trial: Trial, sandbox: FlyteSandbox) -> None:
         trial.reported = (done.phase_name, error.message if error is not None else "", outputs)
 
 
+def _signal_operator(trial: Trial, deferrable: bool) -> Any:
+    from airflow_provider_flyte.operators.signal import FlyteSignalOperator
+
+    class SignallingSignalOperator(FlyteSignalOperator):
+        """Tells the round when the wait for the gate begins."""
+
+        def _signal_exists(self, execution_id: Any) -> bool:
+            trial.started.set()
+            return super()._signal_exists(execution_id)
+
+        def defer(self, **kwargs: Any) -> Any:
+            trial.started.set()
+            return super().defer(**kwargs)
+
+    return SignallingSignalOperator(
+        task_id=trial.name,
+        execution_id=f"ex:{PROJECT}:{DOMAIN}:{trial.name}",
+        signal_id=GATE_SIGNAL,
+        action="approve",
+        deferrable=deferrable,
+        poll_interval=POLL,
+        outage_tolerance=OUTAGE_TOLERANCE,
+    )
+
+
+def signal_operator(trial: Trial, sandbox: FlyteSandbox, deferrable: bool = False) -> None:
+    """FlyteSignalOperator approving a gate that the run reaches while the fault is on."""
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    remote = FlyteRemote(sandbox.config.with_overrides(rpc_timeout=RPC_TIMEOUT), PROJECT, DOMAIN)
+    with remote:
+        execution = remote.execute(
+            remote.fetch_launch_plan(name=GATED_LAUNCH_PLAN),
+            inputs={"seconds": trial.expected.seconds},
+            execution_name=trial.name,
+        )
+    operator, context = _signal_operator(trial, deferrable), _operator_context(trial)
+    try:
+        operator.execute(context)
+    except TaskDeferred as deferred:
+        event = asyncio.run(_first_event(deferred.trigger))
+        operator.execute_complete(context, event)
+    with FlyteRemote(sandbox.config, PROJECT, DOMAIN) as check:  # what Admin holds once the fault is over
+        done = check.wait(execution, poll_interval=POLL, timeout=TRIAL_LIMIT)
+        trial.reported = (done.phase_name, "", done.outputs.get("o0") if done.is_successful else None)
+
+
+def deferrable_signal_operator(trial: Trial, sandbox: FlyteSandbox) -> None:
+    """The same, waiting for the gate in FlyteSignalTrigger."""
+    signal_operator(trial, sandbox, deferrable=True)
+
+
+def backfill_operator(trial: Trial, sandbox: FlyteSandbox, deferrable: bool = False) -> None:
+    """FlyteBackfillOperator replaying one day of ``demo.nightly``, launched and followed through the fault."""
+    from airflow.providers.common.compat.sdk import TaskDeferred
+
+    from airflow_provider_flyte.operators.backfill import FlyteBackfillOperator
+
+    class SignallingBackfillOperator(FlyteBackfillOperator):
+        """Tells the round when following the backfill begins."""
+
+        def _follow(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            trial.started.set()
+            return super()._follow(*args, **kwargs)
+
+        def defer(self, **kwargs: Any) -> Any:
+            trial.started.set()
+            return super().defer(**kwargs)
+
+    operator = SignallingBackfillOperator(
+        task_id=trial.name,
+        launchplan_name="demo.nightly",
+        from_date="2026-06-01T00:00:00+00:00",
+        to_date="2026-06-02T00:00:00+00:00",
+        deferrable=deferrable,
+        poll_interval=POLL,
+        outage_tolerance=OUTAGE_TOLERANCE,
+    )
+    context = _operator_context(trial)
+    try:
+        result = operator.execute(context)
+    except TaskDeferred as deferred:
+        result = operator.execute_complete(context, asyncio.run(_first_event(deferred.trigger)))
+    trial.reported = (result["phase"], "", None)
+
+
+def deferrable_backfill_operator(trial: Trial, sandbox: FlyteSandbox) -> None:
+    """The same, following the backfill in FlyteBackfillTrigger."""
+    backfill_operator(trial, sandbox, deferrable=True)
+
+
 PATHS: dict[str, Callable[[Trial, FlyteSandbox], None]] = {
     "sync-operator": sync_operator,
     "deferrable": deferrable_operator,
     "sensor": poke_sensor,
     "remote": remote_wait,
+    "signal": signal_operator,
+    "deferrable-signal": deferrable_signal_operator,
+    "backfill": backfill_operator,
+    "deferrable-backfill": deferrable_backfill_operator,
 }
-LAUNCH_PATHS = ("sync-operator", "deferrable", "remote")
+RUN_PATHS = ("sync-operator", "deferrable", "sensor", "remote")
+"""The paths that report the run's own outcome (and so can be checked against a run that fails)."""
+LAUNCH_PATHS = ("sync-operator", "deferrable", "remote", "backfill")
+OWN_NAME_PATHS = ("sensor", "remote", "signal", "deferrable-signal")
+"""The paths whose run is launched under the trial's own name (the operators derive theirs from the task)."""
 
 
 # ---------------------------------------------------------------------------------------------------- faults
@@ -334,7 +448,9 @@ FAULT_KINDS: dict[str, FaultKind] = {
         FaultKind("slow-reads-3s", "wait", _slow_reads(3.0)),
         FaultKind("admin-restart-4s", "wait", _outage(4.0, engine=False)),
         FaultKind("admin-down-run-ends", "wait", _outage(4.0, engine=True), run_seconds=1.5),
-        FaultKind("admin-down-run-fails", "wait", _outage(4.0, engine=True), run_seconds=1.5, fails=True),
+        FaultKind(
+            "admin-down-run-fails", "wait", _outage(4.0, engine=True), run_seconds=1.5, fails=True, paths=RUN_PATHS
+        ),
         FaultKind(
             "create-unavailable",
             "launch",
@@ -449,7 +565,7 @@ def judge(remote: FlyteRemote, trial: Trial) -> Verdict:
 
 def _execution_names(remote: FlyteRemote, trial: Trial) -> list[str]:
     """Names of the executions that belong to the trial (its own name, or the operator's derived line of names)."""
-    if trial.path in ("sensor", "remote"):
+    if trial.path in OWN_NAME_PATHS:
         prefix = trial.name
     else:
         from airflow_provider_flyte.operators.flyte import execution_name_for

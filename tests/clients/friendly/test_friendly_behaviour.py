@@ -240,6 +240,8 @@ async def test_server_errors_reach_callers_as_typed_exceptions(
         ("get_download_signed_url", ("s3://b/k",), {"expires_in": 60}, "expires_in"),
         ("list_matchable_attributes", (99,), {}, "resource_type"),
         ("list_node_executions_for_task_paginated", ("te:p:d:e",), {}, "task execution id"),
+        ("get_task_execution", ("te:p:d:e:n0:p:d:t:v:4294967296",), {}, r"at most 4294967295 \(a uint32\)"),
+        ("get_task_execution_data", ("te:p:d:e:n0:p:d:t:v:-1",), {}, "must be a non-negative integer"),
         ("terminate_execution", (EXEC_ID, ""), {}, "cause"),
     ],
 )
