@@ -4,8 +4,10 @@ metrics, listings and console links."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
+import grpc
 import pytest
 from flyteidl.admin import execution_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
@@ -28,6 +30,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteEntityNotExistException,
     FlyteFailedPreconditionException,
     FlyteInvalidInputException,
+    FlyteSystemUnavailableException,
     FlyteTimeout,
 )
 from airflow_provider_flyte.identifiers import Identifier, ResourceType, WorkflowExecutionIdentifier
@@ -176,6 +179,40 @@ def test_wait_polls_with_get_execution_only(remote: FlyteRemote, rpcs: RpcLog) -
     remote.wait(execution, poll_interval=POLL, sync_nodes=True)
     assert rpcs.names(mark)[0] == "GetExecution"
     assert "ListNodeExecutions" in rpcs.names(mark)  # asked for: nodes load once it is done
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        ({"timeout": -1}, "timeout=-1"),
+        ({"poll_interval": 0}, "poll_interval=0"),
+        ({"poll_interval": float("nan")}, "poll_interval=nan"),
+        ({"timeout": "soon"}, "timeout='soon'"),
+    ],
+)
+def test_bad_wait_arguments_fail_before_anything_is_launched(
+    remote: FlyteRemote, rpcs: RpcLog, arguments: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(FlyteInvalidInputException, match=re.escape(named)):
+        remote.execute(remote.fetch_launch_plan(name="demo.pipeline"), inputs={"numbers": [1]}, wait=True, **arguments)
+    assert not rpcs.calls("CreateExecution")
+
+
+def test_a_create_whose_outcome_is_unknown_is_settled_by_its_name(flyte_sandbox: FlyteSandbox) -> None:
+    # No retries: the create fails after Admin stored it, and only the lookup of its name can tell it worked.
+    config = flyte_sandbox.config.with_overrides(rpc_retries=0)
+    with FlyteRemote(config, "flytesnacks", "development") as remote:
+        plan = remote.fetch_launch_plan(name="demo.pipeline")
+        flyte_sandbox.faults.fail_after_commit("CreateExecution", times=1)
+        execution = remote.execute(plan, inputs={"numbers": [1]}, execution_name="settled-by-name")
+        assert execution.id.name == "settled-by-name"
+        found = [e.id.name for e in remote.list_executions(filters="eq(execution_name,settled-by-name)")]
+        assert found == ["settled-by-name"]
+        # A create that did not reach Admin is reported as the failure it is (and a later try may create it).
+        flyte_sandbox.faults.fail("CreateExecution", grpc.StatusCode.UNAVAILABLE, times=1)
+        with pytest.raises(FlyteSystemUnavailableException):
+            remote.execute(plan, inputs={"numbers": [1]}, execution_name="never-created")
+        assert not list(remote.list_executions(filters="eq(execution_name,never-created)"))
 
 
 def test_wait_timeout_names_the_execution_and_argument_errors(remote: FlyteRemote, flyte_sandbox: FlyteSandbox) -> None:
