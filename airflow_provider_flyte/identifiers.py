@@ -77,8 +77,11 @@ def _resource_type(value: Any, kind: str) -> ResourceType:
     """
     if isinstance(value, ResourceType):
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and value in ResourceType._value2member_map_:
-        return ResourceType(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return ResourceType(value)
+        except ValueError:
+            pass
     known = ", ".join(f"{member.name}={member.value}" for member in ResourceType)
     raise FlyteInvalidInputException(f"{kind} has resource type {value!r}, which is none of {known}")
 

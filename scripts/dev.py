@@ -109,10 +109,11 @@ def test(pytest_args: list[str]) -> None:
 
 
 def fuzz(pytest_args: list[str]) -> None:
-    """Run the property tests long: ``HYPOTHESIS_PROFILE=fuzz``, extra arguments passed to pytest."""
+    """Run the property tests long: ``HYPOTHESIS_PROFILE=fuzz``, no per-test timeout, extra arguments to pytest."""
     env = _sync(MAIN_ENV)
     env["HYPOTHESIS_PROFILE"] = "fuzz"
-    _run(_bin(MAIN_ENV, "python"), "-m", "pytest", "-m", "property", "tests/property", *pytest_args, env=env)
+    python = _bin(MAIN_ENV, "python")
+    _run(python, "-m", "pytest", "-m", "property", "--timeout=0", "tests/property", *pytest_args, env=env)
 
 
 def demo(demo_args: list[str]) -> None:

@@ -28,7 +28,7 @@ set_hypothesis_home_dir(_STORAGE)
 
 settings.register_profile(
     "ci",
-    max_examples=300,
+    max_examples=1000,
     derandomize=True,
     deadline=None,
     database=None,

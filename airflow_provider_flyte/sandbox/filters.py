@@ -178,9 +178,7 @@ _FUNCTIONS = {*_OPERATORS, "contains", "not_like", "value_in", "value_not_in"}
 _DIGITS = frozenset("0123456789")
 # Go's duration units, two-letter ones first so that "ms" is not read as "m" followed by "s".
 _DURATION_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-
-
-_INT64_MIN = -(2**63)
+_INT64_MIN = -(2**63)  # Go's time.Duration: a signed 64-bit count of nanoseconds
 _INT64_MAX = 2**63 - 1
 
 
@@ -240,8 +238,8 @@ def _float_seconds(text: str) -> int | None:
 def _go_duration(text: str) -> int | None:
     """``text`` as a Go duration (``1h2m3.5s``, optionally signed), in nanoseconds; ``None`` when it is not one.
 
-    A hand-written scan, linear in the text (a regular expression with adjacent digit runs backtracks
-    quadratically on a long run of digits with no unit).
+    A hand-written scan, linear in the text: the regular expression it replaces (adjacent digit runs) backtracked for
+    minutes on a few thousand digits with no unit.
     """
     sign = -1 if text.startswith("-") else 1
     body = text[1:] if text[:1] in "+-" else text
