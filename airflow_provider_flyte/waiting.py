@@ -24,6 +24,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from airflow_provider_flyte.exceptions import (
@@ -79,12 +80,14 @@ def check_seconds(value: object, argument: str, *, allow_none: bool = False, all
     """
     if value is None and allow_none:
         return None
-    seconds = value.total_seconds() if hasattr(value, "total_seconds") else value
-    valid = not isinstance(seconds, bool) and isinstance(seconds, (int, float)) and math.isfinite(seconds)
-    if not valid or seconds < 0 or (seconds == 0 and not allow_zero):  # type: ignore[operator]
-        kind = "non-negative" if allow_zero else "positive"
-        raise FlyteInvalidInputException(f"{argument}={value!r} must be a {kind}, finite number of seconds")
-    return float(seconds)  # type: ignore[arg-type]
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    kind = "non-negative" if allow_zero else "positive"
+    wrong = FlyteInvalidInputException(f"{argument}={value!r} must be a {kind}, finite number of seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
+        raise wrong
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise wrong
+    return float(seconds)
 
 
 def seconds_until(deadline: float | None) -> float | None:
@@ -102,7 +105,8 @@ class WaitClock:
         interval: Longest delay between two polls while Admin answers, in seconds.
         timeout: The caller's own limit on the whole wait, in seconds; ``None`` for none.
         outage_tolerance: Seconds Admin may keep failing before the wait gives up.
-        first_delay: The delay before the first poll; ``None`` for :data:`FIRST_POLL_DELAY` (capped by ``interval``).
+        first_delay: The delay after the first poll (which comes at once); ``None`` for :data:`FIRST_POLL_DELAY`,
+            capped by ``interval``.
         logger: Where outage warnings go.
         clock: A monotonic clock (injectable for tests).
     """

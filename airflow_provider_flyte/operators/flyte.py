@@ -403,7 +403,10 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         except FlyteTimeout as error:
             if self.timeout is None or error.code is not None:
                 raise  # an RPC deadline (DEADLINE_EXCEEDED), not the wait's own timeout
-            self._timed_out(f"Flyte execution {execution.id} is still {execution.phase_name} at its deadline", url)
+            # On a worker only ``timeout`` is ours to enforce: Airflow applies execution_timeout itself (on_kill).
+            self._timed_out(
+                f"Flyte execution {execution.id} is still {execution.phase_name} at its deadline", url, deferred=False
+            )
         self._result = self._finish(execution, url)
         return self._result
 
@@ -528,8 +531,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             deadlines.append(start + self.execution_timeout.total_seconds())
         return min(deadlines, default=None)
 
-    def _timed_out(self, what: str, url: str | None) -> NoReturn:
-        """Abort the execution and fail the task because its ``timeout`` or ``execution_timeout`` passed.
+    def _timed_out(self, what: str, url: str | None, deferred: bool = True) -> NoReturn:
+        """Abort the execution and fail the task because its ``timeout`` or (deferred) ``execution_timeout`` passed.
 
         Raises:
             AirflowTaskTimeout: when ``execution_timeout`` is the limit that applied (as Airflow raises it).
@@ -539,7 +542,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         # the shorter one it is the one that passed.
         timeout = self.timeout
         limit = self.execution_timeout.total_seconds() if self.execution_timeout is not None else None
-        if limit is not None and (timeout is None or limit <= timeout):
+        if deferred and limit is not None and (timeout is None or limit <= timeout):
             self._terminate(f"Airflow task {self.task_id} reached its execution_timeout")
             raise AirflowTaskTimeout(f"{what} (the task's execution_timeout of {limit:g}s); it was aborted. See {url}")
         self._terminate(f"Airflow task {self.task_id} reached its timeout")

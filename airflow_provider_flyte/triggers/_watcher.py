@@ -30,7 +30,7 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES, phase_name
-from airflow_provider_flyte.waiting import DEFAULT_OUTAGE_TOLERANCE, WaitClock, is_transient
+from airflow_provider_flyte.waiting import DEFAULT_OUTAGE_TOLERANCE, WaitClock, WaitLogger, is_transient
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.aio import AsyncFlyteClient
@@ -86,11 +86,15 @@ class WatchError(Exception):
 
 @dataclass(eq=False)
 class Subscription:
-    """One caller's interest in one execution; :meth:`next` returns each new snapshot."""
+    """One caller's interest in one execution; :meth:`next` returns each new snapshot.
+
+    Its ``outage`` clock follows Flyte Admin's failures for this caller: it logs them to the caller's logger (a
+    trigger's, so they show in the task's log) and fails the subscription past its ``outage_tolerance``.
+    """
 
     execution_id: WorkflowExecutionIdentifier
     poll_interval: float
-    outage_tolerance: float = DEFAULT_OUTAGE_TOLERANCE
+    outage: WaitClock
     latest: ExecutionSnapshot | None = None
     error: WatchError | None = None
     _updated: asyncio.Event = field(default_factory=asyncio.Event)
@@ -141,7 +145,7 @@ class ExecutionWatcher:
         self._client = client
         self._on_idle = on_idle
         self._subscriptions: dict[WorkflowExecutionIdentifier, set[Subscription]] = defaultdict(set)
-        self._outages: dict[tuple[str, str], WaitClock] = {}
+        self._unreachable: set[tuple[str, str]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.stats = WatcherStats()
@@ -157,6 +161,7 @@ class ExecutionWatcher:
         execution_id: WorkflowExecutionIdentifier,
         poll_interval: float,
         outage_tolerance: float = DEFAULT_OUTAGE_TOLERANCE,
+        logger: WaitLogger | None = None,
     ) -> AsyncIterator[Subscription]:
         """Watch ``execution_id`` while the context is open; the first snapshot comes with the next tick.
 
@@ -164,8 +169,12 @@ class ExecutionWatcher:
             execution_id: The execution to watch.
             poll_interval: Longest time between two looks at it, in seconds.
             outage_tolerance: Seconds of Flyte Admin failing before this watch fails.
+            logger: Where this watch's outage warnings go (default: this module's logger).
         """
-        subscription = Subscription(execution_id, poll_interval, outage_tolerance)
+        outage = WaitClock(
+            f"execution {execution_id}", interval=poll_interval, outage_tolerance=outage_tolerance, logger=logger
+        )
+        subscription = Subscription(execution_id, poll_interval, outage)
         self._subscriptions[execution_id].add(subscription)
         self._wake.set()  # a new execution is polled at the next tick, not a full interval later
         if self._task is None or self._task.done():
@@ -216,6 +225,7 @@ class ExecutionWatcher:
 
     async def _poll_group(self, project: str, domain: str, names: list[str]) -> None:
         key = (project, domain)
+        started = time.monotonic()
         try:
             found: dict[str, Any] = {}
             for chunk in _chunks(sorted(names), MAX_NAMES_PER_LIST):
@@ -228,7 +238,7 @@ class ExecutionWatcher:
                     self._publish(ExecutionSnapshot.from_execution(execution))
         except Exception as error:
             if is_transient(error):
-                self._ride_out(key, error)
+                self._ride_out(key, error, started)
             elif isinstance(error, FlyteException):
                 self._fail(key, str(error))
             else:
@@ -236,28 +246,19 @@ class ExecutionWatcher:
                 log.exception("Polling Flyte executions in %s/%s failed unexpectedly", project, domain)
                 self._fail(key, f"{type(error).__name__}: {error}")
         else:
-            outage = self._outages.pop(key, None)
-            if outage is not None:
-                outage.answered()  # logs that Admin is back
+            if key in self._unreachable:
+                self._unreachable.discard(key)
+                for subscription in self._group(key):
+                    subscription.outage.answered()  # logs that Admin is back
 
-    def _ride_out(self, key: tuple[str, str], error: BaseException) -> None:
+    def _ride_out(self, key: tuple[str, str], error: BaseException, since: float) -> None:
         """Keep the watches of ``key`` through a transient failure; fail those whose outage tolerance is spent."""
-        outage = self._outages.get(key)
-        if outage is None:
-            tolerance = max(sub.outage_tolerance for sub in self._group(key))
-            subject = f"the Flyte executions watched in {key[0]}/{key[1]}"
-            outage = self._outages[key] = WaitClock(subject, interval=self._interval(), outage_tolerance=tolerance)
-        with contextlib.suppress(FlyteAdminUnreachableException):
-            outage.failed(error)  # logs the outage when it starts and about once a minute
-        unreachable_for = outage.unreachable_for
+        self._unreachable.add(key)
         for subscription in self._group(key):
-            if unreachable_for > subscription.outage_tolerance:
-                subscription.fail(
-                    WatchError(
-                        f"Flyte Admin was unreachable for {unreachable_for:.0f} s, longer than "
-                        f"outage_tolerance={subscription.outage_tolerance:g} s; last error: {error}"
-                    )
-                )
+            try:
+                subscription.outage.failed(error, since=since)  # logs the outage's start and about once a minute
+            except FlyteAdminUnreachableException as gave_up:
+                subscription.fail(WatchError(str(gave_up)))
 
     def _group(self, key: tuple[str, str]) -> list[Subscription]:
         return [
@@ -290,7 +291,7 @@ class ExecutionWatcher:
             subscription.publish(snapshot)
 
     def _fail(self, key: tuple[str, str], message: str) -> None:
-        self._outages.pop(key, None)
+        self._unreachable.discard(key)
         for subscription in self._group(key):
             subscription.fail(WatchError(message))
 

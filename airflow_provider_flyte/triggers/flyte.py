@@ -142,7 +142,7 @@ class FlyteExecutionTrigger(BaseTrigger):
             console_url = execution_console_url(settings.config, execution_id)
             watcher = watcher_for(self.flyte_conn_id, settings.config)
             tolerance = self.outage_tolerance or settings.config.outage_tolerance
-            async with watcher.subscribe(execution_id, self.poll_interval, tolerance) as subscription:
+            async with watcher.subscribe(execution_id, self.poll_interval, tolerance, self.log) as subscription:
                 while True:
                     remaining = None if self.deadline is None else self.deadline - time.time()
                     if remaining is not None and remaining <= 0:

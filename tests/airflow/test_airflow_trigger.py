@@ -95,6 +95,40 @@ async def test_transient_unavailable_is_retried(admin: FakeAdminServer) -> None:
     assert admin.admin.calls["ListExecutions"] >= 4
 
 
+async def test_an_outage_of_many_ticks_is_ridden_out_and_the_true_phase_reported(
+    admin: FakeAdminServer,
+    flyte_connection,  # type: ignore[no-untyped-def]
+) -> None:
+    # Far more failed ticks than the old limit of 8: the budget is wall time, not ticks (no per-call retries here).
+    flyte_connection(admin.endpoint, console_endpoint="http://console.test", rpc_retries=0)
+    admin.admin.set_phase(EX + "ended-in-outage", "FAILED", "ValueError: failed while Admin was down")
+    admin.admin.unavailable_left = 60
+    trigger = FlyteExecutionTrigger(EX + "ended-in-outage", poll_interval=0.01, outage_tolerance=60)
+    event = await first_event(trigger)
+    assert admin.admin.unavailable_left == 0
+    assert (event["status"], event["phase"], event["message"]) == (
+        "failed",
+        "FAILED",
+        "ValueError: failed while Admin was down",
+    )
+
+
+async def test_an_outage_past_the_tolerance_is_an_error_event_saying_how_long(
+    admin: FakeAdminServer,
+    flyte_connection,  # type: ignore[no-untyped-def]
+) -> None:
+    flyte_connection(admin.endpoint, console_endpoint="http://console.test", rpc_retries=0)
+    admin.admin.set_phase(EX + "never-back", "RUNNING")
+    admin.admin.unavailable_left = 10**6
+    started = time.monotonic()
+    event = await first_event(FlyteExecutionTrigger(EX + "never-back", poll_interval=0.05, outage_tolerance=1.5))
+    assert time.monotonic() - started >= 1.5
+    assert event["status"] == "error"
+    assert "Flyte Admin was unreachable for" in str(event["message"])
+    assert "outage_tolerance=1.5 s" in str(event["message"])
+    admin.admin.unavailable_left = 0
+
+
 async def test_bad_connection_is_an_error_event(flyte_connection) -> None:  # type: ignore[no-untyped-def]
     flyte_connection("127.0.0.1:1", conn_id="flyte_broken", nonsense=1)
     event = await first_event(FlyteExecutionTrigger(EX + "x", flyte_conn_id="flyte_broken"))
