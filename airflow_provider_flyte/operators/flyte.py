@@ -294,6 +294,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Launch (or find) the execution, then wait for it in the way the operator is configured to."""
+        self._check_rendered_inputs()
         if self.wait_for_completion and not self.deferrable:
             return self.execute_resumable(context)  # type: ignore[no-any-return]
         execution = self._start(context)
@@ -425,6 +426,24 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self._terminate(f"Killed by Airflow: task {self.task_id} was stopped")
 
     # ------------------------------------------------------------------ helpers
+
+    def _check_rendered_inputs(self) -> None:
+        """Fail before anything is looked up or launched when ``inputs`` did not render to a mapping.
+
+        Raises:
+            FlyteInvalidInputException: naming the task, ``inputs`` and the value.
+        """
+        if self.inputs is None or isinstance(self.inputs, Mapping):
+            return
+        hint = (
+            "; a template renders to text unless the DAG sets render_template_as_native_obj=True"
+            if isinstance(self.inputs, str)
+            else ""
+        )
+        raise FlyteInvalidInputException(
+            f"{self.task_id}: inputs={self.inputs!r} must be a mapping of input names to values, "
+            f"not {type(self.inputs).__name__}{hint}"
+        )
 
     def _project_domain(self) -> tuple[str, str]:
         entity = self._entity_identifier()

@@ -207,3 +207,17 @@ def test_execute_complete_raises_with_phase_message_and_url_for_failed_events() 
     assert (error.value.phase, error.value.console_url) == ("FAILED", "http://console/x")
     with pytest.raises(AirflowException, match="Watching Flyte execution ex:p:d:n failed: lost"):
         operator.execute_complete({}, {"status": "error", "execution_id": "ex:p:d:n", "message": "lost"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ("numbers=1", "inputs='numbers=1' must be a mapping of input names to values, not str; a template renders"),
+        ([1, 2], "inputs=[1, 2] must be a mapping of input names to values, not list"),
+    ],
+)
+def test_inputs_that_rendered_to_something_else_fail_before_any_call(inputs: object, message: str) -> None:
+    # The connection does not exist: reaching it would fail differently, so the check comes first.
+    operator = FlyteOperator(task_id="t", launchplan_name="lp", inputs=inputs, flyte_conn_id="no_such_connection")  # type: ignore[arg-type]
+    with pytest.raises(FlyteInvalidInputException, match=re.escape(f"t: {message}")):
+        operator.execute({"ti": None})  # type: ignore[arg-type]
