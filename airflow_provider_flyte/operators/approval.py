@@ -29,10 +29,11 @@ from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.operators._arguments import duration_argument
+from airflow_provider_flyte.operators._waits import task_wait_clock
 from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.operators.signal import execution_id_argument, validate_signal_event
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
-from airflow_provider_flyte.waiting import WaitClock, poll, seconds_until
+from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.providers.standard.operators.hitl import HITLOperator as _HITLBase
@@ -237,12 +238,11 @@ class FlyteApprovalOperator(_HITLBase):
                 )
             return signal
 
-        clock = WaitClock(
+        clock = task_wait_clock(
+            self,
             f"a gate asking for {wanted} in execution {execution_id}",
             interval=self.poll_interval,
-            timeout=seconds_until(deadline),
-            outage_tolerance=self.outage_tolerance or self.hook.platform_config.outage_tolerance,
-            logger=self.log,
+            deadline=deadline,
         )
         found = poll(gate_reached, clock)
         if found is None:

@@ -22,6 +22,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.operators._arguments import duration_argument
+from airflow_provider_flyte.operators._waits import task_wait_clock
 from airflow_provider_flyte.operators.flyte import (
     DEFER_TIMEOUT_GRACE,
     FlyteConsoleLink,
@@ -30,7 +31,7 @@ from airflow_provider_flyte.operators.flyte import (
     validate_execution_name,
 )
 from airflow_provider_flyte.triggers.backfill import BACKFILL_EVENT_STATUSES, FlyteBackfillTrigger
-from airflow_provider_flyte.waiting import WaitClock, poll, seconds_until
+from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -294,13 +295,7 @@ class FlyteBackfillOperator(BaseOperator):
                 last = progress
             return execution if execution.is_done else None
 
-        clock = WaitClock(
-            f"backfill {execution.id}",
-            interval=self.poll_interval,
-            timeout=seconds_until(deadline),
-            outage_tolerance=self.outage_tolerance or self.hook.platform_config.outage_tolerance,
-            logger=self.log,
-        )
+        clock = task_wait_clock(self, f"backfill {execution.id}", interval=self.poll_interval, deadline=deadline)
         if poll(finished, clock) is None:
             self._abort(str(execution.id), f"Airflow task {self.task_id} timed out")
             raise AirflowException(

@@ -259,7 +259,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self.task_name = task_name
         self.workflow_name = workflow_name
         self.version = version
-        self.inputs = inputs
+        self.inputs: Any = inputs  # a template may render to anything; checked when the task runs
         self.execution_name = execution_name
         self.labels = labels
         self.annotations = annotations

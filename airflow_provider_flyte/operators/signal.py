@@ -23,9 +23,10 @@ from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.operators._arguments import duration_argument
+from airflow_provider_flyte.operators._waits import task_wait_clock
 from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.triggers.signal import SIGNAL_EVENT_STATUSES, FlyteSignalTrigger
-from airflow_provider_flyte.waiting import WaitClock, poll, seconds_until
+from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -214,12 +215,11 @@ class FlyteSignalOperator(BaseOperator):
                 )
             return None
 
-        clock = WaitClock(
+        clock = task_wait_clock(
+            self,
             f"the gate of signal {self.signal_id!r} in execution {execution_id}",
             interval=self.poll_interval,
-            timeout=seconds_until(deadline),
-            outage_tolerance=self.outage_tolerance or self.hook.platform_config.outage_tolerance,
-            logger=self.log,
+            deadline=deadline,
         )
         if poll(gate_reached, clock) is None:
             raise AirflowFailException(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from airflow_provider_flyte.operators._waits import task_wait_clock
 from airflow_provider_flyte.waiting import WaitClock
 
 if TYPE_CHECKING:
@@ -38,8 +39,5 @@ class OutageTolerantPokes:
             FlyteAdminUnreachableException: when Admin has been unreachable for longer than ``outage_tolerance``.
         """
         if self._poke_clock is None:
-            tolerance = self.outage_tolerance or self.hook.platform_config.outage_tolerance
-            self._poke_clock = WaitClock(
-                subject, interval=float(self.poke_interval), outage_tolerance=tolerance, logger=self.log
-            )
+            self._poke_clock = task_wait_clock(self, subject, interval=float(self.poke_interval))
         return self._poke_clock.attempt(call)
