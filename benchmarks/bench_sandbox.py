@@ -59,12 +59,11 @@ def main() -> None:
     options = parser.parse_args()
 
     import grpc
+    from flyte_admin_sandbox import FlyteSandbox
+    from flyte_admin_sandbox import builders as b
     from flyteidl.admin import common_pb2, execution_pb2, project_pb2, task_pb2, version_pb2, workflow_pb2
     from flyteidl.admin import launch_plan_pb2 as lp_pb2
     from flyteidl.service import admin_pb2_grpc
-
-    from airflow_provider_flyte.sandbox import FlyteSandbox
-    from airflow_provider_flyte.sandbox import builders as b
 
     integer = {"x": b.INTEGER}
     with FlyteSandbox(port=0, task_delay=options.task_delay, seed=False) as sandbox:

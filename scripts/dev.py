@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py test   # lint, type-check and run the whole test suite
     python3 scripts/dev.py demo   # run the example end to end on the embedded sandbox
+    python3 scripts/dev.py smoke  # build both wheels, install them in a clean venv and check them (part of test)
 
 A developer tool besides them: ``python3 scripts/dev.py fuzz`` runs the property tests (``tests/property/``) with
 the ``fuzz`` hypothesis profile, many more examples per test than the test suite's ``ci`` profile.
@@ -106,6 +107,28 @@ def test(pytest_args: list[str]) -> None:
     if not pytest_args:
         min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min", python=_oldest_supported_python())
         _run(_bin(MIN_AIRFLOW_ENV, "python"), "-m", "pytest", "-m", "airflow", "-q", env=min_env)
+        smoke([])
+
+
+def smoke(_args: list[str]) -> None:
+    """Build both wheels, install them into a clean virtual environment with the locked dependencies, check them."""
+    wheels = ROOT / "build" / "wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    _run(_uv(), "build", "--all-packages", "--wheel", "--out-dir", wheels, "--quiet")
+    provider = next(wheels.glob("airflow_provider_flyte-*.whl"))
+    sandbox = next(wheels.glob("flyte_admin_sandbox-*.whl"))
+    env_dir = ROOT / "build" / "smoke-venv"
+    _run(_uv(), "venv", "--quiet", "--clear", "--python", sys.executable, env_dir)
+    python = _bin(env_dir, "python")
+    export = [_uv(), "export", "--frozen", "--quiet", "--no-hashes", "--no-emit-workspace", "--no-default-groups"]
+    runtime, testing = ROOT / "build" / "smoke-runtime.txt", ROOT / "build" / "smoke-testing.txt"
+    _run(*export, "--output-file", runtime)  # what production installs with the provider
+    _run(*export, "--extra", "sandbox", "--group", "test", "--output-file", testing)  # plus the sandbox and pytest
+    install = [_uv(), "pip", "install", "--quiet", "--no-deps", "--python", python]
+    _run(*install, "-r", runtime, provider)
+    _run(python, ROOT / "scripts" / "wheel_smoke.py", "provider")
+    _run(*install, "-r", testing, sandbox)
+    _run(python, ROOT / "scripts" / "wheel_smoke.py", "sandbox")
 
 
 def fuzz(pytest_args: list[str]) -> None:
@@ -118,11 +141,11 @@ def fuzz(pytest_args: list[str]) -> None:
 
 def demo(demo_args: list[str]) -> None:
     env = _sync(MAIN_ENV)
-    _run(_bin(MAIN_ENV, "python"), "-m", "airflow_provider_flyte.cli", "demo", *demo_args, env=env)
+    _run(_bin(MAIN_ENV, "python"), "-m", "flyte_admin_sandbox.cli", "demo", *demo_args, env=env)
 
 
 def main() -> None:
-    commands = {"test": test, "demo": demo, "fuzz": fuzz}
+    commands = {"test": test, "demo": demo, "fuzz": fuzz, "smoke": smoke}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(commands)}}} [args...]")
     commands[sys.argv[1]](sys.argv[2:])

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from flyte_admin_sandbox.cli import build_parser
 
 from airflow_provider_flyte import FlyteEntityNotExistException, PlatformConfig, SynchronousFlyteClient
-from airflow_provider_flyte.cli import build_parser
 
-SANDBOX = [sys.executable, "-m", "airflow_provider_flyte.cli", "sandbox"]
+SANDBOX = [sys.executable, "-m", "flyte_admin_sandbox.cli", "sandbox"]
 
 
 def test_sandbox_command_serves_logs_rpcs_and_keeps_the_secret_out_of_its_output() -> None:

@@ -37,9 +37,8 @@ def release_all() -> None:
 
 
 def register_hold_workflow(sandbox: Any, project: str = "flytesnacks", domain: str = "development") -> None:
+    from flyte_admin_sandbox import builders as b
     from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
-
-    from airflow_provider_flyte.sandbox import builders as b
 
     task = b.python_task(
         "hold.wait",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 TEST_DAGS = Path(__file__).parent / "dags"
-EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "flyte-admin-sandbox" / "flyte_admin_sandbox" / "example_dags"
 # When something imported Airflow before this file, its configuration is fixed: the tests that need a database then
 # skip rather than touch a real AIRFLOW_HOME.
 AIRFLOW_ISOLATED = "airflow.configuration" not in sys.modules
@@ -85,8 +85,7 @@ class FakeStateStore:
 def sandbox():  # type: ignore[no-untyped-def]
     """A seeded Flyte sandbox on a free port, for the whole test module, with the ``hold.workflow`` launch plan."""
     from airflow_hold_tasks import register_hold_workflow, release_all
-
-    from airflow_provider_flyte.sandbox import FlyteSandbox
+    from flyte_admin_sandbox import FlyteSandbox
 
     with FlyteSandbox(port=0) as running:
         register_hold_workflow(running)

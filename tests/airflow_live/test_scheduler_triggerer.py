@@ -26,14 +26,20 @@ from typing import Any
 
 import httpx
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
 
 from airflow_provider_flyte.remote import FlyteRemote
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 pytestmark = pytest.mark.timeout(600)
 
 DAGS = Path(__file__).parent / "dags"
-APPROVAL_EXAMPLE = Path(__file__).resolve().parents[2] / "example_dags" / "example_flyte_approval.py"
+APPROVAL_EXAMPLE = (
+    Path(__file__).resolve().parents[2]
+    / "flyte-admin-sandbox"
+    / "flyte_admin_sandbox"
+    / "example_dags"
+    / "example_flyte_approval.py"
+)
 PROJECT, DOMAIN = "flytesnacks", "development"
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
 STARTUP_SECONDS = 240.0

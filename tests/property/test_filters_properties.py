@@ -18,14 +18,14 @@ from typing import Any
 
 import grpc
 import pytest
+from flyte_admin_sandbox import filters as sandbox
+from flyte_admin_sandbox.store import SCHEMA
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from property_helpers import attempt
 
 from airflow_provider_flyte.clients import filters as client
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
-from airflow_provider_flyte.sandbox import filters as sandbox
-from airflow_provider_flyte.sandbox.store import SCHEMA
 
 pytestmark = pytest.mark.property
 

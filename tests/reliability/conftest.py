@@ -17,8 +17,7 @@ if "airflow.configuration" not in sys.modules and "AIRFLOW_HOME" not in os.envir
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 from fault_matrix import connection_json, matrix_sandbox
-
-from airflow_provider_flyte.sandbox import FlyteSandbox
+from flyte_admin_sandbox import FlyteSandbox
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from flyte_admin_sandbox import FlyteSandbox
 
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.remote import FlyteRemote
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 LAUNCH_PLAN = "reliability.nap"
@@ -52,9 +52,8 @@ def nap(seconds: float, fail: str) -> str:
 
 def register_nap_workflow(sandbox: FlyteSandbox) -> None:
     """Register ``reliability.nap`` (inputs ``seconds: float``, ``fail: str``; output ``o0: str``)."""
+    from flyte_admin_sandbox import builders as b
     from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
-
-    from airflow_provider_flyte.sandbox import builders as b
 
     inputs = {"seconds": b.FLOAT, "fail": b.STRING}
     task = b.python_task("reliability.nap", f"{__name__}:nap", inputs=inputs, outputs={"o0": b.STRING})

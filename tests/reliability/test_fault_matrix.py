@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 from fault_matrix import FAULT_KINDS, reconnect_delays, run_round
-
-from airflow_provider_flyte.sandbox import FlyteSandbox
+from flyte_admin_sandbox import FlyteSandbox
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("flyte_default")]
 

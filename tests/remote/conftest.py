@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
 from remote_helpers import D, P, RpcLog, spy_on
 
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.remote import FlyteRemote
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import task_pb2, workflow_pb2
 from flyteidl.core import types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.remote import FlyteRemote, FlyteTask, FlyteWorkflow, FlyteWorkflowExecution
-from airflow_provider_flyte.sandbox import builders as b
 
 P, D = "flytesnacks", "development"
 # Generous upper bound on how long an execution of these small workflows may take: a hang guard, never asserted on.

@@ -7,6 +7,8 @@ import json
 import pathlib
 
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import project_pb2, task_pb2
 from flyteidl.core import types_pb2
 from remote_helpers import RpcLog, finish, workflow_spec
@@ -19,8 +21,6 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.literals import FlyteDirectory, FlyteFile
 from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, LiteralsView
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 SINGLE, MULTIPART = types_pb2.BlobType.SINGLE, types_pb2.BlobType.MULTIPART
 FILE = types_pb2.LiteralType(blob=types_pb2.BlobType(format="", dimensionality=SINGLE))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import task_pb2
 from remote_helpers import RpcLog, finish, workflow_spec
 
 from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflow
-from airflow_provider_flyte.sandbox import builders as b
 
 NUMBERS = {"numbers": b.list_of(b.INTEGER)}
 COLLECTED = {"o0": b.list_of(b.INTEGER)}
@@ -16,7 +16,7 @@ def _run_fan_out(remote: FlyteRemote, numbers: list[int], name: str):
     """Register and run a workflow whose node ``n0`` is the sandbox's demo dynamic task ``fan_out_squares``."""
     dynamic = b.python_task(
         "remote.fan_out",
-        "airflow_provider_flyte.sandbox.demo_tasks:fan_out_squares",
+        "flyte_admin_sandbox.demo_tasks:fan_out_squares",
         inputs=NUMBERS,
         outputs=COLLECTED,
     )

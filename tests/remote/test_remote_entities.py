@@ -7,6 +7,7 @@ import pathlib
 import tarfile
 
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
 from flyteidl.admin import common_pb2, launch_plan_pb2
 from flyteidl.core import types_pb2
 from remote_helpers import D, P, RpcLog, add_one_task, add_one_workflow, container_task, register_basics
@@ -18,7 +19,6 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.identifiers import Identifier, ResourceType
 from airflow_provider_flyte.remote import FlyteLaunchPlan, FlyteRemote, FlyteTask, LazyEntity, Options
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 # ---------------------------------------------------------------- fetching
 

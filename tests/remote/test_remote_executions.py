@@ -9,6 +9,8 @@ from typing import Any
 
 import grpc
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import execution_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
@@ -35,8 +37,6 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.identifiers import Identifier, ResourceType, WorkflowExecutionIdentifier
 from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, Options
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 Mode = execution_pb2.ExecutionMetadata
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from flyte_admin_sandbox import builders as b
 from flyteidl.core import literals_pb2, types_pb2
 from remote_helpers import RpcLog, eventually, finish, workflow_spec
 
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution
-from airflow_provider_flyte.sandbox import builders as b
 
 
 def _gated(remote: FlyteRemote, name: str) -> FlyteWorkflowExecution:

@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
 from flyteidl.service import admin_pb2_grpc, dataproxy_pb2_grpc, signal_pb2_grpc
-
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 # The `flyte_sandbox` fixture comes from the package's pytest plugin (entry point `pytest11`), as it does for users.
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import grpc
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2, task_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2
@@ -8,8 +10,6 @@ from google.rpc import status_pb2
 from sandbox_helpers import rpc_error, wait_for
 
 from airflow_provider_flyte.literals import literal_map_to_python
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 P, D = "flytesnacks", "development"
 Phase = core_execution_pb2.WorkflowExecution

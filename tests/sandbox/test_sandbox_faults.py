@@ -13,14 +13,13 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import common_pb2, execution_pb2, project_pb2, version_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_pb2
 from sandbox_helpers import rpc_error, wait_for
-
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 P, D = "flytesnacks", "development"
 SUCCEEDED = core_execution_pb2.WorkflowExecution.SUCCEEDED
@@ -237,7 +236,8 @@ def test_fixed_http_port_and_oauth_metadata_across_restarts():
 
 
 def test_cli_passes_the_http_port(monkeypatch):
-    from airflow_provider_flyte import cli, sandbox
+    import flyte_admin_sandbox as sandbox
+    from flyte_admin_sandbox import cli
 
     seen: dict[str, object] = {}
 

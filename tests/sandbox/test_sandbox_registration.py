@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import common_pb2, launch_plan_pb2, project_pb2, task_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2
 from sandbox_helpers import rpc_error
-
-from airflow_provider_flyte.sandbox import builders as b
 
 P, D = "flytesnacks", "development"
 

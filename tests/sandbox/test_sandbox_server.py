@@ -8,6 +8,8 @@ import urllib.request
 
 import grpc
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import execution_pb2, project_pb2, version_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2
@@ -15,8 +17,6 @@ from flyteidl.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, dataproxy_
 from sandbox_helpers import rpc_error, wait_for
 
 from airflow_provider_flyte.configuration import AuthMode
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 P, D = "flytesnacks", "development"
 NUMBERS = {"numbers": b.list_of(b.INTEGER)}

@@ -5,9 +5,8 @@ from collections.abc import Iterator
 import grpc
 import pytest
 from engine_helpers import fast_sandbox
+from flyte_admin_sandbox import FlyteSandbox
 from flyteidl.service import admin_pb2_grpc, signal_pb2_grpc
-
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 
 @pytest.fixture(scope="module")

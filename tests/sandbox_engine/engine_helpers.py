@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import (
     execution_pb2,
     launch_plan_pb2,
@@ -20,8 +22,6 @@ from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from airflow_provider_flyte.literals import literal_map_to_python
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 P, D = "flytesnacks", "development"
 # Fast engine for tests: short default task time, frequent looks at signals.

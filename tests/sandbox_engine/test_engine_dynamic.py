@@ -24,16 +24,15 @@ from engine_helpers import (
     wait,
     workflow,
 )
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import execution_pb2, node_execution_pb2, task_pb2
 from flyteidl.service import admin_pb2_grpc
-
-from airflow_provider_flyte.sandbox import builders as b
 
 INT = {"x": b.INTEGER}
 OUT = {"o0": b.INTEGER}
 NUMBERS = {"numbers": b.list_of(b.INTEGER)}
 COLLECTED = {"o0": b.list_of(b.INTEGER)}
-DEMO = "airflow_provider_flyte.sandbox.demo_tasks"
+DEMO = "flyte_admin_sandbox.demo_tasks"
 
 
 def _register(admin, template) -> None:

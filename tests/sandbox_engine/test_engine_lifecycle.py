@@ -26,13 +26,13 @@ from engine_helpers import (
     wait,
     workflow,
 )
+from flyte_admin_sandbox import builders as b
+from flyte_admin_sandbox.behaviours import Behaviours, TaskScript
 from flyteidl.admin import execution_pb2, task_execution_pb2
 from flyteidl.core import identifier_pb2
 
 from airflow_provider_flyte.clients import SynchronousFlyteClient
 from airflow_provider_flyte.literals import literal_map_to_python
-from airflow_provider_flyte.sandbox import builders as b
-from airflow_provider_flyte.sandbox.behaviours import Behaviours, TaskScript
 
 INT = {"x": b.INTEGER}
 OUT = {"o0": b.INTEGER}

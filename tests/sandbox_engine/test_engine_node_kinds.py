@@ -21,15 +21,15 @@ from engine_helpers import (
     wait,
     workflow,
 )
+from flyte_admin_sandbox import builders as b
+from flyte_admin_sandbox.engine import child_execution_name
+from flyte_admin_sandbox.records import ExecutionKey
 from flyteidl.admin import execution_pb2, signal_pb2
 from flyteidl.core import condition_pb2, identifier_pb2, literals_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 from google.protobuf import duration_pb2
 
 from airflow_provider_flyte.literals import literal_map_to_python
-from airflow_provider_flyte.sandbox import builders as b
-from airflow_provider_flyte.sandbox.engine import child_execution_name
-from airflow_provider_flyte.sandbox.records import ExecutionKey
 
 INT = {"x": b.INTEGER}
 OUT = {"o0": b.INTEGER}

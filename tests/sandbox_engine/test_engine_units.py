@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from flyteidl.core import condition_pb2, literals_pb2, types_pb2
-from flyteidl.core import workflow_pb2 as core_workflow_pb2
-
-from airflow_provider_flyte.literals import literal_map_to_python
-from airflow_provider_flyte.sandbox import builders as b
-from airflow_provider_flyte.sandbox.behaviours import (
+from flyte_admin_sandbox import builders as b
+from flyte_admin_sandbox.behaviours import (
     Behaviours,
     TaskFailure,
     TaskScript,
     outputs_from_result,
     placeholder_literal,
 )
-from airflow_provider_flyte.sandbox.engine import child_execution_name
-from airflow_provider_flyte.sandbox.engine_nodes import (
+from flyte_admin_sandbox.engine import child_execution_name
+from flyte_admin_sandbox.engine_nodes import (
     BindingError,
     BranchError,
     array_element_inputs,
@@ -25,7 +21,11 @@ from airflow_provider_flyte.sandbox.engine_nodes import (
     evaluate_condition,
     resolve_bindings,
 )
-from airflow_provider_flyte.sandbox.records import ExecutionKey
+from flyte_admin_sandbox.records import ExecutionKey
+from flyteidl.core import condition_pb2, literals_pb2, types_pb2
+from flyteidl.core import workflow_pb2 as core_workflow_pb2
+
+from airflow_provider_flyte.literals import literal_map_to_python
 
 Op = condition_pb2.ComparisonExpression
 

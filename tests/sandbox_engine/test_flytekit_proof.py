@@ -13,6 +13,8 @@ pytest.importorskip("flytekit")
 
 import flytekit_workflows
 from engine_helpers import eventually, unique
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flytekit.configuration import Config
 from flytekit.exceptions.user import (
     FlyteEntityAlreadyExistsException,
@@ -22,9 +24,6 @@ from flytekit.exceptions.user import (
 from flytekit.models.core.execution import WorkflowExecutionPhase
 from flytekit.models.literals import LiteralMap
 from flytekit.remote import FlyteRemote
-
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 MODULE = "flytekit_workflows"
 POLL = timedelta(milliseconds=20)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
 from integration_support import RecordedSleeps
-
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 
 @pytest.fixture

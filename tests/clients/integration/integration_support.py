@@ -10,6 +10,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
+from flyte_admin_sandbox.faults import Fault
 from flyteidl.admin import execution_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2, literals_pb2
@@ -18,9 +21,6 @@ from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.clients.policy import RetryPolicy
 from airflow_provider_flyte.configuration import PlatformConfig
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
-from airflow_provider_flyte.sandbox.faults import Fault
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 Phase = core_execution_pb2.WorkflowExecution

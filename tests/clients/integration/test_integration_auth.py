@@ -15,13 +15,13 @@ from typing import Any
 
 import grpc
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import auth as sandbox_auth
 from integration_support import Driver, connect, count_calls
 
 from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.exceptions import FlyteAuthenticationException
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import auth as sandbox_auth
 
 DOMAINS = ["development", "staging", "production"]
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox import builders as b
 from flyteidl.admin import (
     common_pb2,
     execution_pb2,
@@ -45,12 +47,10 @@ from airflow_provider_flyte.exceptions import (
     FlyteInvalidInputException,
 )
 from airflow_provider_flyte.literals import literal_map_to_python, to_python
-from airflow_provider_flyte.sandbox import FlyteSandbox
-from airflow_provider_flyte.sandbox import builders as b
 
 NodePhase = core_execution_pb2.NodeExecution
 TaskPhase = core_execution_pb2.TaskExecution
-SUMMARIZE = "airflow_provider_flyte.sandbox.demo_tasks:summarize"
+SUMMARIZE = "flyte_admin_sandbox.demo_tasks:summarize"
 TASK_NAME = WORKFLOW_NAME = "integration.totals"
 VERSIONS = ("v1", "v2", "v3")
 DOMAINS = ["development", "staging", "production"]

@@ -12,6 +12,7 @@ import time
 
 import grpc
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
 from integration_support import (
     DOMAIN,
     PROJECT,
@@ -32,7 +33,6 @@ from airflow_provider_flyte.exceptions import (
     FlyteSystemUnavailableException,
     FlyteTimeout,
 )
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 
 def retry_logs(caplog: pytest.LogCaptureFixture, rpc: str) -> list[tuple[str, int]]:

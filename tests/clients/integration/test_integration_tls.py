@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flyte_admin_sandbox import FlyteSandbox
 from integration_support import RecordedSleeps, connect
 
 from airflow_provider_flyte.configuration import PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 DOMAINS = ["development", "staging", "production"]
 

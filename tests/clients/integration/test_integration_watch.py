@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from flyte_admin_sandbox import FlyteSandbox
 from integration_support import (
     ALWAYS_FAILS,
     DOMAIN,
@@ -20,7 +21,6 @@ from integration_support import (
 
 from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 from airflow_provider_flyte.clients.filters import ValueIn
-from airflow_provider_flyte.sandbox import FlyteSandbox
 
 
 async def test_one_list_call_per_tick_watches_every_execution(sandbox: FlyteSandbox) -> None:

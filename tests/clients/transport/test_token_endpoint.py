@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from flyte_admin_sandbox import tls
 from flyteidl.admin import execution_pb2
 from transport_fake_admin import ScriptedAdmin, serve_admin
 
@@ -19,7 +20,6 @@ from airflow_provider_flyte.clients.auth import AuthServerMetadata, ClientCreden
 from airflow_provider_flyte.clients.raw import RawAsyncFlyteClient, RawSynchronousFlyteClient
 from airflow_provider_flyte.configuration import PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteConfigurationException, FlyteSystemUnavailableException
-from airflow_provider_flyte.sandbox import tls
 from airflow_provider_flyte.waiting import is_transient
 
 SECRET = "s3cr:t/+value"

@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 from flyteidl.service import auth_pb2, identity_pb2
 
-from airflow_provider_flyte.sandbox.executions import principal_var
+from flyte_admin_sandbox.executions import principal_var
 
 AUTHORIZATION_METADATA_KEY = "flyte-authorization"
 _OPEN_SERVICES = ("/flyteidl.service.AuthMetadataService/", "/grpc.health.v1.Health/")

@@ -1,6 +1,6 @@
 """Pure helpers of the engine: bindings, branch conditions, array-node inputs and outputs, durations.
 
-Nothing here touches the store; :mod:`airflow_provider_flyte.sandbox.engine` calls these while it walks a workflow.
+Nothing here touches the store; :mod:`flyte_admin_sandbox.engine` calls these while it walks a workflow.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from flyteidl.core import condition_pb2, interface_pb2, literals_pb2, workflow_pb2
 from google.protobuf import duration_pb2
 
-from airflow_provider_flyte.sandbox.behaviours import TaskFailure
-from airflow_provider_flyte.sandbox.compiler import START_NODE
+from flyte_admin_sandbox.behaviours import TaskFailure
+from flyte_admin_sandbox.compiler import START_NODE
 
 Comparison = condition_pb2.ComparisonExpression
 Conjunction = condition_pb2.ConjunctionExpression

@@ -31,9 +31,9 @@ from flyteidl.core import (
 )
 from google.protobuf import timestamp_pb2
 
-from airflow_provider_flyte.sandbox.common import list_page, require, sort_of, where_query
-from airflow_provider_flyte.sandbox.compiler import END_NODE, START_NODE
-from airflow_provider_flyte.sandbox.errors import (
+from flyte_admin_sandbox.common import list_page, require, sort_of, where_query
+from flyte_admin_sandbox.compiler import END_NODE, START_NODE
+from flyte_admin_sandbox.errors import (
     duplicate_key,
     entity_not_found,
     failed_precondition,
@@ -42,7 +42,7 @@ from airflow_provider_flyte.sandbox.errors import (
     not_found,
     prototext,
 )
-from airflow_provider_flyte.sandbox.filters import (
+from flyte_admin_sandbox.filters import (
     EXECUTION,
     NODE_EXECUTION,
     SIGNAL,
@@ -50,7 +50,7 @@ from airflow_provider_flyte.sandbox.filters import (
     check_limit,
     format_timestamp,
 )
-from airflow_provider_flyte.sandbox.records import (
+from flyte_admin_sandbox.records import (
     WORKFLOW_TERMINAL,
     ExecutionKey,
     Records,
@@ -58,9 +58,9 @@ from airflow_provider_flyte.sandbox.records import (
     literal_map,
     timestamp,
 )
-from airflow_provider_flyte.sandbox.registry import FLYTEGEN_PREFIX, RT, Registry, validate_labels
-from airflow_provider_flyte.sandbox.store import now
-from airflow_provider_flyte.sandbox.typing_rules import literal_fits, literal_type_of
+from flyte_admin_sandbox.registry import FLYTEGEN_PREFIX, RT, Registry, validate_labels
+from flyte_admin_sandbox.store import now
+from flyte_admin_sandbox.typing_rules import literal_fits, literal_type_of
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z\-0-9]*$")
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

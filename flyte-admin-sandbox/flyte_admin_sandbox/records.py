@@ -16,10 +16,10 @@ from flyteidl.admin import node_execution_pb2, task_execution_pb2
 from flyteidl.core import compiler_pb2, execution_pb2, identifier_pb2, literals_pb2
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from airflow_provider_flyte.sandbox.blobs import BlobStore
-from airflow_provider_flyte.sandbox.errors import already_exists, entity_not_found, failed_precondition
-from airflow_provider_flyte.sandbox.filters import format_timestamp
-from airflow_provider_flyte.sandbox.store import Store, now
+from flyte_admin_sandbox.blobs import BlobStore
+from flyte_admin_sandbox.errors import already_exists, entity_not_found, failed_precondition
+from flyte_admin_sandbox.filters import format_timestamp
+from flyte_admin_sandbox.store import Store, now
 
 WorkflowPhase = execution_pb2.WorkflowExecution.Phase
 NodePhase = execution_pb2.NodeExecution.Phase

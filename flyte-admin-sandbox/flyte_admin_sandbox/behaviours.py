@@ -3,11 +3,11 @@
 Three sources decide, first match wins:
 
 1. a script set through :meth:`Behaviours.script` (or :meth:`FlyteSandbox.script
-   <airflow_provider_flyte.sandbox.server.FlyteSandbox.script>`): a duration, a failure, failures for the first N
+   <flyte_admin_sandbox.server.FlyteSandbox.script>`): a duration, a failure, failures for the first N
    attempts, outputs from fixed values or a function of the inputs, or hanging until the run is aborted;
 2. a built-in Python task, whose template's ``custom`` names ``python_callable: "module:function"``: the function is
    called with the inputs as Python values and its return value becomes the outputs, unless it returns a
-   ``DynamicJobSpec`` (see :func:`~airflow_provider_flyte.sandbox.builders.dynamic_job`): then the engine runs that
+   ``DynamicJobSpec`` (see :func:`~flyte_admin_sandbox.builders.dynamic_job`): then the engine runs that
    dynamic workflow and the node takes its outputs;
 3. anything else (flytekit container tasks included) succeeds after the engine's default delay with deterministic
    outputs derived from the task's interface (:func:`placeholder_literal`).

@@ -46,7 +46,7 @@ def square_positive(x: int) -> int:
 
 def fan_out_squares(numbers: list[int]) -> dynamic_job_pb2.DynamicJobSpec:
     """A dynamic task: one ``square_positive`` node per number, their results collected in order."""
-    from airflow_provider_flyte.sandbox import builders as b
+    from flyte_admin_sandbox import builders as b
 
     square = b.python_task(
         "demo.square_positive",

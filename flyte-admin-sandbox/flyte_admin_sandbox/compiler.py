@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flyteidl.core import compiler_pb2, identifier_pb2, interface_pb2, literals_pb2, workflow_pb2
 
-from airflow_provider_flyte.sandbox.typing_rules import is_castable
+from flyte_admin_sandbox.typing_rules import is_castable
 
 START_NODE = "start-node"
 END_NODE = "end-node"

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from airflow_provider_flyte.sandbox.errors import AdminError, invalid, invalid_argument
+from flyte_admin_sandbox.errors import AdminError, invalid, invalid_argument
 
 _BASE_COLUMNS = ("id", "created_at", "updated_at", "deleted_at")
 _EXECUTION_REMAP = {"project": "execution_project", "domain": "execution_domain", "name": "execution_name"}

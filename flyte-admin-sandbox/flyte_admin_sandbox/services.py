@@ -16,7 +16,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 from google.rpc import status_pb2  # type: ignore[import-untyped]
 
-from airflow_provider_flyte.sandbox.errors import AdminError
+from flyte_admin_sandbox.errors import AdminError
 
 log = logging.getLogger(__name__)
 

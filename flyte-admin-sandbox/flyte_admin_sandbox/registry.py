@@ -24,8 +24,8 @@ from flyteidl.admin import (
 )
 from flyteidl.core import compiler_pb2, identifier_pb2, interface_pb2, types_pb2
 
-from airflow_provider_flyte.sandbox import compiler
-from airflow_provider_flyte.sandbox.common import (
+from flyte_admin_sandbox import compiler
+from flyte_admin_sandbox.common import (
     DEFAULT_DOMAINS,
     PROJECT_ACTIVE,
     diff,
@@ -36,8 +36,8 @@ from airflow_provider_flyte.sandbox.common import (
     validate_identifier,
     where_query,
 )
-from airflow_provider_flyte.sandbox.cron import CronError, validate_cron
-from airflow_provider_flyte.sandbox.errors import (
+from flyte_admin_sandbox.cron import CronError, validate_cron
+from flyte_admin_sandbox.errors import (
     AdminError,
     already_exists,
     duplicate_key,
@@ -48,7 +48,7 @@ from airflow_provider_flyte.sandbox.errors import (
     not_found,
     prototext,
 )
-from airflow_provider_flyte.sandbox.filters import (
+from flyte_admin_sandbox.filters import (
     DESCRIPTION_ENTITY,
     LAUNCH_PLAN,
     NAMED_ENTITY,
@@ -61,10 +61,10 @@ from airflow_provider_flyte.sandbox.filters import (
     next_token,
     offset_from_token,
 )
-from airflow_provider_flyte.sandbox.records import parse_stored, timestamp
-from airflow_provider_flyte.sandbox.store import Store, now
-from airflow_provider_flyte.sandbox.typing_rules import is_castable, literal_fits, literal_type_of
-from airflow_provider_flyte.version import __version__
+from flyte_admin_sandbox.records import parse_stored, timestamp
+from flyte_admin_sandbox.store import Store, now
+from flyte_admin_sandbox.typing_rules import is_castable, literal_fits, literal_type_of
+from flyte_admin_sandbox.version import __version__
 
 # The Flyte Admin release whose behaviour the sandbox follows (shared/reference/flyteadmin-semantics.md baseline).
 EMULATED_VERSION = "v1.16.8"

@@ -7,7 +7,7 @@ Each test gets a fresh, seeded, in-memory sandbox on a free port::
         ...
 
 Mark a test with ``@pytest.mark.flyte_sandbox(seed=False, task_delay=0.5, auth=True)`` to pass
-:class:`~airflow_provider_flyte.sandbox.FlyteSandbox` options.
+:class:`~flyte_admin_sandbox.FlyteSandbox` options.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    # The plugin loads in every pytest run of an environment that has the provider installed: keep that free of
+    # The plugin loads in every pytest run of an environment that has the sandbox installed: keep that free of
     # grpc and the sandbox until a test asks for the fixture.
-    from airflow_provider_flyte.sandbox.server import FlyteSandbox
+    from flyte_admin_sandbox.server import FlyteSandbox
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def flyte_sandbox(request: pytest.FixtureRequest) -> Iterator[FlyteSandbox]:
     """A running sandbox on a free loopback port, closed after the test."""
-    from airflow_provider_flyte.sandbox.server import FlyteSandbox
+    from flyte_admin_sandbox.server import FlyteSandbox
 
     marker = request.node.get_closest_marker("flyte_sandbox")
     options = dict(marker.kwargs) if marker is not None else {}

@@ -1,4 +1,4 @@
-"""``airflow-flyte``: the command line of the provider.
+"""``airflow-flyte``: the command line of the Flyte Admin sandbox (installed with ``flyte-admin-sandbox``).
 
 ``airflow-flyte sandbox`` serves a local Flyte Admin; ``airflow-flyte demo`` runs the example DAG end to end on an
 embedded sandbox. Both import their machinery only when chosen, so ``--help`` stays instant.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 def _sandbox(args: argparse.Namespace) -> int:
     """Serve until SIGINT (Ctrl+C), SIGTERM or SIGHUP; the client secret file (``--auth``) is removed on the way out."""
-    from airflow_provider_flyte.sandbox import FlyteSandbox
+    from flyte_admin_sandbox import FlyteSandbox
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
@@ -79,7 +79,7 @@ def _remove_private(path: Path) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from airflow_provider_flyte.demo import run_demo
+    from flyte_admin_sandbox.demo import run_demo
 
     return run_demo(keep_home=args.keep_home)
 

@@ -26,7 +26,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-EXAMPLE_DAGS = Path(__file__).resolve().parent.parent / "example_dags"
+EXAMPLE_DAGS = Path(__file__).resolve().parent / "example_dags"
+"""The example DAGs, shipped inside this package so that the demo runs from an installed wheel."""
 DEMO_PROJECT = "flytesnacks"
 DEMO_DOMAIN = "development"
 NEEDS_A_PERSON_TAG = "human-in-the-loop"
@@ -38,7 +39,7 @@ def run_demo(keep_home: bool = False, dags_folder: Path | None = None) -> int:
 
     Args:
         keep_home: Keep the temporary ``AIRFLOW_HOME`` (its path is printed) instead of deleting it.
-        dags_folder: Where the example DAG files are (default: the repository's ``example_dags/``).
+        dags_folder: Where the example DAG files are (default: the ones shipped with this package).
 
     Returns:
         The process exit status: 0 when every DAG run succeeded, 1 otherwise.
@@ -46,13 +47,13 @@ def run_demo(keep_home: bool = False, dags_folder: Path | None = None) -> int:
     source = dags_folder or EXAMPLE_DAGS
     dag_files = sorted(source.glob("*.py")) if source.is_dir() else []
     if not dag_files:
-        print(f"No example DAGs found in {source}; run the demo from a source checkout.", file=sys.stderr)
+        print(f"No example DAGs found in {source}.", file=sys.stderr)
         return 2
     if "airflow.configuration" in sys.modules:
         print("run_demo() must run before Airflow is imported in this process.", file=sys.stderr)
         return 2
 
-    from airflow_provider_flyte.sandbox import FlyteSandbox
+    from flyte_admin_sandbox import FlyteSandbox
 
     home = Path(tempfile.mkdtemp(prefix="airflow-flyte-demo-"))
     try:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from flyteidl.core import dynamic_job_pb2, errors_pb2, execution_pb2, literals_pb2, tasks_pb2
 
-from airflow_provider_flyte.sandbox.behaviours import TaskFailure, TaskResult
-from airflow_provider_flyte.sandbox.blobs import BlobStore
+from flyte_admin_sandbox.behaviours import TaskFailure, TaskResult
+from flyte_admin_sandbox.blobs import BlobStore
 
 FLYTEKIT_COMMANDS = {
     "pyflyte-execute": "execute_task_cmd",

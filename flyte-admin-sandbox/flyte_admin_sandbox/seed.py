@@ -16,12 +16,12 @@ from flyteidl.admin import launch_plan_pb2, project_pb2, task_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2, tasks_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
-from airflow_provider_flyte.sandbox import builders as b
-from airflow_provider_flyte.sandbox.errors import AdminError
+from flyte_admin_sandbox import builders as b
+from flyte_admin_sandbox.errors import AdminError
 
 PROJECT = "flytesnacks"
 VERSION = "v1"
-_TASKS = "airflow_provider_flyte.sandbox.demo_tasks"
+_TASKS = "flyte_admin_sandbox.demo_tasks"
 
 
 def _ignore_existing(error: AdminError) -> None:

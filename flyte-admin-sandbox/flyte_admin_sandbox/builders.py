@@ -37,8 +37,8 @@ from flyteidl.core import (
 )
 from google.protobuf import duration_pb2, struct_pb2
 
-from airflow_provider_flyte.sandbox.compiler import START_NODE
-from airflow_provider_flyte.sandbox.engine import PYTHON_CALLABLE_KEY
+from flyte_admin_sandbox.compiler import START_NODE
+from flyte_admin_sandbox.engine import PYTHON_CALLABLE_KEY
 
 RT = identifier_pb2.ResourceType
 PROJECT = "flytesnacks"

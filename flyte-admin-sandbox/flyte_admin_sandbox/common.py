@@ -13,9 +13,9 @@ from flyteidl.core import identifier_pb2
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from airflow_provider_flyte.sandbox.errors import AdminError, invalid, missing_argument, prototext
-from airflow_provider_flyte.sandbox.filters import Model, Query, check_limit, next_token, offset_from_token
-from airflow_provider_flyte.sandbox.store import Store
+from flyte_admin_sandbox.errors import AdminError, invalid, missing_argument, prototext
+from flyte_admin_sandbox.filters import Model, Query, check_limit, next_token, offset_from_token
+from flyte_admin_sandbox.store import Store
 
 DEFAULT_DOMAINS = ("development", "staging", "production")
 PROJECT_ACTIVE = 0

@@ -1,15 +1,15 @@
 """The execution engine: it walks compiled workflows and reports progress as propeller would.
 
 The engine is driven by *ticks*. A tick reads one execution's rows from the store, decides what can happen next and
-records it through :class:`~airflow_provider_flyte.sandbox.records.Records` (as propeller reports through
+records it through :class:`~flyte_admin_sandbox.records.Records` (as propeller reports through
 CreateWorkflowEvent / CreateNodeEvent / CreateTaskEvent). All progress lives in the store, so a sandbox restarted on
 the same SQLite file resumes running executions where they were; the only in-memory state is the work of Python
 functions currently running on the thread pool, which is simply started again after a restart.
 
-Node kinds (:mod:`airflow_provider_flyte.sandbox.engine_nodes` holds the pure helpers):
+Node kinds (:mod:`flyte_admin_sandbox.engine_nodes` holds the pure helpers):
 
 * task nodes: one task execution per attempt (``retry_attempt`` 0..N, N from the node's or the task's retry
-  strategy); what an attempt does comes from :mod:`airflow_provider_flyte.sandbox.behaviours`; the task's
+  strategy); what an attempt does comes from :mod:`flyte_admin_sandbox.behaviours`; the task's
   ``metadata.timeout`` bounds each attempt and the last attempt to time out leaves the node TIMED_OUT, as does the
   node's own ``metadata.timeout`` (all attempts together);
 * branch nodes: the first ``if``/``elif`` whose condition holds on the branch's inputs (else the ``else`` node or
@@ -36,7 +36,7 @@ Recovered executions (mode RECOVERED) report every node that SUCCEEDED (or was R
 execution as RECOVERED, with its outputs, instead of running it again; a dynamic node that did not succeed there
 reuses the dynamic workflow it compiled, so that only its unfinished children run again. With ``run_containers``
 on, flytekit container tasks run as local ``pyflyte-execute`` processes
-(:mod:`airflow_provider_flyte.sandbox.containers`).
+(:mod:`flyte_admin_sandbox.containers`).
 
 Child nodes get propeller's unique ids, ``<parent id>-<parent attempt>-<node id>``, with ``spec_node_id`` set to
 the node id in the workflow template.
@@ -69,7 +69,7 @@ from flyteidl.core import (
 )
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
-from airflow_provider_flyte.sandbox.behaviours import (
+from flyte_admin_sandbox.behaviours import (
     PYTHON_CALLABLE_KEY,
     Behaviours,
     TaskFailure,
@@ -81,7 +81,7 @@ from airflow_provider_flyte.sandbox.behaviours import (
     python_callable_of,
     scripted_outputs,
 )
-from airflow_provider_flyte.sandbox.compiler import (
+from flyte_admin_sandbox.compiler import (
     END_NODE,
     START_NODE,
     CompileError,
@@ -89,8 +89,8 @@ from airflow_provider_flyte.sandbox.compiler import (
     get_requirements,
     launch_plan_interface,
 )
-from airflow_provider_flyte.sandbox.containers import ContainerRunner, runs_flytekit_command
-from airflow_provider_flyte.sandbox.engine_nodes import (
+from flyte_admin_sandbox.containers import ContainerRunner, runs_flytekit_command
+from flyte_admin_sandbox.engine_nodes import (
     BindingError,
     BranchError,
     array_element_inputs,
@@ -101,8 +101,8 @@ from airflow_provider_flyte.sandbox.engine_nodes import (
     resolve_binding,
     resolve_bindings,
 )
-from airflow_provider_flyte.sandbox.errors import AdminError
-from airflow_provider_flyte.sandbox.records import (
+from flyte_admin_sandbox.errors import AdminError
+from flyte_admin_sandbox.records import (
     NODE_TERMINAL,
     TASK_TERMINAL,
     WORKFLOW_TERMINAL,
@@ -114,12 +114,12 @@ from airflow_provider_flyte.sandbox.records import (
     literal_map,
     parse_stored,
 )
-from airflow_provider_flyte.sandbox.store import now
+from flyte_admin_sandbox.store import now
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from airflow_provider_flyte.sandbox.executions import Executions
+    from flyte_admin_sandbox.executions import Executions
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ class LocalEngine:
         poll_interval: Seconds between looks at what the engine cannot be told about (signals being set, child
             executions of another engine).
         run_containers: Run flytekit container tasks (``pyflyte-execute``) as local processes instead of giving
-            them placeholder outputs (needs flytekit installed; see :mod:`airflow_provider_flyte.sandbox.containers`).
+            them placeholder outputs (needs flytekit installed; see :mod:`flyte_admin_sandbox.containers`).
     """
 
     def __init__(
@@ -345,7 +345,7 @@ class LocalEngine:
         outputs: Callable[..., Any] | Mapping[str, Any] | None = None,
         hang: bool = False,
     ) -> TaskScript:
-        """Script what a task does from now on (see :class:`~airflow_provider_flyte.sandbox.behaviours.TaskScript`).
+        """Script what a task does from now on (see :class:`~flyte_admin_sandbox.behaviours.TaskScript`).
 
         Args:
             task: A task name (any version) or an identifier (its non-empty fields must match).

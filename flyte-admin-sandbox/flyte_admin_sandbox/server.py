@@ -16,20 +16,20 @@ from flyteidl.core import identifier_pb2
 from flyteidl.service import admin_pb2, auth_pb2, dataproxy_pb2, identity_pb2, signal_pb2
 
 from airflow_provider_flyte.configuration import AuthMode, PlatformConfig
-from airflow_provider_flyte.sandbox.auth import AuthInterceptor, AuthMetadata, TokenIssuer
-from airflow_provider_flyte.sandbox.behaviours import OutputsSource, TaskScript
-from airflow_provider_flyte.sandbox.blobs import BlobStore
-from airflow_provider_flyte.sandbox.common import DEFAULT_DOMAINS
-from airflow_provider_flyte.sandbox.dataproxy import DataProxy
-from airflow_provider_flyte.sandbox.engine import LocalEngine
-from airflow_provider_flyte.sandbox.executions import Executions
-from airflow_provider_flyte.sandbox.faults import FaultInterceptor, Faults
-from airflow_provider_flyte.sandbox.httpd import SandboxHTTPServer
-from airflow_provider_flyte.sandbox.records import Records
-from airflow_provider_flyte.sandbox.registry import Registry
-from airflow_provider_flyte.sandbox.rpc_log import RpcLogInterceptor
-from airflow_provider_flyte.sandbox.services import service_handler
-from airflow_provider_flyte.sandbox.store import Store
+from flyte_admin_sandbox.auth import AuthInterceptor, AuthMetadata, TokenIssuer
+from flyte_admin_sandbox.behaviours import OutputsSource, TaskScript
+from flyte_admin_sandbox.blobs import BlobStore
+from flyte_admin_sandbox.common import DEFAULT_DOMAINS
+from flyte_admin_sandbox.dataproxy import DataProxy
+from flyte_admin_sandbox.engine import LocalEngine
+from flyte_admin_sandbox.executions import Executions
+from flyte_admin_sandbox.faults import FaultInterceptor, Faults
+from flyte_admin_sandbox.httpd import SandboxHTTPServer
+from flyte_admin_sandbox.records import Records
+from flyte_admin_sandbox.registry import Registry
+from flyte_admin_sandbox.rpc_log import RpcLogInterceptor
+from flyte_admin_sandbox.services import service_handler
+from flyte_admin_sandbox.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class FlyteSandbox:
         blob_dir: The blob folder; next to ``db_path`` (``<db_path>.blobs``) or a temporary folder by default.
         task_delay: Seconds a non-Python task takes in the engine.
         run_containers: Run flytekit container tasks (``pyflyte-execute``) as local processes (needs flytekit).
-        log_rpcs: Log one line per RPC (method, status, duration) at INFO on ``airflow_provider_flyte.sandbox.rpc``.
+        log_rpcs: Log one line per RPC (method, status, duration) at INFO on ``flyte_admin_sandbox.rpc``.
         token_lifetime: Seconds an issued token is valid (auth on).
         client_id: The OAuth2 client id accepted (auth on).
         client_secret: Its secret; generated when ``None`` (auth on).
@@ -115,7 +115,7 @@ class FlyteSandbox:
         http_port: The port of the HTTP side (signed blob URLs, OAuth2 token endpoint); ``0`` picks a free one at
             the first start, kept across restarts.
 
-    For reliability tests, besides :attr:`faults` (see :mod:`~airflow_provider_flyte.sandbox.faults`):
+    For reliability tests, besides :attr:`faults` (see :mod:`~flyte_admin_sandbox.faults`):
     :meth:`outage` takes the gRPC API down for a while, :meth:`stop_serving` until :meth:`start`, and
     :meth:`restart` restarts everything after an optional downtime.
     """
@@ -247,7 +247,7 @@ class FlyteSandbox:
             hang: Attempts never finish on their own; an abort or the task's timeout ends them.
 
         Returns:
-            The :class:`~airflow_provider_flyte.sandbox.behaviours.TaskScript` now in force.
+            The :class:`~flyte_admin_sandbox.behaviours.TaskScript` now in force.
         """
         return self.engine.script(
             task, duration=duration, fail=fail, fail_attempts=fail_attempts, outputs=outputs, hang=hang
@@ -277,7 +277,7 @@ class FlyteSandbox:
             self._http.start()
             try:
                 if self.seed and not self._seeded:
-                    from airflow_provider_flyte.sandbox.seed import seed
+                    from flyte_admin_sandbox.seed import seed
 
                     seed(self)
                     self._seeded = True
@@ -446,7 +446,7 @@ class FlyteSandbox:
         if not self.tls:
             return server.add_insecure_port(address)
         if self._tls_material is None:
-            from airflow_provider_flyte.sandbox import tls
+            from flyte_admin_sandbox import tls
 
             folder = self.blobs.root.parent / "tls"
             self._tls_material = tls.generate(folder, hosts=("localhost", self.host))

@@ -1,6 +1,6 @@
 """Fault injection for reliability tests: failing, slow or half-done RPCs, as a gRPC server interceptor.
 
-Use it through :attr:`FlyteSandbox.faults <airflow_provider_flyte.sandbox.server.FlyteSandbox.faults>`::
+Use it through :attr:`FlyteSandbox.faults <flyte_admin_sandbox.server.FlyteSandbox.faults>`::
 
     sandbox.faults.fail("GetExecution", grpc.StatusCode.UNAVAILABLE, times=2)   # the next two calls fail
     sandbox.faults.fail(None, grpc.StatusCode.UNAVAILABLE, seconds=1.5)         # every RPC, for 1.5 s
@@ -13,7 +13,7 @@ RPC names may be short (``GetExecution``) or full (``/flyteidl.service.AdminServ
 
 A call's handler runs to its end once gRPC Python has read the request, whatever happens to the client: after
 the client's deadline (``context.is_active()`` turns false, the response or status is dropped silently) and after
-the server stopped (:meth:`FlyteSandbox.outage <airflow_provider_flyte.sandbox.server.FlyteSandbox.outage>`). So
+the server stopped (:meth:`FlyteSandbox.outage <flyte_admin_sandbox.server.FlyteSandbox.outage>`). So
 a delayed call takes effect late: the worst case of a slow Flyte Admin. A call whose client gave up before a worker
 thread picked it up never reaches the handler. Delayed calls hold a worker thread each (``max_workers``, 16 by
 default).

@@ -13,11 +13,11 @@ from flyteidl.core import identifier_pb2
 from flyteidl.service import dataproxy_pb2
 from google.protobuf import duration_pb2
 
-from airflow_provider_flyte.sandbox.errors import already_exists, invalid, not_found
-from airflow_provider_flyte.sandbox.executions import Executions
-from airflow_provider_flyte.sandbox.httpd import SandboxHTTPServer
-from airflow_provider_flyte.sandbox.records import timestamp
-from airflow_provider_flyte.sandbox.store import now
+from flyte_admin_sandbox.errors import already_exists, invalid, not_found
+from flyte_admin_sandbox.executions import Executions
+from flyte_admin_sandbox.httpd import SandboxHTTPServer
+from flyte_admin_sandbox.records import timestamp
+from flyte_admin_sandbox.store import now
 
 MAX_EXPIRES_IN = datetime.timedelta(hours=1)
 _FILENAME_ALPHABET = string.ascii_lowercase + string.digits

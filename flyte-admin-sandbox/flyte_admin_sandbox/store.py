@@ -1,7 +1,7 @@
 """The sandbox's state: one SQLite database, in memory or in a file, shared by every service and the engine.
 
 Each row keeps its protobuf messages as bytes (``BLOB`` columns) next to the plain columns Flyte Admin's models have,
-so the filter grammar (:mod:`airflow_provider_flyte.sandbox.filters`) can name them. In-memory and file databases go
+so the filter grammar (:mod:`flyte_admin_sandbox.filters`) can name them. In-memory and file databases go
 through the same code; a file database survives restarts. Every access takes one re-entrant lock, so the store is
 safe to share between gRPC worker threads and the engine.
 """
@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_flyte.sandbox.filters import Query, format_timestamp
+from flyte_admin_sandbox.filters import Query, format_timestamp
 
 _BASE = "id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT, updated_at TEXT, deleted_at TEXT"
 _EXECUTION_KEY = "execution_project TEXT, execution_domain TEXT, execution_name TEXT"

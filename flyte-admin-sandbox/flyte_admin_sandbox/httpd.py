@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_flyte.sandbox.blobs import BlobStore
+from flyte_admin_sandbox.blobs import BlobStore
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import grpc
 
-log = logging.getLogger("airflow_provider_flyte.sandbox.rpc")
+log = logging.getLogger("flyte_admin_sandbox.rpc")
 
 
 class RpcLogInterceptor(grpc.ServerInterceptor):
