@@ -22,14 +22,14 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-FIXTURE_TEST = '''
+FIXTURE_TEST = """
 from airflow_provider_flyte import FlyteRemote
 
 def test_the_fixture_serves_a_seeded_admin(flyte_sandbox):
     with FlyteRemote(flyte_sandbox.config, "flytesnacks", "development") as remote:
         done = remote.execute(remote.fetch_launch_plan(name="demo.pipeline"), inputs={"numbers": [1, 2]}, wait=True)
         assert done.outputs["total"] == 3
-'''
+"""
 
 
 def _check(condition: bool, message: str) -> None:
@@ -60,8 +60,9 @@ def sandbox() -> None:
     command = Path(sys.executable).parent / "airflow-flyte"
     help_text = subprocess.run([command, "sandbox", "--help"], capture_output=True, text=True, check=True).stdout
     _check("--port" in help_text, "airflow-flyte sandbox --help")
-    from airflow_provider_flyte import FlyteRemote
     from flyte_admin_sandbox import FlyteSandbox
+
+    from airflow_provider_flyte import FlyteRemote
 
     with FlyteSandbox(port=0) as running, FlyteRemote(running.config, "flytesnacks", "development") as remote:
         done = remote.execute(remote.fetch_launch_plan(name="demo.pipeline"), inputs={"numbers": [2, 4]}, wait=True)
