@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The project's two commands, runnable on a fresh machine with only Python 3.10+ and the package registries.
 
-    python3 scripts/dev.py test   # lint, type-check and run the whole test suite
+    python3 scripts/dev.py test   # lint, type-check and run the whole test suite (what CI runs)
+    python3 scripts/dev.py test --fast   # the inner loop: no live deployment, fault matrix or property tests
     python3 scripts/dev.py demo   # run the example end to end on the embedded sandbox
     python3 scripts/dev.py smoke  # build both wheels, install them in a clean venv and check them (part of test)
 
@@ -97,12 +98,22 @@ def _expose_flyteidl_stubs(env_dir: Path) -> None:
         link.symlink_to(Path(site) / package, target_is_directory=True)
 
 
+FAST_SELECTION = "not live and not reliability and not property"
+"""What ``test --fast`` leaves out: the real Airflow deployment, the fault matrix and the property tests."""
+
+
 def test(pytest_args: list[str]) -> None:
+    """Lint, type-check and test; ``--fast`` (contributors' inner loop) skips the slow parts, as documented."""
     env = _sync(MAIN_ENV)
     python = _bin(MAIN_ENV, "python")
+    fast = "--fast" in pytest_args
+    pytest_args = [arg for arg in pytest_args if arg != "--fast"]
     _run(python, "-m", "ruff", "check", ".", env=env)
     _run(python, "-m", "ruff", "format", "--check", ".", env=env)
     _run(python, "-m", "mypy", env=env)
+    if fast:
+        _run(python, "-m", "pytest", "-q", "-x", "-m", FAST_SELECTION, *pytest_args, env=env)
+        return
     _run(python, "-m", "pytest", *pytest_args, env=env)
     if not pytest_args:
         min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min", python=_oldest_supported_python())

@@ -30,7 +30,7 @@ from flyte_admin_sandbox import FlyteSandbox
 
 from airflow_provider_flyte.remote import FlyteRemote
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.live, pytest.mark.timeout(600)]
 
 DAGS = Path(__file__).parent / "dags"
 APPROVAL_EXAMPLE = (

@@ -10,7 +10,7 @@ import pytest
 from fault_matrix import FAULT_KINDS, reconnect_delays, run_round
 from flyte_admin_sandbox import FlyteSandbox
 
-pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("flyte_default")]
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(180), pytest.mark.usefixtures("flyte_default")]
 
 
 @pytest.mark.parametrize("kind", list(FAULT_KINDS))
