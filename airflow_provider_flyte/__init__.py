@@ -34,7 +34,8 @@ if TYPE_CHECKING:
         TaskExecutionIdentifier,
         WorkflowExecutionIdentifier,
     )
-    from airflow_provider_flyte.operators.flyte import FlyteConsoleLink, FlyteOperator
+    from airflow_provider_flyte.links.flyte import FlyteConsoleLink
+    from airflow_provider_flyte.operators.flyte import FlyteOperator
     from airflow_provider_flyte.remote import (
         FlyteExecutionSpan,
         FlyteNodeExecution,
@@ -65,7 +66,7 @@ _LAZY: dict[str, str] = {
     "Options": _REMOTE,
     "FlyteHook": "airflow_provider_flyte.hooks.flyte",
     "FlyteOperator": "airflow_provider_flyte.operators.flyte",
-    "FlyteConsoleLink": "airflow_provider_flyte.operators.flyte",
+    "FlyteConsoleLink": "airflow_provider_flyte.links.flyte",
     "FlyteExecutionSensor": "airflow_provider_flyte.sensors.flyte",
     "FlyteExecutionTrigger": "airflow_provider_flyte.triggers.flyte",
     "FlyteException": _EXCEPTIONS,

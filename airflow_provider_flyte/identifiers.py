@@ -14,6 +14,7 @@ These classes import no protobuf code, so DAG files and operator constructors ca
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +216,30 @@ class WorkflowExecutionIdentifier:
     def from_flyte_idl(cls, pb: identifier_pb2.WorkflowExecutionIdentifier) -> WorkflowExecutionIdentifier:
         """Build from a ``flyteidl.core.WorkflowExecutionIdentifier`` message."""
         return cls(pb.project, pb.domain, pb.name)
+
+
+EXECUTION_NAME_MAX = 63
+"""Longest execution name Flyte Admin accepts (names become Kubernetes object names)."""
+EXECUTION_NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
+"""Characters Flyte Admin accepts in an execution name: lowercase letters, digits and ``-``, starting with a letter."""
+
+
+def validate_execution_name(name: str, argument: str = "execution_name") -> str:
+    """Return ``name`` if Flyte Admin accepts it as an execution name.
+
+    Args:
+        name: The candidate name.
+        argument: The argument it came from, for the message.
+
+    Raises:
+        FlyteInvalidInputException: naming the argument, the value and the rule.
+    """
+    if not isinstance(name, str) or len(name) > EXECUTION_NAME_MAX or not EXECUTION_NAME_RULE.match(name):
+        raise FlyteInvalidInputException(
+            f"{argument}={name!r} is not a valid Flyte execution name: use lowercase letters, digits and '-', "
+            f"starting with a letter, at most {EXECUTION_NAME_MAX} characters"
+        )
+    return name
 
 
 @dataclass(frozen=True)

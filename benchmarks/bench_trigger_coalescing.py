@@ -32,7 +32,7 @@ from flyteidl.service import admin_pb2_grpc
 from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 from airflow_provider_flyte.configuration import PlatformConfig
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.triggers._watcher import ExecutionWatcher
+from airflow_provider_flyte.watch import ExecutionWatcher
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 PHASE = core_execution_pb2.WorkflowExecution.Phase

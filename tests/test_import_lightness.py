@@ -22,11 +22,16 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.operators.signal",
     "airflow_provider_flyte.sensors.signal",
     "airflow_provider_flyte.triggers.signal",
-    "airflow_provider_flyte.triggers._signal_support",
     "airflow_provider_flyte.operators.backfill",
     "airflow_provider_flyte.triggers.backfill",
-    "airflow_provider_flyte.triggers._backfill_support",
     "airflow_provider_flyte.operators.approval",
+    "airflow_provider_flyte.links.flyte",
+    "airflow_provider_flyte._airflow_common",
+    # Client-layer modules the Airflow-facing ones import at module level.
+    "airflow_provider_flyte.watch",
+    "airflow_provider_flyte.remote.signals",
+    "airflow_provider_flyte.remote.backfill",
+    "airflow_provider_flyte.remote.workflow_nodes",
 ]
 
 _PROBE = """

@@ -16,7 +16,6 @@ import asyncio
 import importlib
 import logging
 import sys
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,7 +25,9 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_flyte.configuration import AuthMode, PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
+from airflow_provider_flyte.hooks._connection_form import CONN_TYPE, hook_ui_field_behaviour
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.watch import release_async_client, shared_async_client
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CONN_TYPE = "flyte"
 DEFAULT_CONN_ID = "flyte_default"
 
 # The UI of Airflow 3.2+ stores connection-form fields in the extra, possibly under this prefix.
@@ -278,7 +278,7 @@ class FlyteHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Connection form layout for Airflow versions that read it from the hook (before 3.2)."""
-        return _UI_FIELD_BEHAVIOUR
+        return hook_ui_field_behaviour()
 
     @cached_property
     def settings(self) -> FlyteConnectionSettings:
@@ -395,7 +395,7 @@ class FlyteAsyncHook:
     Nothing here blocks the event loop: the connection comes from ``get_async_connection`` (Airflow's async path,
     which on Airflow before 3.3.2 runs the lookup in a worker thread), and the client is an
     :class:`~airflow_provider_flyte.clients.aio.AsyncFlyteClient` shared by every trigger of this connection running
-    on the same loop (see :func:`shared_async_client`).
+    on the same loop (see :func:`airflow_provider_flyte.watch.shared_async_client`).
 
     Args:
         flyte_conn_id: The connection to use.
@@ -454,47 +454,8 @@ async def _amask_secrets(password: str | None, extra: Mapping[str, Any]) -> None
             await amask_secret(secret)
 
 
-# One AsyncFlyteClient (one grpc.aio channel) per (connection, settings) and event loop. grpc.aio channels belong to
-# the loop they were created on, so the cache is per loop and forgets a loop once it is garbage collected.
+# The module of the async client, imported off the event loop before the first shared client is created.
 _ASYNC_CLIENT_MODULE = "airflow_provider_flyte.clients.aio"
-_LoopClients = dict[tuple[str, PlatformConfig], "AsyncFlyteClient"]
-_ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
-
-
-def shared_async_client(conn_id: str, config: PlatformConfig) -> AsyncFlyteClient:
-    """Return the running loop's client for ``(conn_id, config)``, creating it on first use."""
-    loop = asyncio.get_running_loop()
-    clients = _ASYNC_CLIENTS.setdefault(loop, {})
-    key = (conn_id, config)
-    client = clients.get(key)
-    if client is None:
-        from airflow_provider_flyte.clients.aio import AsyncFlyteClient
-
-        client = AsyncFlyteClient(config)
-        clients[key] = client
-    return client
-
-
-async def release_async_client(conn_id: str, config: PlatformConfig) -> None:
-    """Close and forget the running loop's client for ``(conn_id, config)``, if any."""
-    clients = _ASYNC_CLIENTS.get(asyncio.get_running_loop(), {})
-    client = clients.pop((conn_id, config), None)
-    if client is not None:
-        await client.close()
-
-
-_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden_fields": ["schema"],
-    "relabeling": {"host": "Flyte Admin host", "login": "Client ID", "password": "Client secret"},
-    "placeholders": {
-        "host": "flyte.example.com",
-        "port": "443",
-        "login": "OAuth2 client id (client credentials)",
-        "password": "OAuth2 client secret",
-        "extra": '{"project": "flytesnacks", "domain": "development", "insecure": false}',
-    },
-}
-"""The hook-method form of the connection UI metadata (``get_provider_info`` declares the 3.2+ form)."""
 
 __all__ = [
     "CONN_TYPE",
@@ -503,6 +464,7 @@ __all__ = [
     "FlyteConnectionSettings",
     "FlyteHook",
     "execution_console_url",
+    "release_async_client",
     "resolve_execution_id",
     "settings_from_connection",
     "shared_async_client",

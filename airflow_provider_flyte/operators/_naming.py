@@ -21,15 +21,16 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
+from airflow_provider_flyte.exceptions import FlyteEntityNotExistException
+from airflow_provider_flyte.identifiers import EXECUTION_NAME_MAX, validate_execution_name
 
 T = TypeVar("T")
 
 STATE_STORE_KEY = "flyte_execution_name"
 """``task_state_store`` key holding the name of the execution the task is following (Airflow 3.3+); it is also the
 external id of Airflow's durable-execution contract."""
-NAME_MAX = 63
-_NAME_RULE = re.compile(r"^[a-z][a-z0-9-]*$")
+NAME_MAX = EXECUTION_NAME_MAX
+"""Longest execution name (Flyte Admin's rule, kept in :mod:`airflow_provider_flyte.identifiers`)."""
 _GENERATION_SUFFIX = re.compile(r"-r([0-9]+)$")
 MAX_GENERATIONS = 1000
 """Probing for the latest generation stops here, whatever the server answers."""
@@ -91,18 +92,21 @@ def latest_generation(fetch: Callable[[str], T], base: str, known: str | None = 
     return found
 
 
-def validate_execution_name(name: str, argument: str = "execution_name") -> str:
-    """Return ``name`` if Flyte Admin accepts it as an execution name.
+def base_execution_name(context: Mapping[str, Any], execution_name: str | None = None) -> str:
+    """The generation-1 name of the task instance running in ``context``.
+
+    Args:
+        context: The task's Airflow context (its ``ti`` gives the DAG id, run id, task id and map index).
+        execution_name: The name the DAG author chose, if any: validated and used as is.
 
     Raises:
-        FlyteInvalidInputException: naming the argument, the value and the rule.
+        FlyteInvalidInputException: when ``execution_name`` is not a valid execution name.
     """
-    if not isinstance(name, str) or len(name) > NAME_MAX or not _NAME_RULE.match(name):
-        raise FlyteInvalidInputException(
-            f"{argument}={name!r} is not a valid Flyte execution name: use lowercase letters, digits and '-', "
-            f"starting with a letter, at most {NAME_MAX} characters"
-        )
-    return name
+    if execution_name:
+        return validate_execution_name(execution_name)
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    return execution_name_for(ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
 
 
 def stored_name(context: Mapping[str, Any]) -> str | None:
@@ -124,3 +128,18 @@ def _state_store(context: Mapping[str, Any]) -> Any:
         return context.get("task_state_store")
     except Exception:  # the context of Airflow < 3.3 may refuse unknown keys
         return None
+
+
+__all__ = [
+    "MAX_GENERATIONS",
+    "NAME_MAX",
+    "STATE_STORE_KEY",
+    "base_execution_name",
+    "execution_name_for",
+    "generation_of",
+    "latest_generation",
+    "retry_name",
+    "store_name",
+    "stored_name",
+    "validate_execution_name",
+]

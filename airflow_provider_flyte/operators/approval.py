@@ -25,13 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
+from airflow_provider_flyte._airflow_common import (
+    DEFER_TIMEOUT_GRACE,
+    duration_argument,
+    execution_id_argument,
+    task_wait_clock,
+    validate_signal_event,
+)
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._arguments import duration_argument
-from airflow_provider_flyte.operators._waits import task_wait_clock
-from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.operators.signal import execution_id_argument, validate_signal_event
+from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 from airflow_provider_flyte.waiting import poll
 
@@ -41,7 +45,7 @@ if TYPE_CHECKING:
     from flyteidl.admin import signal_pb2
     from flyteidl.core import literals_pb2
 
-    from airflow_provider_flyte.triggers._signal_support import DeclaredSignal
+    from airflow_provider_flyte.remote.signals import DeclaredSignal
 
 HITL_REQUIREMENT = (
     "Airflow 3.1 or later with apache-airflow-providers-standard 1.8.0 or later "
@@ -293,7 +297,7 @@ class FlyteApprovalOperator(_HITLBase):
         from airflow.sdk import Param
         from airflow.sdk.definitions.param import ParamsDict
 
-        from airflow_provider_flyte.triggers._signal_support import APPROVAL, type_description
+        from airflow_provider_flyte.remote.signals import APPROVAL, type_description
 
         type_name = type_description(declared.literal_type)["type"]
         if declared.kind == APPROVAL:
@@ -335,8 +339,7 @@ class FlyteApprovalOperator(_HITLBase):
         """Resume with the person's answer: check it against the gate's type and forward it to Flyte."""
         from airflow.providers.standard.exceptions import HITLTimeoutError, HITLTriggerEventError
 
-        from airflow_provider_flyte.remote.signals import boolean_literal
-        from airflow_provider_flyte.triggers._signal_support import APPROVAL
+        from airflow_provider_flyte.remote.signals import APPROVAL, boolean_literal
 
         if not isinstance(event, Mapping):
             raise AirflowException(f"the human-in-the-loop answer is missing (got {event!r}); nothing was set")
@@ -396,7 +399,7 @@ class FlyteApprovalOperator(_HITLBase):
 
     def _declared_gate(self, execution_id: WorkflowExecutionIdentifier, signal_id: str) -> DeclaredSignal:
         """The gate of the execution's workflow that declares ``signal_id``; fails if none does or it can't be asked."""
-        from airflow_provider_flyte.triggers._signal_support import INPUT, declared_signals, unknown_signal_message
+        from airflow_provider_flyte.remote.signals import INPUT, declared_signals, unknown_signal_message
 
         client = self.hook.get_client()
         workflow_id = client.get_execution(execution_id).closure.workflow_id
@@ -413,8 +416,7 @@ class FlyteApprovalOperator(_HITLBase):
 
     def _current_signal(self, execution_id: WorkflowExecutionIdentifier) -> signal_pb2.Signal | None:
         """The signal to ask about now: ``signal_id`` (answered or not), or the first unanswered one."""
-        from airflow_provider_flyte.remote.signals import list_signals
-        from airflow_provider_flyte.triggers.signal import pick_signal
+        from airflow_provider_flyte.remote.signals import list_signals, pick_signal
 
         filters = None if self.signal_id is None else f"eq(signal_id,{self.signal_id})"
         signals = list_signals(self.hook.get_client(), execution_id, filters=filters)
@@ -462,8 +464,7 @@ class FlyteApprovalOperator(_HITLBase):
     ) -> dict[str, Any]:
         """The result for a gate Flyte already holds an answer for (nothing is asked or sent)."""
         from airflow_provider_flyte.literals import to_json_able, to_python
-        from airflow_provider_flyte.remote.signals import find_signal
-        from airflow_provider_flyte.triggers._signal_support import APPROVAL
+        from airflow_provider_flyte.remote.signals import APPROVAL, find_signal
 
         signal = find_signal(self.hook.get_client(), execution_id, declared.signal_id)
         value = to_json_able(to_python(signal.value, declared.literal_type))
@@ -490,7 +491,7 @@ class FlyteApprovalOperator(_HITLBase):
     def _result(
         self, execution_id: WorkflowExecutionIdentifier, declared: DeclaredSignal, url: str, **answer: Any
     ) -> dict[str, Any]:
-        from airflow_provider_flyte.triggers._signal_support import type_description
+        from airflow_provider_flyte.remote.signals import type_description
 
         return {
             "execution_id": str(execution_id),
@@ -506,7 +507,7 @@ def _simple_type_name(declared: DeclaredSignal, task_id: str) -> str:
     """The simple type name (``STRING``...) of an input gate a form can ask for; fails naming any other type."""
     from flyteidl.core import types_pb2
 
-    from airflow_provider_flyte.triggers._signal_support import type_description
+    from airflow_provider_flyte.remote.signals import type_description
 
     literal_type = declared.literal_type
     if literal_type.WhichOneof("type") == "simple":

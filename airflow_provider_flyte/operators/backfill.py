@@ -19,18 +19,17 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, conf
 from airflow.sdk import BaseOperator
 
+from airflow_provider_flyte._airflow_common import (
+    DEFER_TIMEOUT_GRACE,
+    duration_argument,
+    task_wait_clock,
+    validate_backfill_event,
+)
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
-from airflow_provider_flyte.operators._arguments import duration_argument
-from airflow_provider_flyte.operators._waits import task_wait_clock
-from airflow_provider_flyte.operators.flyte import (
-    DEFER_TIMEOUT_GRACE,
-    FlyteConsoleLink,
-    execution_name_for,
-    push_console_link,
-    validate_execution_name,
-)
-from airflow_provider_flyte.triggers.backfill import BACKFILL_EVENT_STATUSES, FlyteBackfillTrigger
+from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
+from airflow_provider_flyte.operators._naming import base_execution_name
+from airflow_provider_flyte.triggers.backfill import FlyteBackfillTrigger
 from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ class FlyteBackfillFailedError(AirflowException):
     """
 
     def __init__(self, execution_id: str, phase: str | None, failed: list[Mapping[str, Any]], detail: str) -> None:
-        from airflow_provider_flyte.triggers._backfill_support import describe_child
+        from airflow_provider_flyte.remote.backfill import describe_child
 
         self.execution_id = execution_id
         self.failed = list(failed)
@@ -196,7 +195,7 @@ class FlyteBackfillOperator(BaseOperator):
                 "plan": plan.to_dict(),
                 "children": [],
             }
-        name = self._name(context)
+        name = base_execution_name(context, self.execution_name)
         execution = self._existing(remote, project, domain, name)
         if execution is None:
             execution = remote.launch_backfill(**common, execution_name=name)  # type: ignore[assignment]
@@ -232,9 +231,8 @@ class FlyteBackfillOperator(BaseOperator):
             AirflowException: for a malformed event, a timeout (the backfill is aborted) or a watch error.
             FlyteBackfillFailedError: when runs failed.
         """
-        if not isinstance(event, Mapping) or event.get("status") not in BACKFILL_EVENT_STATUSES:
-            raise AirflowException(f"FlyteBackfillTrigger sent no usable event (got {event!r})")
-        execution_id = str(event.get("execution_id"))
+        event = validate_backfill_event(event)
+        execution_id = event["execution_id"]
         children = list(event.get("children") or [])
         if event["status"] == "timeout":
             self._abort(execution_id, f"Airflow task {self.task_id} timed out")
@@ -245,13 +243,6 @@ class FlyteBackfillOperator(BaseOperator):
 
     # ------------------------------------------------------------------ helpers
 
-    def _name(self, context: Context) -> str:
-        if self.execution_name:
-            return validate_execution_name(self.execution_name)
-        ti = context["ti"]
-        map_index = getattr(ti, "map_index", -1)
-        return execution_name_for(ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
-
     @staticmethod
     def _existing(remote: FlyteRemote, project: str, domain: str, name: str) -> FlyteWorkflowExecution | None:
         try:
@@ -260,16 +251,9 @@ class FlyteBackfillOperator(BaseOperator):
             return None
 
     def _children(self, execution: FlyteWorkflowExecution, scheduled: dict[str, str]) -> list[dict[str, Any]]:
-        from airflow_provider_flyte.triggers._backfill_support import backfill_children
+        from airflow_provider_flyte.remote.backfill import backfill_children, list_backfill_nodes
 
-        client = self.hook.get_client()
-        nodes: list[Any] = []
-        token: str | None = None
-        while True:
-            page, token = client.list_node_executions(execution.id, limit=100, token=token)
-            nodes.extend(page)
-            if not token:
-                return backfill_children(nodes, scheduled)
+        return backfill_children(list_backfill_nodes(self.hook.get_client(), execution.id), scheduled)
 
     def _follow(
         self,
@@ -280,7 +264,7 @@ class FlyteBackfillOperator(BaseOperator):
         result_base: dict[str, Any],
     ) -> dict[str, Any]:
         """Poll on the worker, logging progress whenever it changes."""
-        from airflow_provider_flyte.triggers._backfill_support import progress_line
+        from airflow_provider_flyte.remote.backfill import progress_line
 
         last = ""
         children: list[dict[str, Any]] = []
@@ -309,7 +293,7 @@ class FlyteBackfillOperator(BaseOperator):
     def _result(
         self, execution_id: str, phase: str | None, url: str | None, children: list[dict[str, Any]], message: Any
     ) -> dict[str, Any]:
-        from airflow_provider_flyte.triggers._backfill_support import failed_children
+        from airflow_provider_flyte.remote.backfill import failed_children
 
         failed = failed_children(children)
         if phase != "SUCCEEDED" or failed:

@@ -1,4 +1,4 @@
-"""FlyteOperator: launch a Flyte launch plan, task or workflow from Airflow and wait for it; FlyteConsoleLink.
+"""FlyteOperator: launch a Flyte launch plan, task or workflow from Airflow and wait for it.
 
 Exactly-once launches: the execution name is derived from the DAG id, run id, task id and map index
 (:mod:`airflow_provider_flyte.operators._naming`), so a retried task, or one whose worker crashed, finds the
@@ -28,8 +28,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout, conf
-from airflow.sdk import BaseOperator, BaseOperatorLink
+from airflow.sdk import BaseOperator
 
+from airflow_provider_flyte._airflow_common import DEFER_TIMEOUT_GRACE, duration_argument, string_map, validate_event
 from airflow_provider_flyte.exceptions import (
     FlyteEntityNotExistException,
     FlyteFailedPreconditionException,
@@ -37,10 +38,12 @@ from airflow_provider_flyte.exceptions import (
     FlyteTimeout,
 )
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
-from airflow_provider_flyte.identifiers import Identifier, ResourceType, WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._arguments import duration_argument, string_map
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
+from airflow_provider_flyte.operators._entities import EntityChoice
 from airflow_provider_flyte.operators._naming import (
     STATE_STORE_KEY,
+    base_execution_name,
     execution_name_for,
     latest_generation,
     retry_name,
@@ -49,17 +52,19 @@ from airflow_provider_flyte.operators._naming import (
     validate_execution_name,
 )
 from airflow_provider_flyte.operators._resumable import ResumableJobMixin
-from airflow_provider_flyte.triggers.flyte import EVENT_STATUSES, TERMINAL_PHASE_NAMES, FlyteExecutionTrigger
+from airflow_provider_flyte.triggers.flyte import TERMINAL_PHASE_NAMES, FlyteExecutionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-    from airflow.sdk.types import TaskInstanceKey
 
     from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, Options
 
 ON_RETRY_CHOICES = ("recover", "relaunch", "new")
 
+# FlyteConsoleLink and push_console_link live in airflow_provider_flyte.links.flyte, DEFER_TIMEOUT_GRACE and
+# validate_event in airflow_provider_flyte._airflow_common; they stay importable from here.
 __all__ = [
+    "DEFER_TIMEOUT_GRACE",
     "ON_RETRY_CHOICES",
     "STATE_STORE_KEY",
     "FlyteConsoleLink",
@@ -71,30 +76,6 @@ __all__ = [
     "validate_event",
     "validate_execution_name",
 ]
-# A deferral's Airflow-side timeout fires this much after the trigger's own deadline, so the trigger's richer
-# timeout event (phase, console URL) normally wins and Airflow's timeout only covers a triggerer that is down.
-DEFER_TIMEOUT_GRACE = timedelta(minutes=2)
-
-
-class FlyteConsoleLink(BaseOperatorLink):
-    """The "Flyte Console" button of a task: the page of the execution it launched or watches.
-
-    The URL is pushed to XCom as soon as the execution is known, so the button works while the run is in progress.
-    """
-
-    name = "Flyte Console"
-
-    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        """The URL pushed by the task, or an empty string before the execution is known."""
-        from airflow.sdk.execution_time.xcom import XCom
-
-        url = XCom.get_value(key=self.xcom_key, ti_key=ti_key)
-        return str(url) if url else ""
-
-
-def push_console_link(context: Context, url: str) -> None:
-    """Publish ``url`` as the task's "Flyte Console" link right away."""
-    context["ti"].xcom_push(key=FlyteConsoleLink().xcom_key, value=url)
 
 
 class FlyteExecutionFailedError(AirflowException):
@@ -234,20 +215,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         if durable is not None:  # only an explicit choice reaches the mixin (it warns about it below Airflow 3.3)
             kwargs["durable"] = durable
         super().__init__(**kwargs)
-        given = [
-            name
-            for name, value in (
-                ("launchplan_name", launchplan_name),
-                ("task_name", task_name),
-                ("workflow_name", workflow_name),
-            )
-            if value
-        ]
-        if len(given) != 1:
-            detail = f"got {', '.join(given)}" if given else "got none"
-            raise FlyteInvalidInputException(
-                f"{self.task_id}: give exactly one of launchplan_name, task_name or workflow_name ({detail})"
-            )
+        EntityChoice(self.task_id, launchplan_name, task_name, workflow_name).check_one()
         if on_retry not in ON_RETRY_CHOICES:
             raise FlyteInvalidInputException(
                 f"{self.task_id}: on_retry={on_retry!r} must be one of {', '.join(ON_RETRY_CHOICES)}"
@@ -446,7 +414,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         )
 
     def _project_domain(self) -> tuple[str, str]:
-        entity = self._entity_identifier()
+        entity = self._entity().identifier()
         project = self.project or self.hook.project or (entity.project if entity else None)
         domain = self.domain or self.hook.domain or (entity.domain if entity else None)
         if not project or not domain:
@@ -457,32 +425,12 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             )
         return project, domain
 
-    def _entity_identifier(self) -> Identifier | None:
-        """The entity as an identifier when it was given as ``lp:``/``tsk:``/``wf:`` string, else ``None``."""
-        text = self.launchplan_name or self.task_name or self.workflow_name or ""
-        if ":" not in text:
-            return None
-        identifier = Identifier.from_python_std(text)
-        expected = (
-            ResourceType.LAUNCH_PLAN
-            if self.launchplan_name
-            else ResourceType.TASK
-            if self.task_name
-            else ResourceType.WORKFLOW
-        )
-        if identifier.resource_type != expected:
-            raise FlyteInvalidInputException(
-                f"{self.task_id}: {text!r} is a {identifier.resource_type.name.lower()} identifier, but was given "
-                f"as a {expected.name.lower()}"
-            )
-        return identifier
+    def _entity(self) -> EntityChoice:
+        """The entity to run, from the (rendered) entity arguments."""
+        return EntityChoice(self.task_id, self.launchplan_name, self.task_name, self.workflow_name, self.version)
 
     def _base_name(self, context: Context) -> str:
-        if self.execution_name:
-            return validate_execution_name(self.execution_name)
-        ti = context["ti"]
-        map_index = getattr(ti, "map_index", -1)
-        return execution_name_for(ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
+        return base_execution_name(context, self.execution_name)
 
     def _start(self, context: Context) -> FlyteWorkflowExecution:
         """Reattach to the task instance's newest execution, reuse its success, or launch (again)."""
@@ -568,7 +516,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         raise AirflowException(f"{what} (the task's timeout of {timeout or 0:g}s); it was aborted. See {url}")
 
     def _launch(self, remote: FlyteRemote, project: str, domain: str, name: str) -> FlyteWorkflowExecution:
-        entity = self._fetch_entity(remote, project, domain)
+        entity = self._entity().fetch(remote, project, domain)
         self.log.info("Launching %s as execution %s/%s/%s", entity.id, project, domain, name)
         return remote.execute(
             entity,
@@ -583,24 +531,6 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             tags=list(self.tags or ()),
             cluster_pool=self.cluster_pool or None,
         )
-
-    def _fetch_entity(self, remote: FlyteRemote, project: str, domain: str) -> Any:
-        identifier = self._entity_identifier()
-        if identifier is not None:
-            args: tuple[str, str, str, str | None] = (
-                identifier.project,
-                identifier.domain,
-                identifier.name,
-                identifier.version,
-            )
-        else:
-            name = self.launchplan_name or self.task_name or self.workflow_name
-            args = (project, domain, str(name), self.version or None)
-        if self.launchplan_name:
-            return remote.fetch_launch_plan(*args)
-        if self.task_name:
-            return remote.fetch_task(*args)
-        return remote.fetch_workflow(*args)
 
     def _options(self) -> Options:
         from airflow_provider_flyte.operators._options import build_options
@@ -649,24 +579,3 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             self.log.info("Flyte execution %s had already finished", self._execution_id)
         except Exception:
             self.log.exception("Could not terminate Flyte execution %s", self._execution_id)
-
-
-def validate_event(event: Any) -> dict[str, Any]:
-    """Check a :class:`FlyteExecutionTrigger` event payload before acting on it.
-
-    A missing or malformed event must fail the task, never fall through to the success path.
-
-    Raises:
-        AirflowException: naming what is wrong with the event.
-    """
-    if not isinstance(event, Mapping):
-        raise AirflowException(f"FlyteExecutionTrigger sent no usable event (got {event!r}); cannot tell the outcome")
-    status = event.get("status")
-    if status not in EVENT_STATUSES:
-        raise AirflowException(
-            f"FlyteExecutionTrigger event has status={status!r}; expected one of {', '.join(sorted(EVENT_STATUSES))}"
-        )
-    execution_id = event.get("execution_id")
-    if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
-        raise AirflowException(f"FlyteExecutionTrigger event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
-    return {"phase": None, "message": "", "console_url": None, **dict(event)}

@@ -11,64 +11,39 @@ Importing this module loads no grpc, protobuf or flyteidl code.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, conf
+from airflow.providers.common.compat.sdk import AirflowFailException, conf
 from airflow.sdk import BaseOperator
 
+from airflow_provider_flyte._airflow_common import (
+    DEFER_TIMEOUT_GRACE,
+    duration_argument,
+    execution_id_argument,
+    task_wait_clock,
+    validate_signal_event,
+)
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._arguments import duration_argument
-from airflow_provider_flyte.operators._waits import task_wait_clock
-from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.triggers.signal import SIGNAL_EVENT_STATUSES, FlyteSignalTrigger
+from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
+from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from flyteidl.core import literals_pb2
 
-    from airflow_provider_flyte.triggers._signal_support import DeclaredSignal
+    from airflow_provider_flyte.remote.signals import DeclaredSignal
+
+# execution_id_argument and validate_signal_event live in airflow_provider_flyte._airflow_common; they stay
+# importable from here.
+__all__ = ["SIGNAL_ACTIONS", "FlyteSignalOperator", "execution_id_argument", "validate_signal_event"]
 
 SIGNAL_ACTIONS = ("approve", "reject", "set")
-
-
-def execution_id_argument(value: Any, task_id: str) -> str:
-    """The execution of ``value``: an id or name string, or a FlyteOperator/FlyteExecutionSensor result dict.
-
-    Raises:
-        FlyteInvalidInputException: naming the argument and the value.
-    """
-    if isinstance(value, Mapping):
-        value = value.get("execution_id") or value.get("name")
-    if not isinstance(value, str) or not value:
-        raise FlyteInvalidInputException(
-            f"{task_id}: execution_id={value!r} must be 'ex:project:domain:name', a name, or a FlyteOperator result"
-        )
-    return value
-
-
-def validate_signal_event(event: Any) -> dict[str, Any]:
-    """Check a :class:`FlyteSignalTrigger` event before acting on it (a bad event fails, never succeeds).
-
-    Raises:
-        AirflowException: naming what is wrong with the event.
-    """
-    if not isinstance(event, Mapping):
-        raise AirflowException(f"FlyteSignalTrigger sent no usable event (got {event!r}); cannot tell the outcome")
-    if event.get("status") not in SIGNAL_EVENT_STATUSES:
-        raise AirflowException(
-            f"FlyteSignalTrigger event has status={event.get('status')!r}; expected one of "
-            f"{', '.join(sorted(SIGNAL_EVENT_STATUSES))}"
-        )
-    execution_id = event.get("execution_id")
-    if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
-        raise AirflowException(f"FlyteSignalTrigger event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
-    return {"signal": None, "phase": None, "message": "", "console_url": None, **dict(event)}
 
 
 class FlyteSignalOperator(BaseOperator):
@@ -232,8 +207,12 @@ class FlyteSignalOperator(BaseOperator):
         from flyteidl.core import types_pb2
 
         from airflow_provider_flyte.literals import to_literal
-        from airflow_provider_flyte.remote.signals import boolean_literal, literal_type_of
-        from airflow_provider_flyte.triggers._signal_support import declared_signals, unknown_signal_message
+        from airflow_provider_flyte.remote.signals import (
+            boolean_literal,
+            declared_signals,
+            literal_type_of,
+            unknown_signal_message,
+        )
 
         client = self.hook.get_client()
         workflow_id = client.get_execution(execution_id).closure.workflow_id
@@ -280,8 +259,7 @@ class FlyteSignalOperator(BaseOperator):
         literal: literals_pb2.Literal,
         url: str,
     ) -> dict[str, Any]:
-        from airflow_provider_flyte.remote.signals import set_signal_value
-        from airflow_provider_flyte.triggers._signal_support import type_description
+        from airflow_provider_flyte.remote.signals import set_signal_value, type_description
 
         set_signal_value(self.hook.get_client(), execution_id, self.signal_id, literal)
         self.log.info("Signal %r of execution %s: %s sent (%s)", self.signal_id, execution_id, self.action, url)

@@ -13,6 +13,11 @@ kickoff literal, which only differs on machines not set to UTC.
 
 Only cron schedules (``cron_schedule`` or the older ``cron_expression``) can be backfilled; fixed-rate schedules have
 no calendar to replay.
+
+Following a backfill: node ``n<i>`` of the backfill execution launches the run for the ``i``-th scheduled time, and
+its child execution is that run. :func:`backfill_children` reads the runs from the node executions (listed with
+:func:`list_backfill_nodes` or :func:`alist_backfill_nodes`) as plain JSON, and :func:`progress_line` sums them up
+for a log.
 """
 
 from __future__ import annotations
@@ -20,16 +25,20 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
-from airflow_provider_flyte.identifiers import Identifier, ResourceType
+from airflow_provider_flyte.identifiers import Identifier, ResourceType, WorkflowExecutionIdentifier
 
 if TYPE_CHECKING:
-    from flyteidl.admin import launch_plan_pb2, workflow_pb2
+    from flyteidl.admin import launch_plan_pb2, node_execution_pb2, workflow_pb2
     from flyteidl.core import literals_pb2
+
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+    from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 
 
 class WorkflowFailurePolicy(enum.IntEnum):
@@ -272,3 +281,86 @@ def _datetime_literal(value: datetime) -> literals_pb2.Literal:
     literal = literals_pb2.Literal()
     literal.scalar.primitive.datetime.FromDatetime(aware.astimezone(timezone.utc).replace(tzinfo=None))
     return literal
+
+
+def list_backfill_nodes(
+    client: SynchronousFlyteClient, execution_id: WorkflowExecutionIdentifier
+) -> list[node_execution_pb2.NodeExecution]:
+    """The top-level node executions of a backfill execution, following every page."""
+    nodes: list[node_execution_pb2.NodeExecution] = []
+    token: str | None = None
+    while True:
+        page, token = client.list_node_executions(execution_id, limit=_NODE_PAGE, token=token)
+        nodes.extend(page)
+        if not token:
+            return nodes
+
+
+async def alist_backfill_nodes(
+    client: AsyncFlyteClient, execution_id: WorkflowExecutionIdentifier
+) -> list[node_execution_pb2.NodeExecution]:
+    """The asyncio twin of :func:`list_backfill_nodes`."""
+    nodes: list[node_execution_pb2.NodeExecution] = []
+    token: str | None = None
+    while True:
+        page, token = await client.list_node_executions(execution_id, limit=_NODE_PAGE, token=token)
+        nodes.extend(page)
+        if not token:
+            return nodes
+
+
+_NODE_PAGE = 100
+_FINISHED = frozenset({"SUCCEEDED", "FAILED", "ABORTED", "SKIPPED", "TIMED_OUT", "RECOVERED"})
+_FAILED = frozenset({"FAILED", "ABORTED", "TIMED_OUT"})
+
+
+def backfill_children(
+    nodes: Iterable[node_execution_pb2.NodeExecution], scheduled_times: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """One plain-JSON entry per backfill run, in schedule order.
+
+    Args:
+        nodes: The backfill execution's top-level node executions (start and end nodes are ignored).
+        scheduled_times: ISO scheduled time by node id (``{"n0": "2026-01-01T02:00:00+00:00", ...}``).
+
+    Returns:
+        ``[{"node_id", "scheduled_time", "execution_id" (None until launched), "phase"}, ...]``; nodes not started
+        yet are reported ``"UNDEFINED"``.
+    """
+    from airflow_provider_flyte.remote.executions import NODE_PHASES
+
+    by_id = {node.id.node_id: node for node in nodes}
+    children = []
+    for node_id, scheduled in sorted(scheduled_times.items(), key=lambda item: int(item[0][1:])):
+        node = by_id.get(node_id)
+        child_id = None
+        phase = "UNDEFINED"
+        if node is not None:
+            phase = NODE_PHASES[node.closure.phase]
+            if node.closure.HasField("workflow_node_metadata"):
+                child = node.closure.workflow_node_metadata.executionId
+                if child.name:
+                    child_id = f"ex:{child.project}:{child.domain}:{child.name}"
+        children.append({"node_id": node_id, "scheduled_time": scheduled, "execution_id": child_id, "phase": phase})
+    return children
+
+
+def failed_children(children: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The runs that ended without succeeding."""
+    return [child for child in children if child["phase"] in _FAILED]
+
+
+def describe_child(child: Mapping[str, Any]) -> str:
+    """``2026-01-02T02:00:00+00:00 (ex:p:d:name) FAILED`` -- how logs and errors name a run."""
+    where = f" ({child['execution_id']})" if child.get("execution_id") else ""
+    return f"{child['scheduled_time']}{where} {child['phase']}"
+
+
+def progress_line(children: Sequence[Mapping[str, Any]]) -> str:
+    """``2 of 3 backfill runs finished; failed: ...`` for the task log."""
+    finished = sum(child["phase"] in _FINISHED for child in children)
+    failed = failed_children(children)
+    line = f"{finished} of {len(children)} backfill runs finished"
+    if failed:
+        line += "; failed: " + ", ".join(describe_child(child) for child in failed)
+    return line

@@ -126,13 +126,14 @@ class FlyteWorkflow(FlyteEntity):
         flytekit fetches each of them when a workflow is fetched; here they are only listed, and fetched when
         needed.
         """
-        compiled = self._pb.closure.compiled_workflow
-        templates = [compiled.primary.template, *(sub.template for sub in compiled.sub_workflows)]
+        from airflow_provider_flyte.remote.workflow_nodes import compiled_templates, iter_workflow_nodes
+
         found: dict[Identifier, None] = {}
-        for template in templates:
-            for node in template.nodes:
-                for ref in _launch_plan_refs(node):
-                    found[Identifier.from_flyte_idl(ref)] = None
+        for node in iter_workflow_nodes(compiled_templates(self._pb.closure.compiled_workflow)):
+            if node.WhichOneof("target") != "workflow_node":
+                continue
+            if node.workflow_node.WhichOneof("reference") == "launchplan_ref":
+                found[Identifier.from_flyte_idl(node.workflow_node.launchplan_ref)] = None
         return list(found)
 
 
@@ -197,20 +198,3 @@ class FlyteLaunchPlan(FlyteEntity):
             variables={name: param.var for name, param in self._pb.closure.expected_inputs.parameters.items()}
         )
         return interface_pb2.TypedInterface(inputs=inputs, outputs=self._pb.closure.expected_outputs)
-
-
-def _launch_plan_refs(node: core_workflow_pb2.Node) -> list[Any]:
-    """Launch-plan references of a node, looking inside branches and array nodes."""
-    refs: list[Any] = []
-    kind = node.WhichOneof("target")
-    if kind == "workflow_node" and node.workflow_node.WhichOneof("reference") == "launchplan_ref":
-        refs.append(node.workflow_node.launchplan_ref)
-    elif kind == "branch_node":
-        branch = node.branch_node.if_else
-        for child in [branch.case.then_node, *(case.then_node for case in branch.other)]:
-            refs.extend(_launch_plan_refs(child))
-        if branch.HasField("else_node"):
-            refs.extend(_launch_plan_refs(branch.else_node))
-    elif kind == "array_node":
-        refs.extend(_launch_plan_refs(node.array_node.node))
-    return refs

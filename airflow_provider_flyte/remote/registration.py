@@ -18,7 +18,7 @@ import os
 import pathlib
 import re
 import tarfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import (
@@ -26,6 +26,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteInvalidInputException,
 )
 from airflow_provider_flyte.identifiers import Identifier, ResourceType
+from airflow_provider_flyte.remote.workflow_nodes import iter_nodes, iter_workflow_nodes
 
 if TYPE_CHECKING:
     from flyteidl.admin import launch_plan_pb2
@@ -82,10 +83,9 @@ class RegistrableEntity:
         if self.resource_type == ResourceType.TASK:
             return set()
         needed: set[Identifier] = set()
-        for template in [self.spec.template, *self.spec.sub_workflows]:
-            for node in _all_nodes(template.nodes):
-                for ref in _node_references(node):
-                    needed.add(Identifier.from_flyte_idl(ref))
+        for node in iter_workflow_nodes([self.spec.template, *self.spec.sub_workflows]):
+            for ref in _node_references(node):
+                needed.add(Identifier.from_flyte_idl(ref))
         return needed
 
 
@@ -117,23 +117,8 @@ def _identifiers_of(entity: RegistrableEntity) -> Iterator[identifier_pb2.Identi
         for template in [entity.spec.template, *entity.spec.sub_workflows]:
             if template is not entity.spec.template:
                 yield template.id
-            for node in _all_nodes(template.nodes):
+            for node in iter_nodes(template.nodes):
                 yield from _node_references(node)
-
-
-def _all_nodes(nodes: Iterable[core_workflow_pb2.Node]) -> Iterator[core_workflow_pb2.Node]:
-    """Nodes and, recursively, those nested in branches and array nodes."""
-    for node in nodes:
-        yield node
-        kind = node.WhichOneof("target")
-        if kind == "branch_node":
-            branch = node.branch_node.if_else
-            nested = [branch.case.then_node, *(case.then_node for case in branch.other)]
-            if branch.HasField("else_node"):
-                nested.append(branch.else_node)
-            yield from _all_nodes(nested)
-        elif kind == "array_node":
-            yield from _all_nodes([node.array_node.node])
 
 
 def _node_references(node: core_workflow_pb2.Node) -> Iterator[identifier_pb2.Identifier]:

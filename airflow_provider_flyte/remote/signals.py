@@ -4,11 +4,18 @@ Improvements over flytekit: filters reach Admin as the string it expects, every 
 :func:`set_signal_value` types the value by the signal's *declared* type, so ``set_input("n", 3)`` works for a
 ``float`` signal instead of failing on Admin's castability check, and :func:`set_approval` refuses to approve or reject
 a signal that is not a boolean (a ``wait_for_input`` gate) before anything is sent.
+
+Which signals a workflow declares: a gate node creates its signal in Flyte Admin only when the execution reaches it,
+so "no such signal" means either "not reached yet" or "the workflow has no such gate". The compiled workflow tells the
+two apart (:func:`declared_signals`): every gate node, including those inside branches, array nodes and
+sub-workflows, declares its signal id and type up front. :func:`signal_summary` gives a signal's plain-JSON form (for
+XCom and trigger events), never its value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
@@ -16,9 +23,10 @@ from airflow_provider_flyte.identifiers import SignalIdentifier, WorkflowExecuti
 from airflow_provider_flyte.remote._queries import PAGE_SIZE, join_filters, paginate
 
 if TYPE_CHECKING:
-    from flyteidl.admin import signal_pb2
+    from flyteidl.admin import signal_pb2, workflow_pb2
     from flyteidl.core import literals_pb2, types_pb2
 
+    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
     from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 
 
@@ -206,3 +214,119 @@ def boolean_literal(value: bool) -> literals_pb2.Literal:
     literal = literals_pb2.Literal()
     literal.scalar.primitive.boolean = value
     return literal
+
+
+async def alist_signals(
+    client: AsyncFlyteClient, execution_id: WorkflowExecutionIdentifier, limit: int = PAGE_SIZE
+) -> list[signal_pb2.Signal]:
+    """Every signal of an execution, following every page (the asyncio twin of :func:`list_signals`, unfiltered)."""
+    signals: list[signal_pb2.Signal] = []
+    token: str | None = None
+    while True:
+        page, token = await client.list_signals_paginated(execution_id, limit=limit, token=token)
+        signals.extend(page)
+        if not token:
+            return signals
+
+
+def pick_signal(
+    signals: Iterable[signal_pb2.Signal], signal_id: str | None, pending_only: bool
+) -> signal_pb2.Signal | None:
+    """The signal a waiter is after: ``signal_id`` (or the first one), skipping answered ones when ``pending_only``.
+
+    Args:
+        signals: Signals of one execution.
+        signal_id: The wanted signal id; ``None`` takes any.
+        pending_only: Only consider signals that hold no value yet.
+    """
+    for signal in signals:
+        if signal_id is not None and signal.id.signal_id != signal_id:
+            continue
+        if pending_only and signal.HasField("value"):
+            continue
+        return signal
+    return None
+
+
+APPROVAL = "approval"
+"""Kind of a gate that waits for a yes/no answer (flytekit's ``approve``)."""
+INPUT = "input"
+"""Kind of a gate that waits for a typed value (flytekit's ``wait_for_input``)."""
+
+
+@dataclass(frozen=True)
+class DeclaredSignal:
+    """A signal a workflow's gate node waits for.
+
+    Attributes:
+        signal_id: The gate's signal id.
+        kind: :data:`APPROVAL` or :data:`INPUT`.
+        literal_type: The value's declared type (``BOOLEAN`` for approvals).
+        node_id: The gate node's id.
+    """
+
+    signal_id: str
+    kind: str
+    literal_type: types_pb2.LiteralType
+    node_id: str
+
+
+def declared_signals(workflow: workflow_pb2.Workflow) -> dict[str, DeclaredSignal]:
+    """Every signal the gates of ``workflow`` wait for, by id.
+
+    Args:
+        workflow: An ``admin.Workflow`` with its compiled closure; gates in branches, array nodes and sub-workflows
+            count.
+    """
+    from flyteidl.core import types_pb2
+
+    from airflow_provider_flyte.remote.workflow_nodes import compiled_templates, iter_workflow_nodes
+
+    found: dict[str, DeclaredSignal] = {}
+    for node in iter_workflow_nodes(compiled_templates(workflow.closure.compiled_workflow)):
+        if not node.HasField("gate_node"):
+            continue
+        gate = node.gate_node
+        condition = gate.WhichOneof("condition")
+        if condition == "approve":
+            boolean = types_pb2.LiteralType(simple=types_pb2.BOOLEAN)
+            found[gate.approve.signal_id] = DeclaredSignal(gate.approve.signal_id, APPROVAL, boolean, node.id)
+        elif condition == "signal":
+            found[gate.signal.signal_id] = DeclaredSignal(gate.signal.signal_id, INPUT, gate.signal.type, node.id)
+    return found
+
+
+def type_description(literal_type: types_pb2.LiteralType) -> dict[str, Any]:
+    """Plain-JSON description of a literal type: a readable name and the type in protobuf's JSON mapping."""
+    from google.protobuf.json_format import MessageToDict
+
+    from airflow_provider_flyte.literals.types import literal_type_to_str
+
+    return {"type": literal_type_to_str(literal_type), "literal_type": MessageToDict(literal_type)}
+
+
+def signal_summary(
+    signal: signal_pb2.Signal, declared: DeclaredSignal | None = None, console_url: str | None = None
+) -> dict[str, Any]:
+    """Plain-JSON summary of a signal (for XCom and trigger events); never includes its value.
+
+    Args:
+        signal: The signal as Admin lists it.
+        declared: Its gate's declaration, which gives the ``kind`` (``None`` when unknown).
+        console_url: The execution's Console page, if known.
+    """
+    execution = signal.id.execution_id
+    return {
+        "signal_id": signal.id.signal_id,
+        "execution_id": f"ex:{execution.project}:{execution.domain}:{execution.name}",
+        "kind": declared.kind if declared is not None else None,
+        "is_set": signal.HasField("value"),
+        **type_description(signal.type),
+        "console_url": console_url,
+    }
+
+
+def unknown_signal_message(signal_id: str, workflow_name: str, declared: Iterable[str]) -> str:
+    """The error text for a signal id the execution's workflow does not declare."""
+    known = ", ".join(repr(name) for name in sorted(declared)) or "none"
+    return f"workflow {workflow_name} has no signal {signal_id!r} (its gates wait for: {known})"

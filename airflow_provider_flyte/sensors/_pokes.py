@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_flyte.operators._waits import task_wait_clock
+from airflow_provider_flyte._airflow_common import task_wait_clock
 from airflow_provider_flyte.waiting import WaitClock
 
 if TYPE_CHECKING:

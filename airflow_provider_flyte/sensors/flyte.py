@@ -6,7 +6,7 @@ Importing this module loads no grpc, protobuf or flyteidl code.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowSensorTimeout, conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
-from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
-from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._arguments import duration_argument
-from airflow_provider_flyte.operators.flyte import (
+from airflow_provider_flyte._airflow_common import (
     DEFER_TIMEOUT_GRACE,
-    FlyteConsoleLink,
-    push_console_link,
+    duration_argument,
+    execution_id_argument,
     validate_event,
 )
+from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
 from airflow_provider_flyte.triggers.flyte import TERMINAL_PHASE_NAMES, FlyteExecutionTrigger, normalize_phases
 
@@ -89,15 +88,7 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     def _resolved_id(self) -> WorkflowExecutionIdentifier:
-        value = self.execution_id
-        if isinstance(value, Mapping):
-            value = value.get("execution_id") or value.get("name")
-        if not isinstance(value, str) or not value:
-            raise FlyteInvalidInputException(
-                f"{self.task_id}: execution_id={self.execution_id!r} must be 'ex:project:domain:name', a name, "
-                "or a FlyteOperator result"
-            )
-        return self.hook.execution_id(value)
+        return self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
 
     def execute(self, context: Context) -> Any:
         """Poke once; if not done and deferrable, defer to :class:`FlyteExecutionTrigger`."""
@@ -128,7 +119,7 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
         if not self._url_pushed:
             push_console_link(context, url)
             self._url_pushed = True
-        from airflow_provider_flyte.triggers._watcher import ExecutionSnapshot
+        from airflow_provider_flyte.watch import ExecutionSnapshot
 
         execution = self.ride_out(
             f"execution {execution_id}", lambda: self.hook.get_client().get_execution(execution_id)

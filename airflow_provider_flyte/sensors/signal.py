@@ -14,11 +14,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_flyte._airflow_common import (
+    DEFER_TIMEOUT_GRACE,
+    duration_argument,
+    execution_id_argument,
+    validate_signal_event,
+)
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.operators._arguments import duration_argument
-from airflow_provider_flyte.operators.flyte import DEFER_TIMEOUT_GRACE, FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.operators.signal import execution_id_argument, validate_signal_event
+from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 
@@ -104,9 +108,7 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         """One ``ListSignals`` (and a ``GetExecution`` while nothing waits)."""
         from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
-        from airflow_provider_flyte.remote.signals import list_signals
-        from airflow_provider_flyte.triggers._signal_support import signal_summary
-        from airflow_provider_flyte.triggers.signal import pick_signal
+        from airflow_provider_flyte.remote.signals import list_signals, pick_signal, signal_summary
 
         execution_id = self._resolved_id()
         url = self.hook.console_url(execution_id)
@@ -151,7 +153,7 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
 
     def _with_kind(self, summary: dict[str, Any]) -> dict[str, Any]:
         """Add whether the gate is an approval or an input, read from the execution's compiled workflow."""
-        from airflow_provider_flyte.triggers._signal_support import declared_signals
+        from airflow_provider_flyte.remote.signals import declared_signals
 
         client = self.hook.get_client()
         execution_id = WorkflowExecutionIdentifier.from_python_std(summary["execution_id"])

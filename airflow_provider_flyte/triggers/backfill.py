@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timing
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.waiting import WaitClock, apoll, check_seconds, seconds_until
 
 if TYPE_CHECKING:
-    from flyteidl.admin import execution_pb2, node_execution_pb2
+    from flyteidl.admin import execution_pb2
 
-    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+__all__ = ["BACKFILL_EVENT_STATUSES", "FlyteBackfillTrigger"]
 
-BACKFILL_EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+BACKFILL_EVENT_STATUSES = EVENT_STATUSES
 """Every ``status`` a :class:`FlyteBackfillTrigger` event can carry."""
 
 
@@ -58,12 +59,7 @@ class FlyteBackfillTrigger(BaseTrigger):
             raise FlyteInvalidInputException(f"scheduled_times={scheduled_times!r} must be a non-empty dict")
         self.scheduled_times = {str(key): str(value) for key, value in scheduled_times.items()}
         self.flyte_conn_id = flyte_conn_id
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
-        self.poll_interval = float(poll_interval)
-        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
-            raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
-        self.deadline = None if deadline is None else float(deadline)
+        self.poll_interval, self.deadline = trigger_timing(poll_interval, deadline)
         self.outage_tolerance = check_seconds(outage_tolerance, "outage_tolerance", allow_none=True)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -97,12 +93,12 @@ class FlyteBackfillTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll the backfill and its runs until it finishes or the deadline passes; yield one event."""
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
+        from airflow_provider_flyte.remote.backfill import alist_backfill_nodes, backfill_children, progress_line
         from airflow_provider_flyte.remote.executions import (
             WORKFLOW_PHASES,
             WORKFLOW_SUCCESS_PHASES,
             WORKFLOW_TERMINAL_PHASES,
         )
-        from airflow_provider_flyte.triggers._backfill_support import backfill_children, progress_line
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
         url: str | None = None
@@ -119,7 +115,7 @@ class FlyteBackfillTrigger(BaseTrigger):
                 nonlocal phase, children, last_progress
                 execution = await client.get_execution(execution_id)
                 phase = WORKFLOW_PHASES[execution.closure.phase]
-                children = backfill_children(await _all_nodes(client, execution_id), self.scheduled_times)
+                children = backfill_children(await alist_backfill_nodes(client, execution_id), self.scheduled_times)
                 progress = progress_line(children)
                 if progress != last_progress:
                     self.log.info("Backfill %s: %s", self.execution_id, progress)
@@ -144,15 +140,3 @@ class FlyteBackfillTrigger(BaseTrigger):
         except Exception as error:
             self.log.exception("Following backfill %s failed", self.execution_id)
             yield self._event("error", phase, children, f"{type(error).__name__}: {error}", url)
-
-
-async def _all_nodes(
-    client: AsyncFlyteClient, execution_id: WorkflowExecutionIdentifier
-) -> list[node_execution_pb2.NodeExecution]:
-    nodes: list[node_execution_pb2.NodeExecution] = []
-    token: str | None = None
-    while True:
-        page, token = await client.list_node_executions(execution_id, limit=100, token=token)
-        nodes.extend(page)
-        if not token:
-            return nodes

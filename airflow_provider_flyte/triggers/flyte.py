@@ -2,8 +2,8 @@
 
 The trigger is fully asynchronous: the connection is resolved with Airflow's async lookup and executions are polled
 over a ``grpc.aio`` channel shared by every trigger of the same connection on the triggerer's event loop. Triggers
-watching executions of one project/domain are served together by one ``ListExecutions`` per tick (see
-:mod:`airflow_provider_flyte.triggers._watcher`).
+watching executions of one project/domain are served together by one ``ListExecutions`` per tick (the
+:class:`~airflow_provider_flyte.watch.ExecutionWatcher` of the connection, see :mod:`airflow_provider_flyte.watch`).
 
 Events are flat JSON dicts::
 
@@ -24,19 +24,28 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timing
 from airflow_provider_flyte.exceptions import FlyteFailedPreconditionException, FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
+from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES
 from airflow_provider_flyte.waiting import check_seconds
+from airflow_provider_flyte.watch import TERMINAL_PHASES
 
 log = logging.getLogger(__name__)
 
-EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
-"""Every ``status`` a :class:`FlyteExecutionTrigger` event can carry."""
+__all__ = [
+    "EVENT_STATUSES",
+    "TERMINAL_PHASE_NAMES",
+    "WORKFLOW_PHASE_NAMES",
+    "FlyteExecutionTrigger",
+    "normalize_phases",
+]
 
 WORKFLOW_PHASE_NAMES = frozenset(WORKFLOW_PHASES)
-TERMINAL_PHASE_NAMES = frozenset(WORKFLOW_PHASES[phase] for phase in WORKFLOW_TERMINAL_PHASES)
+"""Names of every workflow execution phase."""
+TERMINAL_PHASE_NAMES = TERMINAL_PHASES
+"""Names of the phases in which an execution is finished."""
 
 
 def normalize_phases(phases: Iterable[str] | str | None, argument: str) -> list[str]:
@@ -93,12 +102,7 @@ class FlyteExecutionTrigger(BaseTrigger):
         super().__init__()  # type: ignore[no-untyped-call]
         self.execution_id = str(WorkflowExecutionIdentifier.from_python_std(execution_id))
         self.flyte_conn_id = flyte_conn_id
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
-        self.poll_interval = float(poll_interval)
-        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
-            raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
-        self.deadline = None if deadline is None else float(deadline)
+        self.poll_interval, self.deadline = trigger_timing(poll_interval, deadline)
         self.target_phases = normalize_phases(target_phases, "target_phases")
         self.terminate_on_kill = bool(terminate_on_kill)
         self.outage_tolerance = check_seconds(outage_tolerance, "outage_tolerance", allow_none=True)
@@ -132,7 +136,7 @@ class FlyteExecutionTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the execution reaches a phase of interest or the deadline passes; yield one event."""
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
-        from airflow_provider_flyte.triggers._watcher import WatchError, watcher_for
+        from airflow_provider_flyte.watch import WatchError, watcher_for
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
         console_url: str | None = None
@@ -173,8 +177,8 @@ class FlyteExecutionTrigger(BaseTrigger):
         """Abort the execution when the user kills the deferred task (Airflow 3.3+; never on triggerer restarts)."""
         if not self.terminate_on_kill:
             return
-        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, release_async_client, shared_async_client
-        from airflow_provider_flyte.triggers._watcher import has_watcher
+        from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook
+        from airflow_provider_flyte.watch import has_watcher, release_async_client, shared_async_client
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
         config = (await FlyteAsyncHook(self.flyte_conn_id).get_settings()).config

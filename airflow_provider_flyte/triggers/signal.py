@@ -18,31 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timing
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.remote.signals import pick_signal
 from airflow_provider_flyte.waiting import WaitClock, apoll, check_seconds, seconds_until
 
 if TYPE_CHECKING:
     from flyteidl.admin import signal_pb2
 
-    from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+__all__ = ["SIGNAL_EVENT_STATUSES", "FlyteSignalTrigger", "pick_signal"]
 
-SIGNAL_EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+SIGNAL_EVENT_STATUSES = EVENT_STATUSES
 """Every ``status`` a :class:`FlyteSignalTrigger` event can carry."""
-
-
-def pick_signal(
-    signals: list[signal_pb2.Signal], signal_id: str | None, pending_only: bool
-) -> signal_pb2.Signal | None:
-    """The signal a waiter is after: ``signal_id`` (or the first one), skipping answered ones when ``pending_only``."""
-    for signal in signals:
-        if signal_id is not None and signal.id.signal_id != signal_id:
-            continue
-        if pending_only and signal.HasField("value"):
-            continue
-        return signal
-    return None
 
 
 class FlyteSignalTrigger(BaseTrigger):
@@ -77,12 +66,7 @@ class FlyteSignalTrigger(BaseTrigger):
             raise FlyteInvalidInputException(f"signal_id={signal_id!r} must be a non-empty string or None")
         self.signal_id = signal_id
         self.flyte_conn_id = flyte_conn_id
-        if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
-        self.poll_interval = float(poll_interval)
-        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
-            raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
-        self.deadline = None if deadline is None else float(deadline)
+        self.poll_interval, self.deadline = trigger_timing(poll_interval, deadline)
         self.pending_only = bool(pending_only)
         self.outage_tolerance = check_seconds(outage_tolerance, "outage_tolerance", allow_none=True)
 
@@ -125,7 +109,7 @@ class FlyteSignalTrigger(BaseTrigger):
         """Poll until the signal exists, the execution finishes, or the deadline passes; yield one event."""
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
         from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
-        from airflow_provider_flyte.triggers._signal_support import signal_summary
+        from airflow_provider_flyte.remote.signals import alist_signals, signal_summary
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
         wanted = repr(self.signal_id) if self.signal_id else "a pending signal"
@@ -139,7 +123,7 @@ class FlyteSignalTrigger(BaseTrigger):
 
             async def look() -> tuple[str, signal_pb2.Signal | None] | None:
                 nonlocal phase
-                found = pick_signal(await _all_signals(client, execution_id), self.signal_id, self.pending_only)
+                found = pick_signal(await alist_signals(client, execution_id), self.signal_id, self.pending_only)
                 if found is not None:
                     return "waiting", found
                 execution = await client.get_execution(execution_id)
@@ -147,7 +131,7 @@ class FlyteSignalTrigger(BaseTrigger):
                 if execution.closure.phase not in WORKFLOW_TERMINAL_PHASES:
                     return None
                 # The gate may have been created and answered in the same breath: look once more.
-                found = pick_signal(await _all_signals(client, execution_id), self.signal_id, self.pending_only)
+                found = pick_signal(await alist_signals(client, execution_id), self.signal_id, self.pending_only)
                 return ("exists", found) if found is not None else ("ended", None)
 
             clock = WaitClock(
@@ -172,14 +156,3 @@ class FlyteSignalTrigger(BaseTrigger):
         except Exception as error:
             self.log.exception("Waiting for a signal of Flyte execution %s failed", self.execution_id)
             yield self._event("error", phase, f"{type(error).__name__}: {error}", console_url)
-
-
-async def _all_signals(client: AsyncFlyteClient, execution_id: WorkflowExecutionIdentifier) -> list[signal_pb2.Signal]:
-    """Every signal of the execution, following all pages."""
-    signals: list[signal_pb2.Signal] = []
-    token: str | None = None
-    while True:
-        page, token = await client.list_signals_paginated(execution_id, limit=100, token=token)
-        signals.extend(page)
-        if not token:
-            return signals

@@ -15,7 +15,7 @@ from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.operators.backfill import _as_datetime
 from airflow_provider_flyte.operators.flyte import execution_name_for
 from airflow_provider_flyte.remote import FlyteRemote
-from airflow_provider_flyte.triggers._backfill_support import progress_line
+from airflow_provider_flyte.remote.backfill import progress_line
 
 pytestmark = [
     pytest.mark.airflow,

@@ -175,4 +175,4 @@ def test_provider_info_declares_the_connection_form_and_classes() -> None:
     assert conn_type["conn-fields"]["static_token"]["schema"]["format"] == "password"
     # Every conn-field must be an extra the hook accepts.
     settings({name: None for name in conn_type["conn-fields"]})
-    assert info["extra-links"] == ["airflow_provider_flyte.operators.flyte.FlyteConsoleLink"]
+    assert info["extra-links"] == ["airflow_provider_flyte.links.flyte.FlyteConsoleLink"]

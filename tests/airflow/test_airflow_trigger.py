@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 from airflow_fake_admin import FakeAdminServer
 
-from airflow_provider_flyte.hooks.flyte import _ASYNC_CLIENTS
+from airflow_provider_flyte import watch
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.triggers import _watcher
 from airflow_provider_flyte.triggers.flyte import FlyteExecutionTrigger
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(60)]
@@ -157,7 +156,7 @@ async def test_one_tick_lists_each_project_domain_once_in_chunks(admin: FakeAdmi
     for execution_id in ids:
         admin.admin.set_phase(str(execution_id), "RUNNING")
     client = AsyncFlyteClient(admin.config)
-    watcher = _watcher.ExecutionWatcher(client)
+    watcher = watch.ExecutionWatcher(client)
     async with contextlib.AsyncExitStack() as stack:
         subscriptions = [await stack.enter_async_context(watcher.subscribe(i, 60.0)) for i in ids]
         snapshots = [await subscription.next() for subscription in subscriptions]
@@ -166,13 +165,13 @@ async def test_one_tick_lists_each_project_domain_once_in_chunks(admin: FakeAdmi
     # 450 names in chunks of 200 -> 3 calls, plus 1 for the other project/domain; no GetExecution.
     assert (watcher.stats.list_calls, watcher.stats.get_calls) == (4, 0)
     assert admin.admin.calls["ListExecutions"] == 4
-    assert all(len(f.split(";")) <= _watcher.MAX_NAMES_PER_LIST for f in admin.admin.filters)
+    assert all(len(f.split(";")) <= watch.MAX_NAMES_PER_LIST for f in admin.admin.filters)
     await client.close()
 
 
 async def test_archived_execution_falls_back_to_get(admin: FakeAdminServer) -> None:
     client = _FilteringClient(admin, hidden={"archived"})
-    watcher = _watcher.ExecutionWatcher(client)  # type: ignore[arg-type]
+    watcher = watch.ExecutionWatcher(client)  # type: ignore[arg-type]
     admin.admin.set_phase(EX + "archived", "SUCCEEDED")
     admin.admin.set_phase(EX + "listed", "RUNNING")
     ids = [WorkflowExecutionIdentifier.from_python_std(EX + name) for name in ("archived", "listed")]
@@ -212,7 +211,7 @@ async def test_on_kill_terminates_only_when_the_trigger_owns_the_run(admin: Fake
     aborted = admin.admin.executions[("flytesnacks", "development", "mine")]
     assert aborted.closure.abort_metadata.cause.startswith("Killed by Airflow")
     await FlyteExecutionTrigger(EX + "mine").on_kill()  # already aborted: logged, not raised
-    assert not _ASYNC_CLIENTS.get(asyncio.get_running_loop())  # no channel left open behind
+    assert not watch._ASYNC_CLIENTS.get(asyncio.get_running_loop())  # no channel left open behind
 
 
 async def test_cleanup_never_terminates(admin: FakeAdminServer) -> None:
@@ -225,7 +224,7 @@ async def test_cleanup_never_terminates(admin: FakeAdminServer) -> None:
         await task
     await trigger.cleanup()
     assert admin.admin.calls["TerminateExecution"] == 0
-    assert not _watcher._WATCHERS.get(asyncio.get_running_loop())  # the watcher stopped with its last trigger
+    assert not watch._WATCHERS.get(asyncio.get_running_loop())  # the watcher stopped with its last trigger
 
 
 async def test_an_unexpected_polling_error_fails_the_watch_instead_of_hanging() -> None:
@@ -233,7 +232,7 @@ async def test_an_unexpected_polling_error_fails_the_watch_instead_of_hanging() 
         async def list_executions_paginated(self, *args: object, **kwargs: object) -> object:
             raise RuntimeError("decoder exploded")
 
-    watcher = _watcher.ExecutionWatcher(BrokenClient())  # type: ignore[arg-type]
+    watcher = watch.ExecutionWatcher(BrokenClient())  # type: ignore[arg-type]
     async with watcher.subscribe(WorkflowExecutionIdentifier("p", "d", "n"), 1.0) as subscription:
-        with pytest.raises(_watcher.WatchError, match="RuntimeError: decoder exploded"):
+        with pytest.raises(watch.WatchError, match="RuntimeError: decoder exploded"):
             await subscription.next(timeout=30)

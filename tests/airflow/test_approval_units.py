@@ -19,7 +19,7 @@ EXECUTION = WorkflowExecutionIdentifier("flytesnacks", "development", "f1")
 
 
 def declared(signal_id: str, kind: str, literal_type: Any) -> Any:
-    from airflow_provider_flyte.triggers._signal_support import DeclaredSignal
+    from airflow_provider_flyte.remote.signals import DeclaredSignal
 
     return DeclaredSignal(signal_id, kind, literal_type, "n1")
 

@@ -310,12 +310,12 @@ def test_sync_nodes_loads_task_attempts_sub_workflows_and_launched_executions(
 def test_recent_executions_follow_pages_and_filters(
     remote: FlyteRemote, rpcs: RpcLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import airflow_provider_flyte.remote.remote as remote_module
+    import airflow_provider_flyte.remote._listing as listing_module
 
     task, _workflow = register_basics(remote)
     for index in range(5):
         remote.execute(task, inputs={"x": index}, execution_name=f"e{index}")
-    monkeypatch.setattr(remote_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(listing_module, "PAGE_SIZE", 2)
     mark = rpcs.mark()
     recent = remote.recent_executions(limit=3)
     assert [execution.id.name for execution in recent] == ["e4", "e3", "e2"]

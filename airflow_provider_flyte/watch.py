@@ -1,14 +1,29 @@
-"""One poller per (connection, event loop) serving every trigger that waits for a Flyte execution.
+"""Watch many Flyte executions from asyncio with one poller: coalesced ``ListExecutions`` instead of a call per run.
 
-A triggerer process runs all its triggers on one event loop. Polling each execution with its own ``GetExecution``
-costs one RPC per trigger per tick; here all executions watched through the same connection are fetched together:
-one ``ListExecutions`` per project/domain per tick, filtered with ``value_in(execution_name,a;b;...)`` (in chunks, so
-the filter stays a reasonable size). An execution the listing does not return (archived executions are hidden from
-listings) is fetched with ``GetExecution``. Transient failures (Admin unreachable, restarting, overloaded) are retried
-on the next ticks, for as long as each subscription's ``outage_tolerance`` allows, measured in wall time from the
-first failed tick (see :mod:`airflow_provider_flyte.waiting`); a non-transient error fails the watches at once.
+Polling each execution with its own ``GetExecution`` costs one RPC per watcher per tick. An
+:class:`ExecutionWatcher` fetches every execution it is asked about together: one ``ListExecutions`` per
+project/domain per tick, filtered with ``value_in(execution_name,a;b;...)`` (in chunks of
+:data:`MAX_NAMES_PER_LIST`, so the filter stays a reasonable size). An execution the listing does not return
+(archived executions are hidden from listings) is fetched with ``GetExecution``. Transient failures (Admin
+unreachable, restarting, overloaded) are retried on the next ticks, for as long as each subscription's
+``outage_tolerance`` allows, measured in wall time from the first failed tick (see
+:mod:`airflow_provider_flyte.waiting`); a non-transient error fails the watches at once.
 
-The watcher starts when its first subscription opens and stops, releasing its client, when the last one closes.
+Used on its own, with any :class:`~airflow_provider_flyte.clients.aio.AsyncFlyteClient`::
+
+    async with AsyncFlyteClient(config) as client, ExecutionWatcher(client) as watcher:
+        async with watcher.subscribe("ex:flytesnacks:development:abc", poll_interval=5) as subscription:
+            while not (snapshot := await subscription.next()).is_terminal:
+                print(snapshot.phase)
+
+The poller starts with the first subscription and stops when the last one closes.
+
+Processes that watch on behalf of many independent callers (Airflow's triggerer runs every trigger on one event
+loop) share resources per event loop and per string key (a connection id): :func:`shared_async_client` hands out one
+client (one ``grpc.aio`` channel) per ``(key, config)`` and loop, and :func:`watcher_for` one watcher per key and
+loop, which releases its shared client when its last subscription closes.
+
+Nothing here imports Airflow; importing this module loads no grpc, protobuf or flyteidl code.
 """
 
 from __future__ import annotations
@@ -21,6 +36,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import (
@@ -38,10 +54,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "MAX_NAMES_PER_LIST",
+    "TERMINAL_PHASES",
+    "ExecutionSnapshot",
+    "ExecutionWatcher",
+    "Subscription",
+    "WatchError",
+    "WatcherStats",
+    "has_watcher",
+    "release_async_client",
+    "shared_async_client",
+    "watcher_for",
+]
+
 MAX_NAMES_PER_LIST = 200
 """Names per ``value_in`` filter: keeps one request's filter string a few kilobytes long."""
 
 TERMINAL_PHASES = frozenset(WORKFLOW_PHASES[phase] for phase in WORKFLOW_TERMINAL_PHASES)
+"""Names of the phases in which an execution is finished (``SUCCEEDED``, ``FAILED``, ``ABORTED``, ``TIMED_OUT``)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +96,11 @@ class ExecutionSnapshot:
 
     @classmethod
     def from_execution(cls, execution: Any) -> ExecutionSnapshot:
-        """Build from an ``admin.Execution`` message."""
+        """Build from an ``admin.Execution`` message.
+
+        Args:
+            execution: The execution as Admin returns it.
+        """
         closure = execution.closure
         phase = int(closure.phase)
         message = ""
@@ -81,7 +116,7 @@ class ExecutionSnapshot:
 
 
 class WatchError(Exception):
-    """Watching an execution failed (not found, persistent errors, bad credentials)."""
+    """Watching an execution failed (not found, persistent errors, bad credentials, the watcher closed)."""
 
 
 @dataclass(eq=False)
@@ -90,6 +125,13 @@ class Subscription:
 
     Its ``outage`` clock follows Flyte Admin's failures for this caller: it logs them to the caller's logger (a
     trigger's, so they show in the task's log) and fails the subscription past its ``outage_tolerance``.
+
+    Attributes:
+        execution_id: The watched execution.
+        poll_interval: Longest time between two looks at it, in seconds.
+        outage: The clock that decides how long this caller rides out Admin being unreachable.
+        latest: The last snapshot published, if any.
+        error: Why the watch failed, once it has.
     """
 
     execution_id: WorkflowExecutionIdentifier
@@ -112,6 +154,9 @@ class Subscription:
     async def next(self, timeout: float | None = None) -> ExecutionSnapshot:
         """Wait for the next snapshot.
 
+        Args:
+            timeout: Seconds to wait at most; ``None`` waits as long as it takes.
+
         Raises:
             WatchError: when the watch failed.
             TimeoutError: when ``timeout`` seconds pass first (``asyncio.TimeoutError`` before Python 3.11).
@@ -126,7 +171,13 @@ class Subscription:
 
 @dataclass
 class WatcherStats:
-    """RPC counters of a watcher (read by tests and the coalescing benchmark)."""
+    """RPC counters of a watcher (read by tests and the coalescing benchmark).
+
+    Attributes:
+        ticks: Polling rounds done.
+        list_calls: ``ListExecutions`` calls made.
+        get_calls: ``GetExecution`` calls made (for executions the listings did not return).
+    """
 
     ticks: int = 0
     list_calls: int = 0
@@ -135,6 +186,9 @@ class WatcherStats:
 
 class ExecutionWatcher:
     """Polls the executions its subscriptions ask for, batching them per project/domain.
+
+    Usable as an async context manager: leaving it stops the poller and fails the subscriptions still open (the
+    client stays open: it belongs to the caller).
 
     Args:
         client: Async client whose ``list_executions_paginated`` and ``get_execution`` coroutines are used.
@@ -150,27 +204,51 @@ class ExecutionWatcher:
         self._task: asyncio.Task[None] | None = None
         self.stats = WatcherStats()
 
+    async def __aenter__(self) -> ExecutionWatcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
     @property
     def watched(self) -> int:
         """Number of distinct executions being watched."""
         return len(self._subscriptions)
 
+    async def aclose(self) -> None:
+        """Stop polling; subscriptions still open fail with :class:`WatchError` (their ``next`` raises it)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for subscriptions in list(self._subscriptions.values()):
+            for subscription in subscriptions:
+                subscription.fail(WatchError(f"the watcher of execution {subscription.execution_id} was closed"))
+
     @contextlib.asynccontextmanager
     async def subscribe(
         self,
-        execution_id: WorkflowExecutionIdentifier,
-        poll_interval: float,
+        execution_id: WorkflowExecutionIdentifier | str,
+        poll_interval: float = 10.0,
         outage_tolerance: float = DEFAULT_OUTAGE_TOLERANCE,
         logger: WaitLogger | None = None,
     ) -> AsyncIterator[Subscription]:
         """Watch ``execution_id`` while the context is open; the first snapshot comes with the next tick.
 
         Args:
-            execution_id: The execution to watch.
+            execution_id: The execution to watch, or its ``ex:project:domain:name`` form.
             poll_interval: Longest time between two looks at it, in seconds.
             outage_tolerance: Seconds of Flyte Admin failing before this watch fails.
             logger: Where this watch's outage warnings go (default: this module's logger).
+
+        Yields:
+            The subscription, whose :meth:`Subscription.next` returns each snapshot.
         """
+        if isinstance(execution_id, str):
+            execution_id = WorkflowExecutionIdentifier.from_python_std(execution_id)
         outage = WaitClock(
             f"execution {execution_id}", interval=poll_interval, outage_tolerance=outage_tolerance, logger=logger
         )
@@ -242,7 +320,7 @@ class ExecutionWatcher:
             elif isinstance(error, FlyteException):
                 self._fail(key, str(error))
             else:
-                # Anything unexpected fails the watches (the triggers report it) instead of leaving them waiting.
+                # Anything unexpected fails the watches (the callers report it) instead of leaving them waiting.
                 log.exception("Polling Flyte executions in %s/%s failed unexpectedly", project, domain)
                 self._fail(key, f"{type(error).__name__}: {error}")
         else:
@@ -301,34 +379,72 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
+# ---------------------------------------------------------------------- resources shared per event loop
+
+# One AsyncFlyteClient (one grpc.aio channel) per (key, config) and event loop. grpc.aio channels belong to the loop
+# they were created on, so the caches are per loop and forget a loop once it is garbage collected.
+_LoopClients = dict[tuple[str, "PlatformConfig"], "AsyncFlyteClient"]
+_ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
 _WATCHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ExecutionWatcher]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def has_watcher(flyte_conn_id: str) -> bool:
-    """Whether the running loop has a watcher (and so a shared client in use) for the connection."""
-    return flyte_conn_id in _WATCHERS.get(asyncio.get_running_loop(), {})
-
-
-def watcher_for(flyte_conn_id: str, config: PlatformConfig) -> ExecutionWatcher:
-    """The running loop's watcher for a connection, created (with its shared client) on first use.
+def shared_async_client(key: str, config: PlatformConfig) -> AsyncFlyteClient:
+    """The running loop's client for ``(key, config)``, created on first use.
 
     Args:
-        flyte_conn_id: The connection id; watchers, like channels, are shared per connection and event loop.
-        config: The connection's settings, already resolved by the caller.
+        key: Who shares the client (an Airflow connection id, for instance).
+        config: How to reach Flyte Admin; a changed config gets a new client.
     """
-    from airflow_provider_flyte.hooks.flyte import release_async_client, shared_async_client
+    loop = asyncio.get_running_loop()
+    clients = _ASYNC_CLIENTS.setdefault(loop, {})
+    client = clients.get((key, config))
+    if client is None:
+        from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 
+        client = AsyncFlyteClient(config)
+        clients[(key, config)] = client
+    return client
+
+
+async def release_async_client(key: str, config: PlatformConfig) -> None:
+    """Close and forget the running loop's client for ``(key, config)``, if any.
+
+    Args:
+        key: The key the client was shared under.
+        config: Its config.
+    """
+    clients = _ASYNC_CLIENTS.get(asyncio.get_running_loop(), {})
+    client = clients.pop((key, config), None)
+    if client is not None:
+        await client.close()
+
+
+def has_watcher(key: str) -> bool:
+    """Whether the running loop has a watcher (and so a shared client in use) for ``key``."""
+    return key in _WATCHERS.get(asyncio.get_running_loop(), {})
+
+
+def watcher_for(key: str, config: PlatformConfig) -> ExecutionWatcher:
+    """The running loop's watcher for ``key``, created (on the :func:`shared_async_client`) on first use.
+
+    The watcher forgets itself and releases its shared client once its last subscription closed.
+
+    Args:
+        key: Who shares the watcher (an Airflow connection id, for instance); watchers, like clients, are shared per
+            key and event loop.
+        config: How to reach Flyte Admin, already resolved by the caller.
+    """
     watchers = _WATCHERS.setdefault(asyncio.get_running_loop(), {})
-    watcher = watchers.get(flyte_conn_id)
+    watcher = watchers.get(key)
     if watcher is None:
 
         async def on_idle() -> None:
-            if watchers.get(flyte_conn_id) is watcher:
-                del watchers[flyte_conn_id]
-            await release_async_client(flyte_conn_id, config)
+            if watchers.get(key) is watcher:
+                del watchers[key]
+            await release_async_client(key, config)
 
-        watcher = ExecutionWatcher(shared_async_client(flyte_conn_id, config), on_idle)
-        watchers[flyte_conn_id] = watcher
+        watcher = ExecutionWatcher(shared_async_client(key, config), on_idle)
+        watchers[key] = watcher
     return watcher

@@ -1,0 +1,210 @@
+"""Glue shared by the provider's operators, sensors and triggers: argument checks, trigger events, wait clocks.
+
+* Arguments checked when the DAG is parsed: durations (:func:`duration_argument`), string maps
+  (:func:`string_map`), and the execution a task is pointed at (:func:`execution_id_argument`).
+* Triggers: :func:`trigger_timing` checks their poll interval and deadline. Every trigger of the provider fires
+  flat JSON dicts whose ``status`` is one of :data:`EVENT_STATUSES`; :func:`validate_event`,
+  :func:`validate_signal_event` and :func:`validate_backfill_event` refuse a missing or malformed one before a task
+  acts on it.
+* Deferrals: :data:`DEFER_TIMEOUT_GRACE`; waits on a worker: :func:`task_wait_clock`.
+
+Importing this module loads no grpc, protobuf or flyteidl code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, overload
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.waiting import WaitClock, check_seconds, seconds_until
+
+__all__ = [
+    "DEFER_TIMEOUT_GRACE",
+    "EVENT_STATUSES",
+    "duration_argument",
+    "execution_id_argument",
+    "string_map",
+    "task_wait_clock",
+    "trigger_timing",
+    "validate_backfill_event",
+    "validate_event",
+    "validate_signal_event",
+    "validate_trigger_event",
+]
+
+DEFER_TIMEOUT_GRACE = timedelta(minutes=2)
+"""A deferral's Airflow-side timeout fires this much after the trigger's own deadline, so the trigger's richer
+timeout event (phase, console URL) normally wins and Airflow's timeout only covers a triggerer that is down."""
+
+EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
+"""Every ``status`` an event of the provider's triggers can carry."""
+
+
+# ---------------------------------------------------------------------- arguments
+
+
+@overload
+def duration_argument(value: timedelta | float, argument: str, task_id: str) -> float: ...
+
+
+@overload
+def duration_argument(value: timedelta | float | None, argument: str, task_id: str) -> float | None: ...
+
+
+def duration_argument(value: timedelta | float | None, argument: str, task_id: str) -> float | None:
+    """``value`` (seconds or a timedelta; ``None`` passes through) as positive, finite seconds.
+
+    Args:
+        value: A poll interval, timeout or outage tolerance as given to the task.
+        argument: Its name, for the message.
+        task_id: The task, for the message.
+
+    Raises:
+        FlyteInvalidInputException: naming the task, the argument and the value.
+    """
+    try:
+        return check_seconds(value, argument, allow_none=True)
+    except FlyteInvalidInputException as error:
+        raise FlyteInvalidInputException(f"{task_id}: {error}") from None
+
+
+def string_map(value: Any, argument: str, task_id: str) -> dict[str, str] | None:
+    """A mapping argument (``envs``...) as ``str -> str``.
+
+    Args:
+        value: The rendered argument; ``None`` passes through.
+        argument: Its name, for the message.
+        task_id: The task, for the message.
+
+    Raises:
+        FlyteInvalidInputException: naming the task, the argument and the value when it is not a mapping.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise FlyteInvalidInputException(f"{task_id}: {argument}={value!r} must be a mapping of strings to strings")
+    return {str(key): str(item) for key, item in value.items()}
+
+
+def execution_id_argument(value: Any, task_id: str) -> str:
+    """The execution ``value`` points at: an id or name string, or a FlyteOperator/FlyteExecutionSensor result dict.
+
+    Args:
+        value: The rendered ``execution_id`` argument.
+        task_id: The task, for the message.
+
+    Returns:
+        ``ex:project:domain:name`` or a bare name (resolve it with ``FlyteHook.execution_id``).
+
+    Raises:
+        FlyteInvalidInputException: naming the task, the argument and the value.
+    """
+    found = value
+    if isinstance(value, Mapping):
+        found = value.get("execution_id") or value.get("name")
+    if not isinstance(found, str) or not found:
+        raise FlyteInvalidInputException(
+            f"{task_id}: execution_id={value!r} must be 'ex:project:domain:name', a name, or a FlyteOperator result"
+        )
+    return found
+
+
+# ---------------------------------------------------------------------- triggers
+
+
+def trigger_timing(poll_interval: Any, deadline: Any) -> tuple[float, float | None]:
+    """A trigger's ``poll_interval`` and ``deadline`` arguments, checked.
+
+    Args:
+        poll_interval: Seconds between polls: a positive number.
+        deadline: Seconds since the epoch, or ``None``.
+
+    Returns:
+        ``(poll_interval, deadline)`` as floats (``deadline`` stays ``None``).
+
+    Raises:
+        FlyteInvalidInputException: naming the argument and the value.
+    """
+    if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
+        raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
+    if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
+        raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
+    return float(poll_interval), None if deadline is None else float(deadline)
+
+
+def validate_trigger_event(event: Any, trigger: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a trigger's event payload before acting on it: a bad event must fail the task, never succeed.
+
+    Args:
+        event: What Airflow handed to the resume method.
+        trigger: The trigger's class name, for messages.
+        defaults: Values of the optional keys the event may lack.
+
+    Returns:
+        The event as a new dict, with ``defaults`` filled in.
+
+    Raises:
+        AirflowException: naming what is wrong with the event (not a mapping, unknown status, malformed id).
+    """
+    if not isinstance(event, Mapping):
+        raise AirflowException(f"{trigger} sent no usable event (got {event!r}); cannot tell the outcome")
+    status = event.get("status")
+    if status not in EVENT_STATUSES:
+        raise AirflowException(
+            f"{trigger} event has status={status!r}; expected one of {', '.join(sorted(EVENT_STATUSES))}"
+        )
+    execution_id = event.get("execution_id")
+    if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
+        raise AirflowException(f"{trigger} event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
+    return {**defaults, **dict(event)}
+
+
+def validate_event(event: Any) -> dict[str, Any]:
+    """Check a ``FlyteExecutionTrigger`` event (see :func:`validate_trigger_event`).
+
+    Raises:
+        AirflowException: naming what is wrong with the event.
+    """
+    return validate_trigger_event(event, "FlyteExecutionTrigger", {"phase": None, "message": "", "console_url": None})
+
+
+def validate_signal_event(event: Any) -> dict[str, Any]:
+    """Check a ``FlyteSignalTrigger`` event (see :func:`validate_trigger_event`).
+
+    Raises:
+        AirflowException: naming what is wrong with the event.
+    """
+    defaults = {"signal": None, "phase": None, "message": "", "console_url": None}
+    return validate_trigger_event(event, "FlyteSignalTrigger", defaults)
+
+
+def validate_backfill_event(event: Any) -> dict[str, Any]:
+    """Check a ``FlyteBackfillTrigger`` event (see :func:`validate_trigger_event`).
+
+    Raises:
+        AirflowException: naming what is wrong with the event.
+    """
+    defaults: dict[str, Any] = {"phase": None, "children": [], "message": "", "console_url": None}
+    return validate_trigger_event(event, "FlyteBackfillTrigger", defaults)
+
+
+# ---------------------------------------------------------------------- waits on a worker
+
+
+def task_wait_clock(task: Any, subject: str, *, interval: float, deadline: float | None = None) -> WaitClock:
+    """A :class:`~airflow_provider_flyte.waiting.WaitClock` for ``task``'s wait for ``subject``.
+
+    Args:
+        task: An operator or sensor with ``outage_tolerance`` (``None``: its connection's), ``hook`` and ``log``.
+        subject: What is waited for, for messages.
+        interval: Longest time between two polls, in seconds.
+        deadline: When the wait must end (seconds since the epoch), or ``None``.
+    """
+    tolerance = task.outage_tolerance or task.hook.platform_config.outage_tolerance
+    return WaitClock(
+        subject, interval=interval, timeout=seconds_until(deadline), outage_tolerance=tolerance, logger=task.log
+    )

@@ -1,0 +1,93 @@
+"""The ``flyte`` connection form, declared once for every Airflow version.
+
+Airflow 3.2+ reads the form from the provider info (``conn-fields`` and ``ui-field-behaviour``, kebab-case keys);
+Airflow 3.1 asks the hook (``get_ui_field_behaviour``, snake-case keys). Both come from the declarations here.
+
+Imports neither Airflow nor grpc: :mod:`airflow_provider_flyte.get_provider_info` reads it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+CONN_TYPE = "flyte"
+"""The connection type of Flyte Admin connections."""
+
+
+def _field(label: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": schema}
+
+
+CONN_FIELDS: dict[str, Any] = {
+    "project": _field("Project", "Default Flyte project of tasks using this connection.", {"type": ["string", "null"]}),
+    "domain": _field(
+        "Domain", "Default Flyte domain (development, staging, production...).", {"type": ["string", "null"]}
+    ),
+    "insecure": _field("Insecure (no TLS)", "Plain-text gRPC, e.g. for a local sandbox.", {"type": "boolean"}),
+    "insecure_skip_verify": _field(
+        "Skip TLS verification", "Use TLS but trust any server certificate.", {"type": "boolean"}
+    ),
+    "ca_cert_file_path": _field(
+        "CA certificate file", "PEM file of CAs to trust instead of the system roots.", {"type": ["string", "null"]}
+    ),
+    "auth_mode": _field(
+        "Auth mode",
+        "How to obtain tokens. Default: client_credentials when a client secret is set, else none.",
+        {
+            "type": ["string", "null"],
+            "enum": [None, "none", "client_credentials", "external_command", "static_token", "device_flow", "pkce"],
+        },
+    ),
+    "scopes": _field("Scopes", "OAuth2 scopes, space or comma separated.", {"type": ["string", "null"]}),
+    "audience": _field(
+        "Audience", "OAuth2 audience, for identity providers that need one.", {"type": ["string", "null"]}
+    ),
+    "command": _field(
+        "External command",
+        "Command printing an access token (auth_mode external_command).",
+        {"type": ["string", "null"]},
+    ),
+    "static_token": _field(
+        "Static token",
+        "A ready access token (auth_mode static_token).",
+        {"type": ["string", "null"], "format": "password"},
+    ),
+    "console_endpoint": _field(
+        "Console URL",
+        "Base URL of the Flyte Console for links; derived from the host when empty.",
+        {"type": ["string", "null"]},
+    ),
+}
+"""Extras shown as form fields (Airflow 3.2+); each is an extra key the hook accepts."""
+
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema"],
+    "relabeling": {"host": "Flyte Admin host", "login": "Client ID", "password": "Client secret"},
+    "placeholders": {
+        "host": "flyte.example.com",
+        "port": "443",
+        "login": "OAuth2 client id (client credentials)",
+        "password": "OAuth2 client secret",
+    },
+}
+"""Hidden, relabelled and placeholder-bearing standard fields, in the provider-info form (Airflow 3.2+)."""
+
+_EXTRA_PLACEHOLDER = '{"project": "flytesnacks", "domain": "development", "insecure": false}'
+"""Airflow 3.1 has no ``conn-fields``: its form shows the raw extra, so it gets an example."""
+
+
+def hook_ui_field_behaviour() -> dict[str, Any]:
+    """:data:`UI_FIELD_BEHAVIOUR` in the form ``BaseHook.get_ui_field_behaviour`` returns (Airflow 3.1).
+
+    Keys are snake-case, and the extra, which Airflow 3.1 shows as raw JSON, gets an example placeholder.
+    """
+    behaviour = copy.deepcopy(UI_FIELD_BEHAVIOUR)
+    return {
+        "hidden_fields": behaviour["hidden-fields"],
+        "relabeling": behaviour["relabeling"],
+        "placeholders": {**behaviour["placeholders"], "extra": _EXTRA_PLACEHOLDER},
+    }
+
+
+__all__ = ["CONN_FIELDS", "CONN_TYPE", "UI_FIELD_BEHAVIOUR", "hook_ui_field_behaviour"]
