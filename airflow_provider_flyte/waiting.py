@@ -29,6 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 from airflow_provider_flyte.exceptions import (
     FlyteAdminUnreachableException,
+    FlyteException,
     FlyteInvalidInputException,
     FlyteResourceExhaustedException,
     FlyteSystemUnavailableException,
@@ -62,12 +63,15 @@ class WaitLogger(Protocol):
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` says Admin is (for now) unable to answer, rather than that the request is wrong.
 
-    Transient: UNAVAILABLE (connection refused or reset, Admin restarting), RESOURCE_EXHAUSTED (rate limits) and
-    DEADLINE_EXCEEDED (a slow control plane). A wait that already gave up is final.
+    Transient: UNAVAILABLE (connection refused or reset, Admin restarting), RESOURCE_EXHAUSTED (rate limits),
+    DEADLINE_EXCEEDED (a slow control plane) and CANCELLED (what a stopping server answers the calls in flight). A
+    wait that already gave up is final.
     """
     if isinstance(error, FlyteAdminUnreachableException):
         return False
     if isinstance(error, (FlyteSystemUnavailableException, FlyteResourceExhaustedException)):
+        return True
+    if isinstance(error, FlyteException) and error.code == "CANCELLED":
         return True
     return isinstance(error, FlyteTimeout) and error.code == "DEADLINE_EXCEEDED"
 

@@ -13,6 +13,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteEntityNotExistException,
     FlyteInvalidInputException,
     FlyteResourceExhaustedException,
+    FlyteSystemException,
     FlyteSystemUnavailableException,
     FlyteTimeout,
 )
@@ -149,6 +150,8 @@ def test_permanent_errors_end_the_wait_at_once() -> None:
         (FlyteResourceExhaustedException("quota", code="RESOURCE_EXHAUSTED"), True),
         (FlyteTimeout("slow", code="DEADLINE_EXCEEDED"), True),
         (FlyteTimeout("the wait's own timeout"), False),
+        (FlyteSystemException("Cancelling all calls", code="CANCELLED"), True),  # a server stopping mid-call
+        (FlyteSystemException("internal error", code="INTERNAL"), False),
         (FlyteAdminUnreachableException("gave up", unreachable_for=700, tolerance=600), False),
         (ValueError("bug"), False),
     ],

@@ -4,6 +4,7 @@ Which RPC is retried on which status code:
 
 ===========================================================  ===========  ==================  =================
 RPC                                                          UNAVAILABLE  RESOURCE_EXHAUSTED  DEADLINE_EXCEEDED
+                                                                                              and CANCELLED
 ===========================================================  ===========  ==================  =================
 Reads: ``Get*``, ``List*``, ``UserInfo``                     retried      retried             retried
 ``CreateExecution`` / ``RelaunchExecution`` /
@@ -12,6 +13,9 @@ the same three without a name                                not retried  not re
 Other writes (``Create{Task,Workflow,LaunchPlan}``,
 ``Update*``, ``Terminate*``, ``SetSignal``, events...)       retried      retried             not retried
 ===========================================================  ===========  ==================  =================
+
+CANCELLED reaches a client that cancelled nothing when the server gave up on the call, as gRPC servers do with the
+calls in flight when they stop (an Admin restart): like DEADLINE_EXCEEDED, the request may have been applied.
 
 Why writes are safe to retry on those codes: registering an identical task, workflow or launch plan again answers
 ALREADY_EXISTS (which callers already treat as success), updates set a state rather than change it by a delta, and
@@ -52,7 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _TRANSIENT_ALWAYS = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
-_TRANSIENT_FOR_READS = _TRANSIENT_ALWAYS | {grpc.StatusCode.DEADLINE_EXCEEDED}
+_TRANSIENT_FOR_READS = _TRANSIENT_ALWAYS | {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED}
 _NO_CODES: frozenset[grpc.StatusCode] = frozenset()
 
 _READ_PREFIXES = ("Get", "List")

@@ -38,7 +38,11 @@ def retry_logs(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 @pytest.mark.parametrize(
     ("rpc", "kind", "retried"),
     [
-        ("/flyteidl.service.AdminService/GetExecution", RpcKind.READ, {"UNAVAILABLE", "DEADLINE_EXCEEDED"}),
+        (
+            "/flyteidl.service.AdminService/GetExecution",
+            RpcKind.READ,
+            {"UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED"},
+        ),
         ("/flyteidl.service.AdminService/ListTasks", RpcKind.READ, {"RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}),
         ("/flyteidl.service.IdentityService/UserInfo", RpcKind.READ, {"DEADLINE_EXCEEDED"}),
         ("/flyteidl.service.AdminService/CreateExecution", RpcKind.NAMED_CREATE, {"UNAVAILABLE", "DEADLINE_EXCEEDED"}),
@@ -52,6 +56,7 @@ def test_classification(rpc: str, kind: RpcKind, retried: set[str]) -> None:
     assert "NOT_FOUND" not in {code.name for code in plan.retry_codes}
     if kind is RpcKind.WRITE:
         assert grpc.StatusCode.DEADLINE_EXCEEDED not in plan.retry_codes
+        assert grpc.StatusCode.CANCELLED not in plan.retry_codes
 
 
 def test_unavailable_is_retried_with_growing_backoff(
