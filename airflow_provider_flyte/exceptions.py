@@ -167,16 +167,9 @@ def from_grpc_error(error: grpc.RpcError, rpc: str | None = None) -> FlyteExcept
         rpc: The full method name, e.g. ``"/flyteidl.service.AdminService/GetExecution"``.
 
     Returns:
-        The exception to raise (``raise from_grpc_error(e, rpc) from e``). A TLS failure that no retry can fix
-        (untrusted certificate, host name mismatch, plain-text server) gives a :class:`FlyteConfigurationException`
-        naming the setting to change, not the UNAVAILABLE of an outage (see
-        :mod:`airflow_provider_flyte.clients.transport_errors`).
+        The exception to raise (``raise from_grpc_error(e, rpc) from e``). The retry policy first tells TLS
+        failures that no retry can fix apart from outages (:mod:`airflow_provider_flyte.clients.transport_errors`).
     """
-    from airflow_provider_flyte.clients.transport_errors import permanent_transport_error
-
-    permanent = permanent_transport_error(error, rpc)
-    if permanent is not None:
-        return permanent
     status = error.code() if hasattr(error, "code") else None
     code_name = status.name if status is not None else "UNKNOWN"
     details = error.details() if hasattr(error, "details") else None

@@ -302,5 +302,6 @@ class RetryPolicy:
         if isinstance(error, FlyteException):
             return error
         if isinstance(error, grpc.RpcError):
-            return from_grpc_error(error, plan.method)
+            # A TLS failure arrives as UNAVAILABLE, like an outage: name the setting to change instead.
+            return permanent_transport_error(error, plan.method) or from_grpc_error(error, plan.method)
         return error

@@ -220,20 +220,7 @@ def _compile_simple(literal_type: types_pb2.LiteralType, lenient: bool, expected
 
         return write_bool
     if simple == types_pb2.DATETIME:
-        if lenient:
-            return _write_datetime
-        # Strictly (union trials), flytekit's `date` variant takes only dates and its `datetime` variant only
-        # datetimes, so `Union[datetime, date]` is not ambiguous.
-        accepted = datetime.date if literal_type.structure.tag == "date" else datetime.datetime
-
-        def write_exact_datetime(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
-            if type(value) is not accepted and not (
-                accepted is datetime.datetime and isinstance(value, datetime.datetime)
-            ):
-                raise Mismatch(expected, value)
-            _write_datetime(value, out, ctx)
-
-        return write_exact_datetime
+        return _compile_datetime(literal_type, lenient, expected)
     if simple == types_pb2.DURATION:
         return _write_duration
     if simple == types_pb2.NONE:
@@ -241,6 +228,21 @@ def _compile_simple(literal_type: types_pb2.LiteralType, lenient: bool, expected
     if simple == types_pb2.STRUCT:
         return _compile_struct(literal_type, lenient, expected)
     return _unsupported(expected, "this codec cannot write values of this simple type")
+
+
+def _compile_datetime(literal_type: types_pb2.LiteralType, lenient: bool, expected: str) -> Writer:
+    if lenient:
+        return _write_datetime
+    # Strictly (union trials), flytekit's `date` variant takes only dates and its `datetime` variant only
+    # datetimes, so `Union[datetime, date]` is not ambiguous.
+    accepted = datetime.date if literal_type.structure.tag == "date" else datetime.datetime
+
+    def write_exact_datetime(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
+        if type(value) is not accepted and not (accepted is datetime.datetime and isinstance(value, datetime.datetime)):
+            raise Mismatch(expected, value)
+        _write_datetime(value, out, ctx)
+
+    return write_exact_datetime
 
 
 def _restrict_to(writer: Writer, allowed: list[Any], expected: str) -> Writer:

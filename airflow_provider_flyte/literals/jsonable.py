@@ -46,6 +46,23 @@ def to_json_able(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else json.dumps(value)
+    if isinstance(value, (FlyteFile, FlyteDirectory, StructuredDataset, FlyteErrorValue)):
+        return _flyte_value(value)
+    if isinstance(value, enum.Enum):
+        return to_json_able(value.value)
+    if isinstance(value, Mapping):
+        return {_key(key): to_json_able(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_json_able(item) for item in value]
+    if structured.is_dataclass_instance(value):
+        return {field.name: to_json_able(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if structured.is_model_instance(value):
+        return json.loads(value.model_dump_json())
+    return _leaf(value)
+
+
+def _flyte_value(value: FlyteFile | FlyteDirectory | StructuredDataset | FlyteErrorValue) -> dict[str, Any]:
+    """Files, directories and datasets by URI; an error value by its message."""
     if isinstance(value, (FlyteFile, FlyteDirectory)):
         kind = "file" if isinstance(value, FlyteFile) else "directory"
         return {"type": kind, "uri": value.path, "format": value.format}
@@ -56,22 +73,15 @@ def to_json_able(value: Any) -> Any:
             "format": value.file_format,
             "columns": dict(value.columns),
         }
-    if isinstance(value, FlyteErrorValue):
-        return {"type": "error", "message": value.message, "failed_node_id": value.failed_node_id}
-    if isinstance(value, enum.Enum):
-        return to_json_able(value.value)
+    return {"type": "error", "message": value.message, "failed_node_id": value.failed_node_id}
+
+
+def _leaf(value: Any) -> Any:
+    """A value with no parts: times, bytes, ids, paths, and subclasses of str and int."""
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
-    if isinstance(value, Mapping):
-        return {_key(key): to_json_able(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_json_able(item) for item in value]
-    if structured.is_dataclass_instance(value):
-        return {field.name: to_json_able(getattr(value, field.name)) for field in dataclasses.fields(value)}
-    if structured.is_model_instance(value):
-        return json.loads(value.model_dump_json())
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, (uuid.UUID, decimal.Decimal)):

@@ -73,88 +73,7 @@ class SandboxHTTPServer:
         self._thread: threading.Thread | None = None
 
     def _handler_class(self) -> type[http.server.BaseHTTPRequestHandler]:
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("http %s", format % args)
-
-            def _reply(self, status: int, body: bytes = b"", content_type: str = "application/octet-stream") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if body and self.command != "HEAD":
-                    self.wfile.write(body)
-
-            def _json(self, status: int, document: dict[str, Any]) -> None:
-                self._reply(status, json.dumps(document).encode(), "application/json")
-
-            def _signed_key(self, method: str) -> tuple[str, str] | None:
-                parsed = urllib.parse.urlsplit(self.path)
-                if not parsed.path.startswith("/blobs/"):
-                    return None
-                key = urllib.parse.unquote(parsed.path[len("/blobs/") :])
-                query = dict(urllib.parse.parse_qsl(parsed.query))
-                try:
-                    expires = int(query.get("expires", "0"))
-                except ValueError:
-                    return None
-                md5 = query.get("md5", "")
-                if not outer.signer.verify(method, key, expires, md5, query.get("signature", "")):
-                    return None
-                return key, md5
-
-            def do_PUT(self) -> None:
-                signed = self._signed_key("PUT")
-                if signed is None:
-                    self._reply(403, b"invalid or expired signature")
-                    return
-                key, md5 = signed
-                length = int(self.headers.get("Content-Length", "0"))
-                data = self.rfile.read(length)
-                digest = hashlib.md5(data).digest()
-                sent = self.headers.get("Content-MD5", "")
-                if md5:
-                    try:
-                        declared = base64.b64decode(sent, validate=True) if sent else b""
-                    except binascii.Error:
-                        declared = b""
-                    if declared != base64.b64decode(md5) or digest != declared:
-                        self._reply(400, b"Content-MD5 does not match the signed URL or the body")
-                        return
-                outer.blobs.put(key, data)
-                self._reply(200)
-
-            def do_GET(self) -> None:
-                route = outer.json_routes.get(urllib.parse.urlsplit(self.path).path)
-                if route is not None:
-                    self._json(200, route())
-                    return
-                signed = self._signed_key("GET")
-                if signed is None:
-                    self._reply(403, b"invalid or expired signature")
-                    return
-                data = outer.blobs.get(signed[0])
-                if data is None:
-                    self._reply(404, b"not found")
-                else:
-                    self._reply(200, data)
-
-            do_HEAD = do_GET
-
-            def do_POST(self) -> None:
-                if urllib.parse.urlsplit(self.path).path != "/oauth2/token" or outer.token_handler is None:
-                    self._reply(404, b"not found")
-                    return
-                length = int(self.headers.get("Content-Length", "0"))
-                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
-                status, document = outer.token_handler(form, self.headers.get("Authorization"))
-                self._json(status, document)
-
-        return Handler
+        return type("Handler", (_BlobAndAuthHandler,), {"sandbox_http": self})
 
     @property
     def base_url(self) -> str:
@@ -196,3 +115,87 @@ class SandboxHTTPServer:
         if md5_b64:
             query["md5"] = md5_b64
         return f"{self.base_url}/blobs/{urllib.parse.quote(key)}?{urllib.parse.urlencode(query)}"
+
+
+class _BlobAndAuthHandler(http.server.BaseHTTPRequestHandler):
+    """Serves signed blob PUT/GET/HEAD, the JSON routes and the OAuth2 token endpoint of one server."""
+
+    sandbox_http: SandboxHTTPServer  # set on the subclass each server makes
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http %s", format % args)
+
+    def _reply(self, status: int, body: bytes = b"", content_type: str = "application/octet-stream") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, document: dict[str, Any]) -> None:
+        self._reply(status, json.dumps(document).encode(), "application/json")
+
+    def _signed_key(self, method: str) -> tuple[str, str] | None:
+        parsed = urllib.parse.urlsplit(self.path)
+        if not parsed.path.startswith("/blobs/"):
+            return None
+        key = urllib.parse.unquote(parsed.path[len("/blobs/") :])
+        query = dict(urllib.parse.parse_qsl(parsed.query))
+        try:
+            expires = int(query.get("expires", "0"))
+        except ValueError:
+            return None
+        md5 = query.get("md5", "")
+        if not self.sandbox_http.signer.verify(method, key, expires, md5, query.get("signature", "")):
+            return None
+        return key, md5
+
+    def do_PUT(self) -> None:
+        signed = self._signed_key("PUT")
+        if signed is None:
+            self._reply(403, b"invalid or expired signature")
+            return
+        key, md5 = signed
+        length = int(self.headers.get("Content-Length", "0"))
+        data = self.rfile.read(length)
+        digest = hashlib.md5(data).digest()
+        sent = self.headers.get("Content-MD5", "")
+        if md5:
+            try:
+                declared = base64.b64decode(sent, validate=True) if sent else b""
+            except binascii.Error:
+                declared = b""
+            if declared != base64.b64decode(md5) or digest != declared:
+                self._reply(400, b"Content-MD5 does not match the signed URL or the body")
+                return
+        self.sandbox_http.blobs.put(key, data)
+        self._reply(200)
+
+    def do_GET(self) -> None:
+        route = self.sandbox_http.json_routes.get(urllib.parse.urlsplit(self.path).path)
+        if route is not None:
+            self._json(200, route())
+            return
+        signed = self._signed_key("GET")
+        if signed is None:
+            self._reply(403, b"invalid or expired signature")
+            return
+        data = self.sandbox_http.blobs.get(signed[0])
+        if data is None:
+            self._reply(404, b"not found")
+        else:
+            self._reply(200, data)
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:
+        if urllib.parse.urlsplit(self.path).path != "/oauth2/token" or self.sandbox_http.token_handler is None:
+            self._reply(404, b"not found")
+            return
+        length = int(self.headers.get("Content-Length", "0"))
+        form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+        status, document = self.sandbox_http.token_handler(form, self.headers.get("Authorization"))
+        self._json(status, document)

@@ -77,7 +77,7 @@ class FakeCallError(grpc.RpcError):
 )
 def test_tls_failures_are_configuration_errors_and_not_retried(details: str, message: str) -> None:
     error = FakeCallError(grpc.StatusCode.UNAVAILABLE, details)
-    mapped = from_grpc_error(error, RPC)
+    mapped = permanent_transport_error(error, RPC)
     assert type(mapped) is FlyteConfigurationException
     assert mapped.message == message
     assert (mapped.code, mapped.rpc, mapped.server_message) == ("UNAVAILABLE", RPC.lstrip("/"), details)
@@ -100,8 +100,10 @@ def test_outages_stay_unavailable_and_retried(details: str) -> None:
 def test_only_unavailable_connection_failures_are_reinterpreted() -> None:
     # A server-side error that merely mentions a certificate problem keeps its own code.
     internal = FakeCallError(grpc.StatusCode.INTERNAL, UNTRUSTED)
+    assert permanent_transport_error(internal, RPC) is None
     assert type(from_grpc_error(internal, RPC)) is FlyteSystemException
     app_message = FakeCallError(grpc.StatusCode.UNAVAILABLE, "database: CERTIFICATE_VERIFY_FAILED")
+    assert permanent_transport_error(app_message, RPC) is None
     assert type(from_grpc_error(app_message, RPC)) is FlyteSystemUnavailableException
     assert permanent_transport_error(ValueError("CERTIFICATE_VERIFY_FAILED")) is None
     assert permanent_transport_error(FlyteSystemUnavailableException("failed to connect; handshake")) is None
