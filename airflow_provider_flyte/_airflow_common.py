@@ -120,7 +120,7 @@ def trigger_timing(poll_interval: Any, deadline: Any) -> tuple[float, float | No
     """A trigger's ``poll_interval`` and ``deadline`` arguments, checked.
 
     Args:
-        poll_interval: Seconds between polls: a positive number.
+        poll_interval: Seconds between polls: a positive, finite number.
         deadline: Seconds since the epoch, or ``None``.
 
     Returns:
@@ -129,11 +129,10 @@ def trigger_timing(poll_interval: Any, deadline: Any) -> tuple[float, float | No
     Raises:
         FlyteInvalidInputException: naming the argument and the value.
     """
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-        raise FlyteInvalidInputException(f"poll_interval={poll_interval!r} must be a positive number of seconds")
+    interval = check_seconds(poll_interval, "poll_interval")
     if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))):
         raise FlyteInvalidInputException(f"deadline={deadline!r} must be seconds since the epoch or None")
-    return float(poll_interval), None if deadline is None else float(deadline)
+    return interval, None if deadline is None else float(deadline)
 
 
 def validate_trigger_event(event: Any, trigger: str, defaults: Mapping[str, Any]) -> dict[str, Any]:

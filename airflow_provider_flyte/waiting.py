@@ -25,7 +25,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 from airflow_provider_flyte.exceptions import (
     FlyteAdminUnreachableException,
@@ -74,6 +74,16 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, FlyteException) and error.code == "CANCELLED":
         return True
     return isinstance(error, FlyteTimeout) and error.code == "DEADLINE_EXCEEDED"
+
+
+@overload
+def check_seconds(
+    value: object, argument: str, *, allow_none: Literal[False] = False, allow_zero: bool = False
+) -> float: ...
+
+
+@overload
+def check_seconds(value: object, argument: str, *, allow_none: bool, allow_zero: bool = False) -> float | None: ...
 
 
 def check_seconds(value: object, argument: str, *, allow_none: bool = False, allow_zero: bool = False) -> float | None:
