@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from conftest import AIRFLOW_ISOLATED
 from test_airflow_dags import airflow_db, dags, remote, state, task_instances, xcom  # noqa: F401 (fixtures)
 
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
@@ -16,6 +15,7 @@ from airflow_provider_flyte.operators.backfill import _as_datetime
 from airflow_provider_flyte.operators.flyte import execution_name_for
 from airflow_provider_flyte.remote import FlyteRemote
 from airflow_provider_flyte.remote.backfill import progress_line
+from tests.support.airflow_env import AIRFLOW_ISOLATED
 
 pytestmark = [
     pytest.mark.airflow,

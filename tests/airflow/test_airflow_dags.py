@@ -14,9 +14,9 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import AIRFLOW_HOME, AIRFLOW_ISOLATED, EXAMPLE_DAGS, TEST_DAGS, flyte_conn_json
 
 from airflow_provider_flyte.remote import FlyteRemote
+from tests.support.airflow_env import AIRFLOW_HOME, AIRFLOW_ISOLATED, EXAMPLE_DAGS, TEST_DAGS, flyte_conn_json
 
 pytestmark = [
     pytest.mark.airflow,

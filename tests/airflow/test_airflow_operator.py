@@ -14,7 +14,6 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowTaskTimeout, TaskDeferred
 from airflow_hold_tasks import LAUNCH_PLAN as HOLD
 from airflow_hold_tasks import release
-from conftest import FakeStateStore, FakeTaskInstance
 
 from airflow_provider_flyte.exceptions import FlyteAdminUnreachableException, FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import FlyteHook
@@ -22,6 +21,7 @@ from airflow_provider_flyte.operators.flyte import STATE_STORE_KEY, FlyteExecuti
 from airflow_provider_flyte.remote import FlyteRemote
 from airflow_provider_flyte.sensors.flyte import FlyteExecutionSensor
 from airflow_provider_flyte.triggers.flyte import FlyteExecutionTrigger
+from tests.support.airflow_fakes import FakeStateStore, FakeTaskInstance
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(90), pytest.mark.usefixtures("sandbox_connection")]
 

@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from conftest import AIRFLOW_ISOLATED
 from test_airflow_dags import airflow_db, dags, remote, state, task_instances, xcom  # noqa: F401 (fixtures)
 
 from airflow_provider_flyte.remote import FlyteRemote
+from tests.support.airflow_env import AIRFLOW_ISOLATED
 
 pytestmark = [
     pytest.mark.airflow,

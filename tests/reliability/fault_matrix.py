@@ -29,6 +29,7 @@ from flyte_admin_sandbox import FlyteSandbox
 
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.remote import FlyteRemote
+from tests.support.sandboxes import new_sandbox
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 LAUNCH_PLAN = "reliability.nap"
@@ -636,6 +637,6 @@ def _first_success(call: Callable[[], object], limit: float = 30.0) -> float:
 @contextlib.contextmanager
 def matrix_sandbox(**options: Any) -> Iterator[FlyteSandbox]:
     """A seeded sandbox on a free port with ``reliability.nap`` registered."""
-    with FlyteSandbox(port=0, **options) as sandbox:
+    with new_sandbox(**options) as sandbox:
         register_nap_workflow(sandbox)
         yield sandbox

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -13,6 +12,7 @@ from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
 from airflow_provider_flyte.remote import FlyteRemote, FlyteTask, FlyteWorkflow, FlyteWorkflowExecution
+from tests.support.polling import wait_until
 
 P, D = "flytesnacks", "development"
 # Generous upper bound on how long an execution of these small workflows may take: a hang guard, never asserted on.
@@ -68,14 +68,7 @@ def spy_on(client: SynchronousFlyteClient, log: RpcLog) -> SynchronousFlyteClien
 
 def eventually(probe: Callable[[], T | None], what: str, limit: float = HANG_GUARD) -> T:
     """Poll ``probe`` until it returns something truthy; fail (naming ``what``) only if it never does."""
-    deadline = time.monotonic() + limit
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(POLL)
+    return wait_until(probe, limit, what, interval=POLL)  # type: ignore[return-value]
 
 
 def finish(execution: FlyteWorkflowExecution, sync_nodes: bool = False) -> FlyteWorkflowExecution:

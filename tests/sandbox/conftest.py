@@ -7,12 +7,14 @@ import pytest
 from flyte_admin_sandbox import FlyteSandbox
 from flyteidl.service import admin_pb2_grpc, dataproxy_pb2_grpc, signal_pb2_grpc
 
+from tests.support.sandboxes import new_sandbox
+
 # The `flyte_sandbox` fixture comes from the package's pytest plugin (entry point `pytest11`), as it does for users.
 
 
 @pytest.fixture
 def sandbox() -> Iterator[FlyteSandbox]:
-    with FlyteSandbox(port=0) as running:
+    with new_sandbox() as running:
         yield running
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -22,6 +21,8 @@ from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from airflow_provider_flyte.literals import literal_map_to_python
+from tests.support.polling import wait_until
+from tests.support.sandboxes import new_sandbox
 
 P, D = "flytesnacks", "development"
 # Fast engine for tests: short default task time, frequent looks at signals.
@@ -36,9 +37,9 @@ _versions = itertools.count()
 
 def fast_sandbox(**options: Any) -> FlyteSandbox:
     """A sandbox on a free port whose engine runs default tasks and polls signals quickly."""
-    sandbox = FlyteSandbox(port=0, task_delay=options.pop("task_delay", TASK_DELAY), **options)
-    sandbox.engine.poll_interval = POLL_INTERVAL
-    return sandbox
+    options.setdefault("task_delay", TASK_DELAY)
+    options.setdefault("poll_interval", POLL_INTERVAL)
+    return new_sandbox(**options)
 
 
 def unique(prefix: str) -> str:
@@ -48,14 +49,7 @@ def unique(prefix: str) -> str:
 
 def eventually(check: Callable[[], Any], limit: float = 30.0, what: str = "condition") -> Any:
     """Poll ``check`` until it returns something truthy; the deadline only guards against hangs."""
-    deadline = time.monotonic() + limit
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    return wait_until(check, limit, what)
 
 
 def task(

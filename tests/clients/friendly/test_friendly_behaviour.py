@@ -6,7 +6,6 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import Driver
 from flyteidl.admin import common_pb2, execution_pb2, launch_plan_pb2, task_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2
 from friendly_recording_server import Failure, RecordingServer
@@ -21,6 +20,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteInvalidInputException,
     FlyteSystemException,
 )
+from tests.support.clients import Driver
 
 EXEC_ID = identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="e1")
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import Driver
 from flyteidl.admin import (
     common_pb2,
     execution_pb2,
@@ -31,6 +30,7 @@ from google.protobuf import duration_pb2
 
 from airflow_provider_flyte import identifiers
 from airflow_provider_flyte.clients.filters import Equal, Sort, ValueIn
+from tests.support.clients import Driver
 
 TASK, WORKFLOW, LAUNCH_PLAN = identifier_pb2.TASK, identifier_pb2.WORKFLOW, identifier_pb2.LAUNCH_PLAN
 

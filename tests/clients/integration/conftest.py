@@ -6,13 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 from flyte_admin_sandbox import FlyteSandbox
-from integration_support import RecordedSleeps
+
+from tests.support.clients import RecordedSleeps
+from tests.support.sandboxes import new_sandbox
 
 
 @pytest.fixture
 def sandbox() -> Iterator[FlyteSandbox]:
     # Small task_delay: container tasks (not used by the seed's Python tasks) finish at once.
-    with FlyteSandbox(port=0, task_delay=0.01) as running:
+    with new_sandbox(task_delay=0.01) as running:
         yield running
 
 

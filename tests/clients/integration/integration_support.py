@@ -4,7 +4,6 @@ deterministic backoff, and polling with a deadline (never timed assertions)."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,8 +18,9 @@ from flyteidl.core import identifier_pb2, literals_pb2
 
 from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
-from airflow_provider_flyte.clients.policy import RetryPolicy
 from airflow_provider_flyte.configuration import PlatformConfig
+from tests.support import clients
+from tests.support.polling import wait_until_async
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 Phase = core_execution_pb2.WorkflowExecution
@@ -34,48 +34,8 @@ WAIT_LIMIT = 20.0
 """Seconds a poll may take before the test fails: a guard against hangs, never a speed expectation."""
 
 
-class UpperBoundJitter:
-    """Makes full jitter deterministic: every draw is its upper bound, so the recorded sleeps must double."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return b
-
-
-class RecordedSleeps(list[float]):
-    """Backoff sleeps of a retry policy, recorded instead of slept (sync and async)."""
-
-    def sleep(self, seconds: float) -> None:
-        self.append(seconds)
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.append(seconds)
-
-    def policy(self, config: PlatformConfig) -> RetryPolicy:
-        """The policy ``config`` describes, sleeping into this list."""
-        return RetryPolicy.from_config(
-            config, sleep=self.sleep, async_sleep=self.async_sleep, jitter=UpperBoundJitter()
-        )
-
-
-class Driver:
-    """Runs a friendly method the same way on either client: ``await driver.call("get_task", id)``."""
-
-    def __init__(self, client: SynchronousFlyteClient | AsyncFlyteClient) -> None:
-        self.client = client
-        self.is_async = isinstance(client, AsyncFlyteClient)
-
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, method)(*args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
-
-    async def collect(self, method: str, *args: Any, **kwargs: Any) -> list[Any]:
-        """Every item of an ``iter_*`` helper."""
-        iterator = getattr(self.client, method)(*args, **kwargs)
-        if self.is_async:
-            return [item async for item in iterator]
-        return list(iterator)
+class Driver(clients.Driver):
+    """The shared :class:`tests.support.clients.Driver`, able to wait for an execution too."""
 
     async def wait_for(
         self,
@@ -121,11 +81,7 @@ def count_calls(sandbox: FlyteSandbox, rpc: str | None) -> Fault:
 
 async def eventually(condition: Callable[[], bool], what: str) -> None:
     """Wait until ``condition()`` holds (for server-side effects that land shortly after the client returns)."""
-    deadline = time.monotonic() + WAIT_LIMIT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting for {what} after {WAIT_LIMIT}s")
-        await asyncio.sleep(0.01)
+    await wait_until_async(condition, WAIT_LIMIT, what)
 
 
 def pipeline_inputs(numbers: list[int]) -> literals_pb2.LiteralMap:

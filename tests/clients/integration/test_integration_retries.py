@@ -17,7 +17,6 @@ from integration_support import (
     DOMAIN,
     PROJECT,
     Phase,
-    RecordedSleeps,
     connect,
     count_calls,
     eventually,
@@ -33,6 +32,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteSystemUnavailableException,
     FlyteTimeout,
 )
+from tests.support.clients import RecordedSleeps
 
 
 def retry_logs(caplog: pytest.LogCaptureFixture, rpc: str) -> list[tuple[str, int]]:

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from flyte_admin_sandbox import FlyteSandbox
-from integration_support import RecordedSleeps, connect
+from integration_support import connect
 
 from airflow_provider_flyte.configuration import PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
+from tests.support.clients import RecordedSleeps
 
 DOMAINS = ["development", "staging", "production"]
 

@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from transport_fake_admin import ScriptedAdmin, serve_admin
 from transport_fake_idp import FakeIdentityProvider, serve_idp
 
-from airflow_provider_flyte.clients.policy import RetryPolicy
-from airflow_provider_flyte.configuration import PlatformConfig
-
-
-class UpperBoundJitter:
-    """Makes full jitter deterministic: every draw is the upper bound, so sleeps must double."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return b
-
-
-class RecordedSleeps(list[float]):
-    """Sleep functions for the policy that record instead of sleeping (sync and async)."""
-
-    def sleep(self, seconds: float) -> None:
-        self.append(seconds)
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.append(seconds)
-
-    def policy(self, config: PlatformConfig, **overrides: Any) -> RetryPolicy:
-        return RetryPolicy.from_config(
-            config, sleep=self.sleep, async_sleep=self.async_sleep, jitter=UpperBoundJitter(), **overrides
-        )
+from tests.support.clients import RecordedSleeps
 
 
 @pytest.fixture

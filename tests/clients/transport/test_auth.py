@@ -10,7 +10,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from conftest import RecordedSleeps
 from flyteidl.admin import execution_pb2
 from flyteidl.core import identifier_pb2
 from flyteidl.service import identity_pb2
@@ -34,6 +33,7 @@ from airflow_provider_flyte.clients.auth.token_source import jwt_expires_in
 from airflow_provider_flyte.clients.raw import RawAsyncFlyteClient, RawSynchronousFlyteClient
 from airflow_provider_flyte.configuration import AuthMode
 from airflow_provider_flyte.exceptions import FlyteAuthenticationException, FlyteConfigurationException
+from tests.support.clients import RecordedSleeps
 
 GET = execution_pb2.WorkflowExecutionGetRequest(
     id=identifier_pb2.WorkflowExecutionIdentifier(project="p", domain="d", name="n")

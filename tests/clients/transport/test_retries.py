@@ -7,7 +7,6 @@ import logging
 import grpc
 import grpc.aio
 import pytest
-from conftest import RecordedSleeps
 from flyteidl.admin import common_pb2, execution_pb2, task_pb2
 from flyteidl.core import identifier_pb2
 from transport_fake_admin import ScriptedAdmin
@@ -22,6 +21,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteSystemUnavailableException,
     FlyteTimeout,
 )
+from tests.support.clients import RecordedSleeps
 
 EXECUTION_ID = identifier_pb2.WorkflowExecutionIdentifier(project="flytesnacks", domain="development", name="abc")
 GET = execution_pb2.WorkflowExecutionGetRequest(id=EXECUTION_ID)
