@@ -19,44 +19,75 @@ def _field(label: str, description: str, schema: dict[str, Any]) -> dict[str, An
     return {"label": label, "description": description, "schema": schema}
 
 
+_OPTIONAL_TEXT: dict[str, Any] = {"type": ["string", "null"]}
+_OPTIONAL_SWITCH: dict[str, Any] = {"type": ["boolean", "null"]}
+"""Every extra is optional: Airflow's form treats a field whose type does not admit ``null`` as required."""
+
 CONN_FIELDS: dict[str, Any] = {
-    "project": _field("Project", "Default Flyte project of tasks using this connection.", {"type": ["string", "null"]}),
-    "domain": _field(
-        "Domain", "Default Flyte domain (development, staging, production...).", {"type": ["string", "null"]}
+    "project": _field(
+        "Project",
+        "Default Flyte project of tasks using this connection, e.g. flytesnacks.",
+        {**_OPTIONAL_TEXT, "examples": ["flytesnacks"]},
     ),
-    "insecure": _field("Insecure (no TLS)", "Plain-text gRPC, e.g. for a local sandbox.", {"type": "boolean"}),
+    "domain": _field(
+        "Domain",
+        "Default Flyte domain of tasks using this connection.",
+        {**_OPTIONAL_TEXT, "examples": ["development", "staging", "production"]},
+    ),
+    "insecure": _field(
+        "Insecure (no TLS)", "Plain-text gRPC, e.g. for a local sandbox. Off: TLS.", dict(_OPTIONAL_SWITCH)
+    ),
     "insecure_skip_verify": _field(
-        "Skip TLS verification", "Use TLS but trust any server certificate.", {"type": "boolean"}
+        "Skip TLS verification",
+        "Use TLS but trust any server certificate (self-signed test clusters only).",
+        dict(_OPTIONAL_SWITCH),
     ),
     "ca_cert_file_path": _field(
-        "CA certificate file", "PEM file of CAs to trust instead of the system roots.", {"type": ["string", "null"]}
+        "CA certificate file",
+        "Path on the workers of a PEM file of CAs to trust instead of the system roots, e.g. /etc/flyte/ca.pem.",
+        dict(_OPTIONAL_TEXT),
     ),
     "auth_mode": _field(
         "Auth mode",
-        "How to obtain tokens. Default: client_credentials when a client secret is set, else none.",
+        "How to obtain tokens. Automatic: client credentials when a client secret is set, else no token.",
         {
-            "type": ["string", "null"],
+            **_OPTIONAL_TEXT,
             "enum": [None, "none", "client_credentials", "external_command", "static_token", "device_flow", "pkce"],
+            "values_display": {
+                "null": "Automatic",
+                "none": "No token",
+                "client_credentials": "Client credentials (client ID and secret)",
+                "external_command": "External command",
+                "static_token": "Static token",
+                "device_flow": "Device flow",
+                "pkce": "PKCE (browser login)",
+            },
         },
     ),
-    "scopes": _field("Scopes", "OAuth2 scopes, space or comma separated.", {"type": ["string", "null"]}),
+    "scopes": _field(
+        "Scopes",
+        "OAuth2 scopes, space or comma separated, e.g. all. Empty: what Flyte Admin advertises.",
+        dict(_OPTIONAL_TEXT),
+    ),
     "audience": _field(
-        "Audience", "OAuth2 audience, for identity providers that need one.", {"type": ["string", "null"]}
+        "Audience",
+        "OAuth2 audience, for identity providers that need one (e.g. Auth0, Okta custom servers).",
+        dict(_OPTIONAL_TEXT),
     ),
     "command": _field(
         "External command",
-        "Command printing an access token (auth_mode external_command).",
-        {"type": ["string", "null"]},
+        "Command printing an access token (auth mode External command), e.g. gcloud auth print-identity-token.",
+        dict(_OPTIONAL_TEXT),
     ),
     "static_token": _field(
         "Static token",
-        "A ready access token (auth_mode static_token).",
-        {"type": ["string", "null"], "format": "password"},
+        "A ready access token (auth mode Static token). Stored encrypted like the password.",
+        {**_OPTIONAL_TEXT, "format": "password"},
     ),
     "console_endpoint": _field(
         "Console URL",
-        "Base URL of the Flyte Console for links; derived from the host when empty.",
-        {"type": ["string", "null"]},
+        "Base URL of the Flyte Console for links, e.g. https://flyte.example.com. Empty: derived from the host.",
+        dict(_OPTIONAL_TEXT),
     ),
 }
 """Extras shown as form fields (Airflow 3.2+); each is an extra key the hook accepts."""
@@ -65,8 +96,8 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema"],
     "relabeling": {"host": "Flyte Admin host", "login": "Client ID", "password": "Client secret"},
     "placeholders": {
-        "host": "flyte.example.com",
-        "port": "443",
+        "host": "flyte.example.com (dns:///flyte.example.com also works)",
+        "port": "443 (TLS); 30080 or 8089 for a local sandbox",
         "login": "OAuth2 client id (client credentials)",
         "password": "OAuth2 client secret",
     },

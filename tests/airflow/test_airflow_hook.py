@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import pytest
+from airflow import __version__ as airflow_version
 
 from airflow_provider_flyte.configuration import AuthMode
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
@@ -13,6 +14,8 @@ from airflow_provider_flyte.get_provider_info import get_provider_info
 from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, FlyteHook, settings_from_connection
 
 pytestmark = pytest.mark.airflow
+
+AIRFLOW_VERSION = tuple(int(part) for part in airflow_version.split(".")[:2])
 
 URI = "flyte://my-client:s3cr3t-value@flyte.example.com:443?project=flytesnacks&domain=development&insecure=false"
 
@@ -176,3 +179,31 @@ def test_provider_info_declares_the_connection_form_and_classes() -> None:
     # Every conn-field must be an extra the hook accepts.
     settings({name: None for name in conn_type["conn-fields"]})
     assert info["extra-links"] == ["airflow_provider_flyte.links.flyte.FlyteConsoleLink"]
+
+
+def test_every_form_field_is_optional_and_explained() -> None:
+    """Airflow's form marks a field required unless its type admits null (a required switch can never be saved)."""
+    (conn_type,) = get_provider_info()["connection-types"]
+    for name, field in conn_type["conn-fields"].items():
+        assert "null" in field["schema"]["type"], name
+        assert field["label"] and len(field["description"]) > 20, name
+        enum = field["schema"].get("enum")
+        if enum:
+            # The dropdown shows values_display labels; without one, None would show as a literal "null".
+            assert set(field["schema"]["values_display"]) == {"null" if value is None else value for value in enum}
+    placeholders = conn_type["ui-field-behaviour"]["placeholders"]
+    assert {"host", "port", "login", "password"} <= set(placeholders)
+
+
+def test_the_api_server_serves_the_form_with_nullable_fields() -> None:
+    """What the UI receives from Airflow's own hook-metadata service (the one behind the Add Connection form)."""
+    from airflow.api_fastapi.core_api.services.ui import connections as services
+    (flyte,) = [meta for meta in services.HookMetaService.hook_meta_data() if meta.connection_type == "flyte"]
+    fields = flyte.extra_fields
+    assert flyte.standard_fields.host.placeholder.startswith("flyte.example.com")
+    if AIRFLOW_VERSION < (3, 2):
+        assert fields is None  # Airflow 3.1 reads no conn-fields: its form shows the extra as JSON
+        return
+    assert fields["insecure"]["schema"]["type"] == ["boolean", "null"]
+    assert fields["insecure"]["value"] is None
+    assert fields["auth_mode"]["schema"]["values_display"]["null"] == "Automatic"
