@@ -13,6 +13,7 @@ Importing this module loads no grpc, protobuf or flyteidl code.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, overload
@@ -21,6 +22,8 @@ from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.waiting import WaitClock, check_seconds, seconds_until
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFER_TIMEOUT_GRACE",
@@ -159,7 +162,25 @@ def validate_trigger_event(event: Any, trigger: str, defaults: Mapping[str, Any]
     execution_id = event.get("execution_id")
     if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
         raise AirflowException(f"{trigger} event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
-    return {**defaults, **dict(event)}
+    checked = {**defaults, **dict(event)}
+    # The one line that marks a deferred task back on a worker, in the task's own log.
+    log.info(
+        "Resumed after %s: Flyte execution %s %s (%s)",
+        trigger,
+        execution_id,
+        _outcome(checked),
+        checked.get("console_url") or "no console URL",
+    )
+    return checked
+
+
+def _outcome(event: Mapping[str, Any]) -> str:
+    status, phase = event["status"], event.get("phase")
+    if status == "timeout":
+        return "was still waiting at the deadline"
+    if status == "error":
+        return "could not be watched"
+    return f"is {phase}" if phase else f"reported {status}"
 
 
 def validate_event(event: Any) -> dict[str, Any]:

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution
-    from airflow_provider_flyte.remote.backfill import BackfillPlan
 
 FAILURE_POLICIES = ("fail_immediately", "fail_after_executable_nodes_complete")
 
@@ -179,7 +178,7 @@ class FlyteBackfillOperator(BaseOperator):
             "parallel": self.parallel,
             "failure_policy": policy,
         }
-        plan: BackfillPlan = remote.launch_backfill(**common, dry_run=True)  # type: ignore[assignment]
+        plan = remote.plan_backfill(**common)
         times = ", ".join(t.isoformat() for t in plan.scheduled_times)
         self.log.info("Backfill of %s: %d run(s) at %s", plan.launch_plan_id, len(plan.scheduled_times), times)
         if self.plan_only:
@@ -264,10 +263,12 @@ class FlyteBackfillOperator(BaseOperator):
         result_base: dict[str, Any],
     ) -> dict[str, Any]:
         """Poll on the worker, logging progress whenever it changes."""
+        from airflow_provider_flyte.progress import ProgressReport
         from airflow_provider_flyte.remote.backfill import progress_line
 
         last = ""
         children: list[dict[str, Any]] = []
+        report = ProgressReport(f"Backfill {execution.id}", result_base["console_url"])
 
         def finished() -> FlyteWorkflowExecution | None:
             nonlocal last, children
@@ -277,6 +278,9 @@ class FlyteBackfillOperator(BaseOperator):
             if progress != last:
                 self.log.info("Backfill %s: %s", execution.id, progress)
                 last = progress
+                report.logged()
+            elif report.due():
+                self.log.info("%s", report.line(execution.phase_name, progress))
             return execution if execution.is_done else None
 
         clock = task_wait_clock(self, f"backfill {execution.id}", interval=self.poll_interval, deadline=deadline)

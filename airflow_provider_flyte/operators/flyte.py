@@ -305,7 +305,6 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             raise FlyteExecutionFailedError(str(execution_id), event["phase"], event["message"], event["console_url"])
         remote = self.hook.get_remote()
         execution = remote.fetch_execution(execution_id.project, execution_id.domain, execution_id.name)
-        self.log.info("Flyte execution %s finished %s", execution_id, execution.phase_name)
         return self._finish(execution, event.get("console_url") or remote.generate_console_url(execution))
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
@@ -517,7 +516,6 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
 
     def _launch(self, remote: FlyteRemote, project: str, domain: str, name: str) -> FlyteWorkflowExecution:
         entity = self._entity().fetch(remote, project, domain)
-        self.log.info("Launching %s as execution %s/%s/%s", entity.id, project, domain, name)
         return remote.execute(
             entity,
             inputs=dict(self.inputs or {}),

@@ -30,6 +30,7 @@ from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
+from airflow_provider_flyte.progress import ProgressReport
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 from airflow_provider_flyte.waiting import poll
 
@@ -175,6 +176,7 @@ class FlyteSignalOperator(BaseOperator):
             AirflowFailException: when the execution ends first or the deadline passes; nothing was set.
         """
         looks: list[int] = []
+        report = ProgressReport(f"Flyte execution {execution_id}", self.hook.console_url(execution_id))
 
         def gate_reached() -> bool | None:
             if self._signal_exists(execution_id):
@@ -188,6 +190,8 @@ class FlyteSignalOperator(BaseOperator):
                     f"execution {execution_id} ended {phase} before reaching the gate of signal {self.signal_id!r}; "
                     "nothing was set"
                 )
+            if report.due():
+                self.log.info("%s", report.line("running", f"the gate of signal {self.signal_id!r} not reached yet"))
             return None
 
         clock = task_wait_clock(

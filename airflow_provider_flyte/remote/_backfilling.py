@@ -53,12 +53,11 @@ class BackfillingMixin(ExecutingMixin):
         """
         from airflow_provider_flyte.remote import backfill, registration
 
-        launch_plan = self.fetch_launch_plan(project, domain, launchplan, launchplan_version)
-        plan = backfill.plan_backfill(
-            launch_plan.to_flyte_idl(), from_date, to_date, parallel=parallel, failure_policy=failure_policy
+        plan = self.plan_backfill(
+            project, domain, from_date, to_date, launchplan, launchplan_version, parallel, failure_policy
         )
         if dry_run:
-            logger.warning(
+            logger.info(
                 "Dry run: backfill of %s planned for %d times, nothing registered",
                 launchplan,
                 len(plan.scheduled_times),
@@ -79,4 +78,28 @@ class BackfillingMixin(ExecutingMixin):
             domain=domain,
             execution_name=execution_name,
             overwrite_cache=overwrite_cache,
+        )
+
+    def plan_backfill(
+        self,
+        project: str,
+        domain: str,
+        from_date: datetime,
+        to_date: datetime,
+        launchplan: str,
+        launchplan_version: str | None = None,
+        parallel: bool = False,
+        failure_policy: WorkflowFailurePolicy | None = None,
+    ) -> BackfillPlan:
+        """The runs :meth:`launch_backfill` would start, without registering or launching anything (nor logging).
+
+        Raises:
+            FlyteInvalidInputException: when the launch plan has no cron schedule, the range is empty or inverted,
+                or no time falls in the range.
+        """
+        from airflow_provider_flyte.remote import backfill
+
+        launch_plan = self.fetch_launch_plan(project, domain, launchplan, launchplan_version)
+        return backfill.plan_backfill(
+            launch_plan.to_flyte_idl(), from_date, to_date, parallel=parallel, failure_policy=failure_policy
         )

@@ -135,7 +135,10 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
         execution = FlyteWorkflowExecution(
             self.client.get_execution(execution_id), self._as_remote(), target.interface, type_hints=type_hints
         )
-        logger.info("Launched %s: %s", execution_id, self.generate_console_url(execution))
+        # Logged only now: inputs passed their checks and Admin accepted the execution.
+        logger.info(
+            "Launched %s as Flyte execution %s: %s", target.id, execution_id, self.generate_console_url(execution)
+        )
         if wait:
             return self.wait(execution, timeout=timeout, poll_interval=poll_interval)
         return execution

@@ -17,6 +17,7 @@ from airflow_provider_flyte.identifiers import (
     TaskExecutionIdentifier,
     WorkflowExecutionIdentifier,
 )
+from airflow_provider_flyte.progress import NodeCounts, ProgressReport
 from airflow_provider_flyte.remote._core import RemoteCore, logger, required_name
 from airflow_provider_flyte.remote._queries import PAGE_SIZE, as_execution_id, paginate
 from airflow_provider_flyte.remote.entities import FlyteWorkflow
@@ -166,12 +167,17 @@ class FollowingMixin(RemoteCore):
         clock = self.wait_clock(f"execution {execution.id}", timeout, poll_interval, outage_tolerance)
         url = self.generate_console_url(execution)
         last_phase: list[int | None] = [None]
+        progress = ProgressReport(f"Execution {execution.id}", url)
 
         def finished() -> FlyteWorkflowExecution | None:
             self.sync_execution(execution, sync_nodes=False)
             if execution.phase != last_phase[0]:
                 last_phase[0] = execution.phase
                 logger.info("Execution %s is %s (%s)", execution.id, execution.phase_name, url)
+                progress.logged()
+            elif progress.due() and not execution.is_done:
+                nodes = NodeCounts.of(self.client.iter_node_executions(execution.id))
+                logger.info("%s", progress.line(execution.phase_name, nodes))
             return execution if execution.is_done else None
 
         if poll(finished, clock) is None:

@@ -93,6 +93,7 @@ class FlyteBackfillTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll the backfill and its runs until it finishes or the deadline passes; yield one event."""
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
+        from airflow_provider_flyte.progress import ProgressReport
         from airflow_provider_flyte.remote.backfill import alist_backfill_nodes, backfill_children, progress_line
         from airflow_provider_flyte.remote.executions import (
             WORKFLOW_PHASES,
@@ -110,6 +111,7 @@ class FlyteBackfillTrigger(BaseTrigger):
             config = (await hook.get_settings()).config
             url = execution_console_url(config, execution_id)
             client = await hook.get_client()
+            report = ProgressReport(f"Backfill {self.execution_id}", url)
 
             async def finished() -> execution_pb2.Execution | None:
                 nonlocal phase, children, last_progress
@@ -120,6 +122,9 @@ class FlyteBackfillTrigger(BaseTrigger):
                 if progress != last_progress:
                     self.log.info("Backfill %s: %s", self.execution_id, progress)
                     last_progress = progress
+                    report.logged()
+                elif report.due():
+                    self.log.info("%s", report.line(phase, progress))
                 return execution if execution.closure.phase in WORKFLOW_TERMINAL_PHASES else None
 
             clock = WaitClock(

@@ -25,9 +25,14 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timing
-from airflow_provider_flyte.exceptions import FlyteFailedPreconditionException, FlyteInvalidInputException
+from airflow_provider_flyte.exceptions import (
+    FlyteException,
+    FlyteFailedPreconditionException,
+    FlyteInvalidInputException,
+)
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.progress import NodeCounts, ProgressReport
 from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES
 from airflow_provider_flyte.waiting import check_seconds
 from airflow_provider_flyte.watch import TERMINAL_PHASES
@@ -146,15 +151,25 @@ class FlyteExecutionTrigger(BaseTrigger):
             console_url = execution_console_url(settings.config, execution_id)
             watcher = watcher_for(self.flyte_conn_id, settings.config)
             tolerance = self.outage_tolerance or settings.config.outage_tolerance
+            progress = ProgressReport(f"Flyte execution {self.execution_id}", console_url)
             async with watcher.subscribe(execution_id, self.poll_interval, tolerance, self.log) as subscription:
                 while True:
                     remaining = None if self.deadline is None else self.deadline - time.time()
                     if remaining is not None and remaining <= 0:
                         raise asyncio.TimeoutError
-                    snapshot = await subscription.next(timeout=remaining)
+                    # Wake for the next snapshot, or when a progress line is due (whichever comes first).
+                    silence = max(progress.seconds_until_due(), 0.0)
+                    try:
+                        snapshot = await subscription.next(timeout=min(remaining or silence, silence))
+                    except asyncio.TimeoutError:
+                        if remaining is not None and remaining <= silence:
+                            raise
+                        await self._log_progress(progress, phase, settings.config)
+                        continue
                     if snapshot.phase != phase:
                         phase = snapshot.phase
                         self.log.info("Flyte execution %s is %s (%s)", self.execution_id, phase, console_url)
+                        progress.logged()
                     if phase in self.target_phases:
                         yield self._event("success", phase, snapshot.message, console_url)
                         return
@@ -172,6 +187,19 @@ class FlyteExecutionTrigger(BaseTrigger):
         except Exception as error:
             self.log.exception("Watching Flyte execution %s failed", self.execution_id)
             yield self._event("error", phase, f"{type(error).__name__}: {error}", console_url)
+
+    async def _log_progress(self, progress: ProgressReport, phase: str | None, config: Any) -> None:
+        """Log how far the execution's nodes got (one paged ``ListNodeExecutions``, at most every five minutes)."""
+        from airflow_provider_flyte.watch import shared_async_client
+
+        client = shared_async_client(self.flyte_conn_id, config)
+        execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
+        try:
+            nodes: NodeCounts | None = NodeCounts.of([node async for node in client.iter_node_executions(execution_id)])
+        except FlyteException as error:  # progress is a courtesy: never let it end the wait
+            self.log.info("Could not count the nodes of %s: %s", self.execution_id, error)
+            nodes = None
+        self.log.info("%s", progress.line(phase, nodes))
 
     async def on_kill(self) -> None:
         """Abort the execution when the user kills the deferred task (Airflow 3.3+; never on triggerer restarts)."""

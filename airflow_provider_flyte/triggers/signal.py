@@ -108,6 +108,7 @@ class FlyteSignalTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the signal exists, the execution finishes, or the deadline passes; yield one event."""
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
+        from airflow_provider_flyte.progress import ProgressReport
         from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
         from airflow_provider_flyte.remote.signals import alist_signals, signal_summary
 
@@ -120,6 +121,8 @@ class FlyteSignalTrigger(BaseTrigger):
             settings = await hook.get_settings()
             console_url = execution_console_url(settings.config, execution_id)
             client = await hook.get_client()
+            report = ProgressReport(f"Flyte execution {self.execution_id}", console_url)
+            self.log.info("Waiting for %s of Flyte execution %s (%s)", wanted, self.execution_id, console_url)
 
             async def look() -> tuple[str, signal_pb2.Signal | None] | None:
                 nonlocal phase
@@ -129,6 +132,8 @@ class FlyteSignalTrigger(BaseTrigger):
                 execution = await client.get_execution(execution_id)
                 phase = WORKFLOW_PHASES[execution.closure.phase]
                 if execution.closure.phase not in WORKFLOW_TERMINAL_PHASES:
+                    if report.due():
+                        self.log.info("%s", report.line(phase, f"no {wanted} yet"))
                     return None
                 # The gate may have been created and answered in the same breath: look once more.
                 found = pick_signal(await alist_signals(client, execution_id), self.signal_id, self.pending_only)

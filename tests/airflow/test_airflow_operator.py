@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -74,11 +75,12 @@ def test_workflow_and_task_by_identifier_string(remote: FlyteRemote) -> None:
     assert run(by_workflow, FakeTaskInstance("pipeline_wf"))["outputs"]["report"] == "wf: mean 2.000 over 1 value(s)"
 
 
-def test_inputs_are_checked_before_anything_is_launched(remote: FlyteRemote) -> None:
+def test_inputs_are_checked_before_anything_is_launched(remote: FlyteRemote, caplog: pytest.LogCaptureFixture) -> None:
     operator = FlyteOperator(task_id="bad_inputs", launchplan_name="demo.pipeline", inputs={"numbers": "1,2"})
-    with pytest.raises(FlyteInvalidInputException, match="numbers"):
+    with caplog.at_level(logging.INFO), pytest.raises(FlyteInvalidInputException, match="numbers"):
         run(operator, FakeTaskInstance("bad_inputs"))
     assert names(remote, "af-bad-inputs") == []
+    assert "Launch" not in caplog.text  # no line claims a launch that never happened
 
 
 def test_failure_raises_with_phase_flyte_message_and_url() -> None:
@@ -92,7 +94,9 @@ def test_failure_raises_with_phase_flyte_message_and_url() -> None:
     assert str(error.value.console_url) in str(error.value)
 
 
-def test_deferrable_launch_defers_with_the_right_trigger_and_completes(remote: FlyteRemote) -> None:
+def test_deferrable_launch_defers_with_the_right_trigger_and_completes(
+    remote: FlyteRemote, caplog: pytest.LogCaptureFixture
+) -> None:
     ti = FakeTaskInstance("hold_deferred")
     operator = FlyteOperator(
         task_id="hold_deferred",
@@ -118,8 +122,14 @@ def test_deferrable_launch_defers_with_the_right_trigger_and_completes(remote: F
     release("deferred")
     event = asyncio.run(_first_event(trigger)).payload
     assert (event["status"], event["phase"]) == ("success", "SUCCEEDED")
-    result = operator.execute_complete({"ti": ti}, event)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO):
+        result = operator.execute_complete({"ti": ti}, event)  # type: ignore[arg-type]
     assert result["outputs"] == {"o0": "released deferred"}
+    # One line marks the task back on a worker, with the outcome and where to look.
+    resumed = [record.getMessage() for record in caplog.records if record.getMessage().startswith("Resumed")]
+    assert resumed == [
+        f"Resumed after FlyteExecutionTrigger: Flyte execution {kwargs['execution_id']} is SUCCEEDED ({ti.xcoms[LINK]})"
+    ]
 
 
 async def _first_event(trigger: FlyteExecutionTrigger) -> Any:
@@ -392,3 +402,35 @@ def test_sensor_pokes_ride_out_an_outage_and_report_the_truth(remote: FlyteRemot
     with pytest.raises(FlyteAdminUnreachableException, match=r"outage_tolerance=0.5 s"):
         poke_until_done(short, ti, [])
     sandbox.faults.clear()
+
+
+def test_long_waits_log_progress_with_node_counts_between_phase_changes(
+    remote: FlyteRemote, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deferred (the trigger) and on a worker (remote.wait): a line at least every PROGRESS_EVERY seconds."""
+    monkeypatch.setattr("airflow_provider_flyte.progress.PROGRESS_EVERY", 0.3)
+    held = remote.execute(remote.fetch_launch_plan(name=HOLD), inputs={"key": "progress"})
+    trigger = FlyteExecutionTrigger(str(held.id), poll_interval=0.1)
+    trigger._log = logging.getLogger("tests.progress")  # a stdlib logger, which caplog sees (Airflow's is structlog)
+
+    async def watch_then_release() -> Any:
+        waiting = asyncio.create_task(_first_event(trigger))
+        while "is still RUNNING after" not in caplog.text:
+            await asyncio.sleep(0.05)
+        release("progress")
+        return (await waiting).payload
+
+    with caplog.at_level(logging.INFO):
+        event = asyncio.run(asyncio.wait_for(watch_then_release(), 30))
+    assert event["phase"] == "SUCCEEDED"
+    lines = [record.getMessage() for record in caplog.records if "is still RUNNING after" in record.getMessage()]
+    assert lines[0].startswith(f"Flyte execution {held.id} is still RUNNING after ")
+    assert "; nodes: 0 done, 1 running, 1 total (http" in lines[0], lines[0]
+
+    caplog.clear()
+    slow = remote.execute(remote.fetch_launch_plan(name=HOLD), inputs={"key": "progress-sync"})
+    threading.Timer(1.5, release, args=("progress-sync",)).start()
+    with caplog.at_level(logging.INFO):
+        remote.wait(slow, poll_interval=0.1, timeout=30)
+    lines = [record.getMessage() for record in caplog.records if "is still RUNNING after" in record.getMessage()]
+    assert lines and "nodes: 0 done, 1 running, 1 total" in lines[0], caplog.text

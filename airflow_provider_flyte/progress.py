@@ -1,0 +1,121 @@
+"""Progress lines for long waits, so a task log never goes quiet while Flyte works.
+
+Every wait logs a line when the phase of what it waits for changes. Between changes a run can stay RUNNING for
+hours; :class:`ProgressReport` tells the wait when another line is due (at least every :data:`PROGRESS_EVERY`
+seconds) and writes it: phase, time waited, and how far the run's nodes got::
+
+    Flyte execution ex:flytesnacks:development:af-x is still RUNNING after 10m 0s; nodes: 2 done, 1 running, 5 total (https://...)
+
+Sans-I/O: the wait fetches the node executions (one paged ``ListNodeExecutions`` per line, so at most one call
+every five minutes per wait) and hands them to :meth:`NodeCounts.of`. Nothing here imports grpc or Airflow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+PROGRESS_EVERY = 300.0
+"""Longest stretch, in seconds, a wait stays silent between progress lines."""
+
+_COMPILER_NODES = frozenset({"start-node", "end-node"})
+_DONE_PHASES = frozenset({3, 4, 5, 6, 7, 8, 10})
+"""NodeExecution.Phase values of a finished node: SUCCEEDED, FAILING, FAILED, ABORTED, SKIPPED, TIMED_OUT, RECOVERED.
+
+FAILING (4) counts as done: the node stopped working and only its cleanup remains.
+"""
+_RUNNING_PHASES = frozenset({1, 2, 9})
+"""QUEUED, RUNNING and DYNAMIC_RUNNING."""
+
+
+@dataclass(frozen=True)
+class NodeCounts:
+    """How far the top-level nodes of a workflow execution got.
+
+    Attributes:
+        done: Nodes that finished (whatever the outcome).
+        running: Nodes queued or running.
+        total: Nodes that have an execution so far (nodes not reached yet have none).
+    """
+
+    done: int
+    running: int
+    total: int
+
+    @classmethod
+    def of(cls, node_executions: Iterable[Any]) -> NodeCounts:
+        """Count ``admin.NodeExecution`` messages, leaving out the compiler's start and end nodes."""
+        done = running = total = 0
+        for node in node_executions:
+            if node.id.node_id in _COMPILER_NODES:
+                continue
+            total += 1
+            phase = int(node.closure.phase)
+            done += phase in _DONE_PHASES
+            running += phase in _RUNNING_PHASES
+        return cls(done, running, total)
+
+    def __str__(self) -> str:
+        return f"nodes: {self.done} done, {self.running} running, {self.total} total"
+
+
+def elapsed_text(seconds: float) -> str:
+    """``"1h 02m"``, ``"4m 05s"`` or ``"12s"``: a duration as a person reads it in a log."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+class ProgressReport:
+    """Decides when a wait logs a progress line between phase changes, and writes it.
+
+    Args:
+        subject: What is waited for, e.g. ``"Flyte execution ex:p:d:name"``.
+        url: The console URL shown at the end of each line (``None``: no link).
+        every: Longest silence in seconds (default: :data:`PROGRESS_EVERY`, read when the report is made).
+        clock: Monotonic time source (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        subject: str,
+        url: str | None = None,
+        every: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.subject = subject
+        self.url = url
+        self.every = PROGRESS_EVERY if every is None else every
+        self._clock = clock
+        self._started = clock()
+        self._last_line = self._started
+
+    def logged(self) -> None:
+        """Note that the wait just logged a line of its own (a phase change): the next progress line can wait."""
+        self._last_line = self._clock()
+
+    def due(self) -> bool:
+        """Whether the wait has been silent for :attr:`every` seconds."""
+        return self.seconds_until_due() <= 0
+
+    def seconds_until_due(self) -> float:
+        """Seconds before the next progress line is due (0 or less: due now)."""
+        return self._last_line + self.every - self._clock()
+
+    def line(self, phase: str | None, detail: NodeCounts | str | None = None) -> str:
+        """The progress line for ``phase`` (and how far the nodes got), noting it as logged."""
+        self.logged()
+        text = f"{self.subject} is still {phase or 'not started'} after {elapsed_text(self._clock() - self._started)}"
+        if detail is not None:
+            text += f"; {detail}"
+        return f"{text} ({self.url})" if self.url else text
+
+
+__all__ = ["PROGRESS_EVERY", "NodeCounts", "ProgressReport", "elapsed_text"]
