@@ -28,11 +28,37 @@ class FlyteConsoleLink(BaseOperatorLink):
     name = "Flyte Console"
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        """The URL pushed by the task, or an empty string before the execution is known."""
-        from airflow.sdk.execution_time.xcom import XCom
+        """The URL pushed by the task, or an empty string when it never had an execution.
 
-        url = XCom.get_value(key=self.xcom_key, ti_key=ti_key)
-        return str(url) if url else ""
+        Airflow calls this on the worker as the task ends and stores the answer as the link. The URL pushed in this
+        process is answered from memory; otherwise (a deferred task resumed, a sensor rescheduled) it is read back.
+        """
+        recorded = operator.__dict__.get(_RECORDED_URLS, {}).get((ti_key.run_id, ti_key.map_index))
+        if recorded:
+            return str(recorded)
+        return _pushed_url(self.xcom_key, ti_key)
+
+
+_RECORDED_URLS = "_flyte_console_urls"
+"""Attribute of the task object: the URLs pushed in this process, by (run id, map index)."""
+
+
+def _pushed_url(key: str, ti_key: TaskInstanceKey) -> str:
+    """The URL an earlier process of this task instance pushed, or ``""``.
+
+    A task that failed before launching pushed nothing. Asking for one missing XCom makes Airflow log an error ("XCom
+    not found"), so the task's links are listed first, which answers an empty list without complaint.
+    """
+    from airflow.sdk.execution_time.xcom import XCom
+
+    pushed = XCom.get_all(key=key, dag_id=ti_key.dag_id, task_id=ti_key.task_id, run_id=ti_key.run_id)
+    if not pushed:
+        return ""
+    if ti_key.map_index < 0:
+        return str(pushed[0] or "")
+    # A mapped task: the listing has every map index's link; read this instance's own.
+    url = XCom.get_value(key=key, ti_key=ti_key)
+    return str(url) if url else ""
 
 
 def push_console_link(context: Context, url: str) -> None:
@@ -42,4 +68,8 @@ def push_console_link(context: Context, url: str) -> None:
         context: The running task's Airflow context.
         url: The Flyte Console page to open.
     """
-    context["ti"].xcom_push(key=FlyteConsoleLink().xcom_key, value=url)
+    ti = context["ti"]
+    ti.xcom_push(key=FlyteConsoleLink().xcom_key, value=url)
+    task = context.get("task")
+    if task is not None:  # remembered for get_link, which Airflow calls as the task ends
+        task.__dict__.setdefault(_RECORDED_URLS, {})[(ti.run_id, ti.map_index)] = url

@@ -74,7 +74,7 @@ def xcom(run: Any, task_id: str, key: str = "return_value", map_index: int = -1)
             .first()
         )
     value = None if row is None else row[0]
-    return json.loads(value) if isinstance(value, str) and value[:1] in '{["' else value
+    return json.loads(value) if isinstance(value, str) and value[:1] and value[:1] in '{["' else value
 
 
 def state(ti: Any) -> str:
@@ -106,8 +106,12 @@ def test_example_sensor_waits_for_a_run_started_elsewhere(dags: dict[str, Any]) 
     assert xcom(run, "wait_for_pipeline", key=LINK).endswith(started.rsplit(":", 1)[1])
 
 
-def test_example_mapped_launches_get_distinct_executions(dags: dict[str, Any], remote: FlyteRemote) -> None:
+def test_example_mapped_launches_get_distinct_executions(
+    dags: dict[str, Any], remote: FlyteRemote, capfd: pytest.CaptureFixture[str]
+) -> None:
     run = dags["example_flyte_mapped"].test()
+    output = "".join(capfd.readouterr())
+    assert "XCom not found" not in output and "[error" not in output and "[warning" not in output, output
     instances = task_instances(run)
     assert {state(ti) for ti in instances.values()} == {"success"}
     results = [xcom(run, "score_batch", map_index=index) for index in range(3)]
@@ -115,6 +119,9 @@ def test_example_mapped_launches_get_distinct_executions(dags: dict[str, Any], r
     assert len(names) == 3
     assert [result["outputs"]["mean"] for result in results] == [3.0, 4.0, 20.0]
     assert xcom(run, "combine") == {result["name"]: result["outputs"]["mean"] for result in results}
+    assert [xcom(run, "score_batch", key=LINK, map_index=index) for index in range(3)] == [
+        result["console_url"] for result in results
+    ]
     for name in names:
         assert remote.fetch_execution(name=name).phase_name == "SUCCEEDED"
 
@@ -126,10 +133,14 @@ def test_failure_and_timeout_fail_the_tasks_with_flytes_message(
     instances = task_instances(run)
     assert {key[0]: state(ti) for key, ti in instances.items()} == {
         "fails": "failed",
+        "bad_inputs": "failed",
         "times_out": "failed",
         "exceeds_execution_timeout": "failed",
     }
     output = "".join(capfd.readouterr())
+    assert "numbers" in output and "Launched lp:flytesnacks:development:demo.pipeline" not in output
+    assert "XCom not found" not in output  # the Console link of a task that launched nothing is simply empty
+    assert xcom(run, "bad_inputs", key=LINK) in ("", None)
     assert "ended FAILED" in output
     assert "ValueError: demo failure: this run was meant to fail" in output
     assert "at its deadline (the task's timeout of 2s); it was aborted" in output

@@ -27,6 +27,8 @@ class CrashOnFirstTry(FlyteOperator):
 
 with DAG("flyte_test_failures", start_date=datetime(2026, 1, 1), schedule=None, catchup=False):
     FlyteOperator(task_id="fails", launchplan_name="demo.always_fails", deferrable=True, poll_interval=0.2)
+    # Fails its input checks: nothing is launched, so there is no console link to show.
+    FlyteOperator(task_id="bad_inputs", launchplan_name="demo.pipeline", inputs={"numbers": "1,2"})
     FlyteOperator(
         task_id="times_out",
         launchplan_name=HOLD,
