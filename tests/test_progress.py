@@ -45,7 +45,8 @@ def test_a_line_is_due_after_the_silence_and_a_phase_change_postpones_it() -> No
     assert not report.due()
     report.logged()  # the wait logged a phase change
     clock.now += 200
-    assert not report.due() and report.seconds_until_due() == pytest.approx(100)
+    assert not report.due()
+    assert report.seconds_until_due() == pytest.approx(100)
     clock.now += 100
     assert report.due()
     line = report.line("RUNNING", NodeCounts(2, 1, 5))

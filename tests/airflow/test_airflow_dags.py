@@ -111,7 +111,9 @@ def test_example_mapped_launches_get_distinct_executions(
 ) -> None:
     run = dags["example_flyte_mapped"].test()
     output = "".join(capfd.readouterr())
-    assert "XCom not found" not in output and "[error" not in output and "[warning" not in output, output
+    assert "XCom not found" not in output
+    assert "[error" not in output
+    assert "[warning" not in output
     instances = task_instances(run)
     assert {state(ti) for ti in instances.values()} == {"success"}
     results = [xcom(run, "score_batch", map_index=index) for index in range(3)]
@@ -138,7 +140,8 @@ def test_failure_and_timeout_fail_the_tasks_with_flytes_message(
         "exceeds_execution_timeout": "failed",
     }
     output = "".join(capfd.readouterr())
-    assert "numbers" in output and "Launched lp:flytesnacks:development:demo.pipeline" not in output
+    assert "numbers" in output
+    assert "Launched lp:flytesnacks:development:demo.pipeline" not in output
     assert "XCom not found" not in output  # the Console link of a task that launched nothing is simply empty
     assert xcom(run, "bad_inputs", key=LINK) in ("", None)
     assert "ended FAILED" in output

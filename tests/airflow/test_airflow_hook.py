@@ -186,7 +186,8 @@ def test_every_form_field_is_optional_and_explained() -> None:
     (conn_type,) = get_provider_info()["connection-types"]
     for name, field in conn_type["conn-fields"].items():
         assert "null" in field["schema"]["type"], name
-        assert field["label"] and len(field["description"]) > 20, name
+        assert field["label"], name
+        assert len(field["description"]) > 20, name
         enum = field["schema"].get("enum")
         if enum:
             # The dropdown shows values_display labels; without one, None would show as a literal "null".
@@ -198,6 +199,7 @@ def test_every_form_field_is_optional_and_explained() -> None:
 def test_the_api_server_serves_the_form_with_nullable_fields() -> None:
     """What the UI receives from Airflow's own hook-metadata service (the one behind the Add Connection form)."""
     from airflow.api_fastapi.core_api.services.ui import connections as services
+
     (flyte,) = [meta for meta in services.HookMetaService.hook_meta_data() if meta.connection_type == "flyte"]
     fields = flyte.extra_fields
     assert flyte.standard_fields.host.placeholder.startswith("flyte.example.com")

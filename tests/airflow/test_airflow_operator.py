@@ -412,11 +412,18 @@ def test_long_waits_log_progress_with_node_counts_between_phase_changes(
     held = remote.execute(remote.fetch_launch_plan(name=HOLD), inputs={"key": "progress"})
     trigger = FlyteExecutionTrigger(str(held.id), poll_interval=0.1)
     trigger._log = logging.getLogger("tests.progress")  # a stdlib logger, which caplog sees (Airflow's is structlog)
+    progress_logged = threading.Event()
+
+    def note_progress(record: logging.LogRecord) -> bool:
+        if "is still RUNNING after" in record.getMessage():
+            progress_logged.set()
+        return True
+
+    trigger._log.addFilter(note_progress)
 
     async def watch_then_release() -> Any:
         waiting = asyncio.create_task(_first_event(trigger))
-        while "is still RUNNING after" not in caplog.text:
-            await asyncio.sleep(0.05)
+        assert await asyncio.to_thread(progress_logged.wait, 20)
         release("progress")
         return (await waiting).payload
 
@@ -433,4 +440,5 @@ def test_long_waits_log_progress_with_node_counts_between_phase_changes(
     with caplog.at_level(logging.INFO):
         remote.wait(slow, poll_interval=0.1, timeout=30)
     lines = [record.getMessage() for record in caplog.records if "is still RUNNING after" in record.getMessage()]
-    assert lines and "nodes: 0 done, 1 running, 1 total" in lines[0], caplog.text
+    assert lines, caplog.text
+    assert "nodes: 0 done, 1 running, 1 total" in lines[0]
