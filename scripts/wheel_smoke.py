@@ -73,8 +73,35 @@ def sandbox() -> None:
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", folder], cwd=folder, check=False
         )
         _check(tests.returncode == 0, "the flyte_sandbox pytest fixture of the wheel")
-        demo = subprocess.run([command, "demo"], cwd=folder, env={**os.environ, "NO_COLOR": "1"}, check=False)
+        demo = subprocess.run(
+            [command, "demo"], cwd=folder, env={**os.environ, "NO_COLOR": "1"}, capture_output=True, text=True
+        )
+        print(demo.stdout, demo.stderr, sep="\n")
         _check(demo.returncode == 0, "airflow-flyte demo runs the packaged example DAGs from an installed wheel")
+        _check_demo_output(demo.stdout + demo.stderr)
+
+
+DEMO_SAYS = (
+    "=== Demo summary ===",
+    "planned a backfill of 7 run(s) (dry run, nothing launched)",
+    "backfilled 3 run(s), 3 succeeded",
+    "approved signal 'approve-report' (approval gate)",
+    "set signal 'title' (input gate)",
+    "waited until signal 'approve-report' (approval gate) was pending",
+    "launched an execution and waited for it",
+    "/console/projects/flytesnacks/domains/development/executions/",
+)
+"""What the demo's summary says about what its tasks did."""
+NOT_IN_A_GOOD_RUN = ("WARNING", "ERROR", "[warning", "[error", "Traceback", "Got goaway", "DeprecationWarning")
+"""Lines a successful demo never prints."""
+
+
+def _check_demo_output(output: str) -> None:
+    for phrase in DEMO_SAYS:
+        _check(phrase in output, f"the demo summary says {phrase!r}")
+    _check("final phase: SUCCEEDED" in output and "final phase: None" not in output, "every execution's final phase")
+    noisy = [line for line in output.splitlines() if any(marker in line for marker in NOT_IN_A_GOOD_RUN)]
+    _check(not noisy, f"a successful demo prints no warning or error lines (got {noisy[:5]})")
 
 
 if __name__ == "__main__":

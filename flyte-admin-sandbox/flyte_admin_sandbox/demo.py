@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,13 @@ def run_demo(keep_home: bool = False, dags_folder: Path | None = None) -> int:
         print("run_demo() must run before Airflow is imported in this process.", file=sys.stderr)
         return 2
 
+    _quiet_third_party_noise()
     from flyte_admin_sandbox import FlyteSandbox
 
     home = Path(tempfile.mkdtemp(prefix="airflow-flyte-demo-"))
     try:
         with FlyteSandbox(port=0) as sandbox:
-            _prepare_airflow_home(home, dag_files, sandbox.endpoint)
+            _prepare_airflow_home(home, dag_files, sandbox.endpoint, sandbox.console_endpoint)
             observer = _PhaseObserver(sandbox.config)
             observer.start()
             try:
@@ -74,7 +76,19 @@ def run_demo(keep_home: bool = False, dags_folder: Path | None = None) -> int:
             shutil.rmtree(home, ignore_errors=True)
 
 
-def _prepare_airflow_home(home: Path, dag_files: list[Path], endpoint: str) -> None:
+def _quiet_third_party_noise() -> None:
+    """Silence what other libraries print in a successful demo run; this harness is the only place that does so.
+
+    * gRPC's C core logs an INFO line per open connection ("Got goaway") when the embedded sandbox stops at the end;
+      ``GRPC_VERBOSITY`` is read when grpc loads, which has not happened yet in this process.
+    * ``dag.test()`` runs Airflow's execution API in-process through Starlette's test client, which warns that it
+      prefers another HTTP library (``StarletteDeprecationWarning``): nothing a demo user can act on.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated")
+
+
+def _prepare_airflow_home(home: Path, dag_files: list[Path], endpoint: str, console_endpoint: str) -> None:
     dags = home / "dags"
     dags.mkdir(parents=True)
     for path in dag_files:
@@ -84,7 +98,12 @@ def _prepare_airflow_home(home: Path, dag_files: list[Path], endpoint: str) -> N
         "conn_type": "flyte",
         "host": host,
         "port": int(port),
-        "extra": {"project": DEMO_PROJECT, "domain": DEMO_DOMAIN, "insecure": True},
+        "extra": {
+            "project": DEMO_PROJECT,
+            "domain": DEMO_DOMAIN,
+            "insecure": True,
+            "console_endpoint": console_endpoint,
+        },
     }
     os.environ.update(
         {
@@ -96,7 +115,8 @@ def _prepare_airflow_home(home: Path, dag_files: list[Path], endpoint: str) -> N
             "AIRFLOW_CONN_FLYTE_DEFAULT": json.dumps(connection),
         }
     )
-    print(f"Flyte sandbox on {endpoint}; AIRFLOW_HOME={home}; migrating the metadata database...", flush=True)
+    print(f"Flyte sandbox on {endpoint}, its console at {console_endpoint}/console", flush=True)
+    print(f"AIRFLOW_HOME={home}; migrating the metadata database...", flush=True)
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         check=True,
@@ -125,6 +145,7 @@ def _run_dags(dags_folder: Path) -> list[dict[str, Any]]:
                     "dag_id": dag_id,
                     "task_id": ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]",
                     "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
+                    "operator": type(dag.get_task(ti.task_id)).__name__,
                     "result": _xcom_result(dag_id, run.run_id, ti.task_id, ti.map_index),
                 }
             )
@@ -208,14 +229,46 @@ def _print_summary(outcomes: list[dict[str, Any]], phases: dict[str, list[str]])
     print("\n=== Demo summary ===")
     for outcome in outcomes:
         print(f"\n{outcome['dag_id']}.{outcome['task_id']}: {outcome['state']}")
-        result = outcome["result"]
-        if not isinstance(result, dict) or "execution_id" not in result:
-            if result is not None:
-                print(f"  returned:    {json.dumps(result, default=str)[:300]}")
-            continue
-        print(f"  execution:   {result['execution_id']}")
-        print(f"  phases seen: {' -> '.join(phases.get(str(result.get('name')), [])) or '(none observed)'}")
-        print(f"  final phase: {result.get('phase')}")
-        if result.get("outputs") is not None:
-            print(f"  outputs:     {json.dumps(result['outputs'], default=str)[:300]}")
-        print(f"  console:     {result.get('console_url')}")
+        for label, value in _summary_lines(outcome, phases):
+            print(f"  {label + ':':<13}{value}")
+
+
+def _summary_lines(outcome: dict[str, Any], phases: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """What one task did, the final phase of its Flyte execution, its outputs and its console link."""
+    result = outcome["result"]
+    if not isinstance(result, dict) or "execution_id" not in result:
+        return [] if result is None else [("returned", _short(result))]
+    execution_id = result.get("execution_id")
+    name = str(execution_id or "").rsplit(":", 1)[-1]
+    seen = phases.get(name, [])
+    lines = [("did", _what_it_did(outcome["operator"], result))]
+    if execution_id:
+        lines.append(("execution", str(execution_id)))
+        lines.append(("final phase", str(result.get("phase") or (seen[-1] if seen else "unknown"))))
+    if result.get("outputs") is not None:
+        lines.append(("outputs", _short(result["outputs"])))
+    lines.append(("console", str(result.get("console_url"))))
+    return lines
+
+
+def _what_it_did(operator: str, result: dict[str, Any]) -> str:
+    """One phrase per provider operator, from the result it returned."""
+    if operator == "FlyteBackfillOperator":
+        runs = len((result.get("plan") or {}).get("scheduled_times") or result.get("children") or [])
+        if result.get("dry_run"):
+            return f"planned a backfill of {runs} run(s) (dry run, nothing launched)"
+        finished = sum(child.get("phase") == "SUCCEEDED" for child in result.get("children") or [])
+        return f"backfilled {len(result.get('children') or [])} run(s), {finished} succeeded"
+    if operator == "FlyteSignalOperator":
+        verb = {"approve": "approved", "reject": "rejected"}.get(str(result.get("action")), "set")
+        return f"{verb} signal {result.get('signal_id')!r} ({result.get('kind')} gate)"
+    if operator == "FlyteSignalSensor":
+        return f"waited until signal {result.get('signal_id')!r} ({result.get('kind')} gate) was pending"
+    if operator == "FlyteExecutionSensor":
+        return "watched an execution until it finished"
+    return "launched an execution and waited for it"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 300 else text[:297] + "..."
