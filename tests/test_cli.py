@@ -1,6 +1,7 @@
 """`airflow-flyte sandbox` as a user runs it: a real process, TLS and auth on, one log line per RPC, no secret shown,
 and the secret's file removed however the process is stopped."""
 
+import argparse
 import re
 import shutil
 import signal
@@ -104,3 +105,15 @@ def test_parser_lists_both_commands() -> None:
     assert parser.parse_args(["demo"]).keep_home is False
     with pytest.raises(SystemExit):
         parser.parse_args([])
+
+
+def test_help_reads_as_plain_text() -> None:
+    """No reStructuredText or Rich markup in what a person reads in a terminal."""
+    parser = build_parser()
+    texts = [parser.format_help()]
+    subcommands = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    texts += [sub.format_help() for sub in subcommands.choices.values()]
+    for text in texts:
+        assert "``" not in text
+        assert ":class:" not in text
+        assert "[/" not in text  # closing Rich tags

@@ -353,9 +353,9 @@ class FlyteHook(BaseHook):
             if self.project:
                 client.get_project(self.project)  # an authenticated call, and the project must exist
                 where += f", project {self.project!r}"
-            return True, f"Connected to Flyte Admin {version} at {where}"
+            return True, _printable(f"Connected to Flyte Admin {version} at {where}")
         except Exception as error:
-            return False, f"{type(error).__name__}: {error}"
+            return False, _printable(f"{type(error).__name__}: {error}")
         finally:
             self.close()
 
@@ -469,3 +469,17 @@ __all__ = [
     "settings_from_connection",
     "shared_async_client",
 ]
+
+
+def _printable(message: str) -> str:
+    """``message`` as the caller of :meth:`FlyteHook.test_connection` will show it, intact.
+
+    Airflow's ``connections test`` command prints the message through Rich, which reads ``[nope]`` in Flyte Admin's
+    "project [nope] not found" as a style tag and drops it; there the brackets are escaped. The UI shows the message as
+    plain text, so elsewhere it is left as it is.
+    """
+    if "airflow.cli.commands.connection_command" not in sys.modules:
+        return message
+    from rich.markup import escape
+
+    return escape(message)

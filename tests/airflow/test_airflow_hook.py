@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 from airflow import __version__ as airflow_version
@@ -12,6 +16,7 @@ from airflow_provider_flyte.configuration import AuthMode
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
 from airflow_provider_flyte.get_provider_info import get_provider_info
 from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, FlyteHook, settings_from_connection
+from tests.support.airflow_env import flyte_conn_json
 
 pytestmark = pytest.mark.airflow
 
@@ -209,3 +214,33 @@ def test_the_api_server_serves_the_form_with_nullable_fields() -> None:
     assert fields["insecure"]["schema"]["type"] == ["boolean", "null"]
     assert fields["insecure"]["value"] is None
     assert fields["auth_mode"]["schema"]["values_display"]["null"] == "Automatic"
+
+
+def test_the_connections_test_command_prints_admins_message_intact(sandbox: Any) -> None:
+    """``airflow connections test`` prints through Rich; Admin's "project [nope] not found" keeps its brackets."""
+    env = {
+        **os.environ,
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "AIRFLOW_CONN_FLYTE_NOPE": flyte_conn_json(sandbox.endpoint, project="nope", domain="development"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", "connections", "test", "flyte_nope"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Connection failed!" in done.stdout
+    assert "project [nope] not found" in done.stdout
+
+
+def test_test_connection_outside_the_cli_leaves_the_message_as_it_is(
+    sandbox: Any, flyte_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "airflow.cli.commands.connection_command", raising=False)
+    flyte_connection(sandbox.endpoint, conn_id="flyte_missing_project", project="nope")
+    ok, message = FlyteHook("flyte_missing_project").test_connection()
+    assert ok is False
+    assert "project [nope] not found" in message
+    assert "\\[" not in message  # the UI shows it as plain text
