@@ -1,4 +1,4 @@
-"""The sandbox's small HTTP side: signed blob uploads and downloads, and the OAuth2 endpoints when auth is on."""
+"""The sandbox's small HTTP side: signed blob URLs, OAuth2 endpoints (auth on) and page routes (the console)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 TokenHandler = Callable[[dict[str, str], str | None], tuple[int, dict[str, Any]]]
 """``(form fields, Authorization header) -> (HTTP status, JSON body)`` for ``POST /oauth2/token``."""
+
+PageHandler = Callable[[str], tuple[int, str, bytes]]
+"""``(request target: path and query) -> (HTTP status, content type, body)`` for ``GET`` under a route prefix."""
 
 
 class Signer:
@@ -52,6 +55,8 @@ class SandboxHTTPServer:
         json_routes: ``GET`` paths answered with fixed JSON documents (OAuth2 metadata, client config).
         token_handler: Handles ``POST /oauth2/token`` when auth is on.
         port: The port to bind; ``0`` picks a free one at the first start.
+        page_routes: ``GET`` (and ``HEAD``) path prefixes, e.g. ``/console``, answered by a handler: a request for
+            the prefix itself or anything below it (``/console/...``) goes to that handler.
     """
 
     def __init__(
@@ -61,11 +66,13 @@ class SandboxHTTPServer:
         json_routes: dict[str, Callable[[], dict[str, Any]]] | None = None,
         token_handler: TokenHandler | None = None,
         port: int = 0,
+        page_routes: dict[str, PageHandler] | None = None,
     ) -> None:
         self.blobs = blobs
         self.signer = Signer()
         self.json_routes = json_routes or {}
         self.token_handler = token_handler
+        self.page_routes = page_routes or {}
         self.host = host
         self.port = port
         self._handler = self._handler_class()
@@ -123,6 +130,9 @@ class _BlobAndAuthHandler(http.server.BaseHTTPRequestHandler):
     sandbox_http: SandboxHTTPServer  # set on the subclass each server makes
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY the second waits for the client's delayed ACK
+    # (about 40 ms a response on a kept-alive connection).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http %s", format % args)
@@ -134,6 +144,13 @@ class _BlobAndAuthHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if body and self.command != "HEAD":
             self.wfile.write(body)
+
+    def _page_handler(self) -> PageHandler | None:
+        path = urllib.parse.urlsplit(self.path).path
+        for prefix, handler in self.sandbox_http.page_routes.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return handler
+        return None
 
     def _json(self, status: int, document: dict[str, Any]) -> None:
         self._reply(status, json.dumps(document).encode(), "application/json")
@@ -175,6 +192,11 @@ class _BlobAndAuthHandler(http.server.BaseHTTPRequestHandler):
         self._reply(200)
 
     def do_GET(self) -> None:
+        page = self._page_handler()
+        if page is not None:
+            status, content_type, body = page(self.path)
+            self._reply(status, body, content_type)
+            return
         route = self.sandbox_http.json_routes.get(urllib.parse.urlsplit(self.path).path)
         if route is not None:
             self._json(200, route())

@@ -20,11 +20,12 @@ from flyte_admin_sandbox.auth import AuthInterceptor, AuthMetadata, TokenIssuer
 from flyte_admin_sandbox.behaviours import OutputsSource, TaskScript
 from flyte_admin_sandbox.blobs import BlobStore
 from flyte_admin_sandbox.common import DEFAULT_DOMAINS
+from flyte_admin_sandbox.console import CONSOLE_PREFIX, Console
 from flyte_admin_sandbox.dataproxy import DataProxy
 from flyte_admin_sandbox.engine import LocalEngine
 from flyte_admin_sandbox.executions import Executions
 from flyte_admin_sandbox.faults import FaultInterceptor, Faults
-from flyte_admin_sandbox.httpd import SandboxHTTPServer
+from flyte_admin_sandbox.httpd import PageHandler, SandboxHTTPServer
 from flyte_admin_sandbox.records import Records
 from flyte_admin_sandbox.registry import Registry
 from flyte_admin_sandbox.rpc_log import RpcLogInterceptor
@@ -112,8 +113,8 @@ class FlyteSandbox:
         client_secret: Its secret; generated when ``None`` (auth on).
         max_workers: gRPC worker threads.
         domains: The configured domains.
-        http_port: The port of the HTTP side (signed blob URLs, OAuth2 token endpoint); ``0`` picks a free one at
-            the first start, kept across restarts.
+        http_port: The port of the HTTP side (signed blob URLs, OAuth2 token endpoint, the read-only console at
+            ``/console``); ``0`` picks a free one at the first start, kept across restarts.
 
     For reliability tests, besides :attr:`faults` (see :mod:`~flyte_admin_sandbox.faults`):
     :meth:`outage` takes the gRPC API down for a while, :meth:`stop_serving` until :meth:`start`, and
@@ -194,6 +195,18 @@ class FlyteSandbox:
         return self._http.base_url
 
     @property
+    def console_endpoint(self) -> str:
+        """Base URL of the sandbox's read-only Flyte Console (``http://host:http_port``, no ``/console`` suffix).
+
+        The console is served by the HTTP side under ``/console/...``, on the same port across restarts; links
+        :func:`~airflow_provider_flyte.remote.console.generate_console_url` builds from :attr:`config` open it.
+
+        Raises:
+            RuntimeError: before the first :meth:`start` (the HTTP port is not known yet).
+        """
+        return self.http_url
+
+    @property
     def ca_cert_path(self) -> Path | None:
         """The CA certificate clients should trust (TLS on), else ``None``."""
         return self._ca_path
@@ -205,8 +218,13 @@ class FlyteSandbox:
 
     @property
     def config(self) -> PlatformConfig:
-        """Client settings that reach this sandbox (TLS, CA file and client credentials included)."""
+        """Client settings that reach this sandbox (TLS, CA file, client credentials and console URL included).
+
+        ``console_endpoint`` is the sandbox's console (:attr:`console_endpoint`) once the HTTP side has a port.
+        """
         settings: dict[str, Any] = {"endpoint": self.endpoint, "insecure": not self.tls}
+        if self._http.port:
+            settings["console_endpoint"] = self._http.base_url
         if self.tls and self._ca_path is not None:
             settings["ca_cert_file_path"] = str(self._ca_path)
         if self.auth:
@@ -393,14 +411,20 @@ class FlyteSandbox:
     # Servers ---------------------------------------------------------------------------------------------------------
 
     def _http_server(self, port: int) -> SandboxHTTPServer:
+        pages: dict[str, PageHandler] = {CONSOLE_PREFIX: Console(self.registry, self.executions).handle}
         if not self.auth:
-            return SandboxHTTPServer(self.blobs, self.host, port=port)
+            return SandboxHTTPServer(self.blobs, self.host, port=port, page_routes=pages)
         routes = {
             "/.well-known/oauth-authorization-server": self._metadata.oauth2_metadata,
             "/config/v1/flyte_client": self._metadata.client_config,
         }
         return SandboxHTTPServer(
-            self.blobs, self.host, json_routes=routes, token_handler=self.issuer.handle_token_request, port=port
+            self.blobs,
+            self.host,
+            json_routes=routes,
+            token_handler=self.issuer.handle_token_request,
+            port=port,
+            page_routes=pages,
         )
 
     def _serve(self) -> None:

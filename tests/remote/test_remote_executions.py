@@ -341,7 +341,7 @@ def test_fetch_execution_and_its_console_url(remote: FlyteRemote, flyte_sandbox:
     remote.execute(task, inputs={"x": 1}, execution_name="linked")
     fetched = remote.fetch_execution(name="linked")
     assert isinstance(fetched, FlyteWorkflowExecution)
-    base = f"http://{flyte_sandbox.endpoint}/console/projects/flytesnacks/domains/development"
+    base = f"{flyte_sandbox.console_endpoint}/console/projects/flytesnacks/domains/development"
     assert fetched.execution_url == f"{base}/executions/linked"
     assert remote.generate_console_url(task) == f"{base}/task/remote.add_one/version/v1"
     finish(fetched, sync_nodes=True)
