@@ -33,7 +33,7 @@ import contextlib
 import logging
 import time
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -88,6 +88,8 @@ class ExecutionSnapshot:
     execution_id: WorkflowExecutionIdentifier
     phase: str
     message: str = ""
+    phase_number: int = field(default=-1, compare=False)
+    """The ``WorkflowExecution.Phase`` value (``-1`` when built from a name only); a cheap change check."""
 
     @property
     def is_terminal(self) -> bool:
@@ -95,11 +97,14 @@ class ExecutionSnapshot:
         return self.phase in TERMINAL_PHASES
 
     @classmethod
-    def from_execution(cls, execution: Any) -> ExecutionSnapshot:
+    def from_execution(
+        cls, execution: Any, execution_id: WorkflowExecutionIdentifier | None = None
+    ) -> ExecutionSnapshot:
         """Build from an ``admin.Execution`` message.
 
         Args:
             execution: The execution as Admin returns it.
+            execution_id: Its identifier, when the caller has it already (saves building it again).
         """
         closure = execution.closure
         phase = int(closure.phase)
@@ -109,9 +114,10 @@ class ExecutionSnapshot:
         elif closure.HasField("abort_metadata"):
             message = closure.abort_metadata.cause
         return cls(
-            WorkflowExecutionIdentifier.from_flyte_idl(execution.id),
+            execution_id or WorkflowExecutionIdentifier.from_flyte_idl(execution.id),
             phase_name(WORKFLOW_PHASES, phase),
             message,
+            phase,
         )
 
 
@@ -174,18 +180,36 @@ class WatcherStats:
     """RPC counters of a watcher (read by tests and the coalescing benchmark).
 
     Attributes:
-        ticks: Polling rounds done.
+        ticks: Polling rounds done (each looks at every watched execution).
+        first_looks: Rounds that looked only at newly watched executions.
         list_calls: ``ListExecutions`` calls made.
         get_calls: ``GetExecution`` calls made (for executions the listings did not return).
+        wakeups: Snapshots handed to subscriptions (only when an execution changed, or to a new subscription).
     """
 
     ticks: int = 0
+    first_looks: int = 0
     list_calls: int = 0
     get_calls: int = 0
+    wakeups: int = 0
+
+
+MAX_CONCURRENT_CALLS = 8
+"""Listing pages (and ``GetExecution`` fallbacks) one tick has in flight at once."""
 
 
 class ExecutionWatcher:
     """Polls the executions its subscriptions ask for, batching them per project/domain.
+
+    Its costs follow the number of watched executions and the poll interval, not the rate at which callers come and
+    go:
+
+    * **ticks** look at every watched execution once per poll interval (the shortest any subscription asked for),
+      with one ``ListExecutions`` per :data:`MAX_NAMES_PER_LIST` names, at most :data:`MAX_CONCURRENT_CALLS` at once;
+    * a **first look** serves new subscriptions: executions nobody watched yet are looked at right away (batched with
+      the others subscribed in the same moment), without a tick; an execution already watched hands its current
+      snapshot to the new subscription without any call;
+    * **wakeups** go only to the subscriptions of an execution whose phase changed (and to new subscriptions).
 
     Usable as an async context manager: leaving it stops the poller and fails the subscriptions still open (the
     client stays open: it belongs to the caller).
@@ -193,13 +217,24 @@ class ExecutionWatcher:
     Args:
         client: Async client whose ``list_executions_paginated`` and ``get_execution`` coroutines are used.
         on_idle: Awaited after the last subscription closed and the poller stopped (releases shared resources).
+        max_concurrent_calls: Calls of one round in flight at once.
     """
 
-    def __init__(self, client: AsyncFlyteClient, on_idle: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncFlyteClient,
+        on_idle: Callable[[], Awaitable[None]] | None = None,
+        max_concurrent_calls: int = MAX_CONCURRENT_CALLS,
+    ) -> None:
         self._client = client
         self._on_idle = on_idle
-        self._subscriptions: dict[WorkflowExecutionIdentifier, set[Subscription]] = defaultdict(set)
+        self._subscriptions: dict[WorkflowExecutionIdentifier, set[Subscription]] = {}
+        self._latest: dict[WorkflowExecutionIdentifier, ExecutionSnapshot] = {}
+        self._intervals: Counter[float] = Counter()
         self._unreachable: set[tuple[str, str]] = set()
+        self._new: set[WorkflowExecutionIdentifier] = set()
+        self._first_look: asyncio.Task[None] | None = None
+        self._calls = asyncio.Semaphore(max_concurrent_calls)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.stats = WatcherStats()
@@ -219,11 +254,12 @@ class ExecutionWatcher:
 
     async def aclose(self) -> None:
         """Stop polling; subscriptions still open fail with :class:`WatchError` (their ``next`` raises it)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._task, self._first_look):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._first_look = None
         for subscriptions in list(self._subscriptions.values()):
             for subscription in subscriptions:
                 subscription.fail(WatchError(f"the watcher of execution {subscription.execution_id} was closed"))
@@ -236,7 +272,7 @@ class ExecutionWatcher:
         outage_tolerance: float = DEFAULT_OUTAGE_TOLERANCE,
         logger: WaitLogger | None = None,
     ) -> AsyncIterator[Subscription]:
-        """Watch ``execution_id`` while the context is open; the first snapshot comes with the next tick.
+        """Watch ``execution_id`` while the context is open; the first snapshot comes from a first look right away.
 
         Args:
             execution_id: The execution to watch, or its ``ex:project:domain:name`` form.
@@ -253,21 +289,42 @@ class ExecutionWatcher:
             f"execution {execution_id}", interval=poll_interval, outage_tolerance=outage_tolerance, logger=logger
         )
         subscription = Subscription(execution_id, poll_interval, outage)
-        self._subscriptions[execution_id].add(subscription)
-        self._wake.set()  # a new execution is polled at the next tick, not a full interval later
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="flyte-execution-watcher")
+        self._add(subscription)
         try:
             yield subscription
         finally:
             await self._unsubscribe(subscription)
 
+    def _add(self, subscription: Subscription) -> None:
+        execution_id = subscription.execution_id
+        shortest = min(self._intervals, default=None)
+        self._subscriptions.setdefault(execution_id, set()).add(subscription)
+        self._intervals[subscription.poll_interval] += 1
+        known = self._latest.get(execution_id)
+        if known is not None:
+            subscription.publish(known)  # already watched: its current snapshot, no call
+            self.stats.wakeups += 1
+        else:
+            self._new.add(execution_id)
+            if self._first_look is None or self._first_look.done():
+                self._first_look = asyncio.get_running_loop().create_task(self._look_at_new(), name="flyte-first-look")
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="flyte-execution-watcher")
+        elif shortest is not None and subscription.poll_interval < shortest:
+            self._wake.set()  # the tick schedule tightens
+
     async def _unsubscribe(self, subscription: Subscription) -> None:
-        watchers = self._subscriptions.get(subscription.execution_id)
-        if watchers is not None:
+        execution_id = subscription.execution_id
+        watchers = self._subscriptions.get(execution_id)
+        if watchers is not None and subscription in watchers:
             watchers.discard(subscription)
+            self._intervals[subscription.poll_interval] -= 1
+            if not self._intervals[subscription.poll_interval]:
+                del self._intervals[subscription.poll_interval]
             if not watchers:
-                del self._subscriptions[subscription.execution_id]
+                del self._subscriptions[execution_id]
+                self._latest.pop(execution_id, None)
+                self._new.discard(execution_id)
         if self._subscriptions or self._task is None:
             return
         task, self._task = self._task, None
@@ -279,55 +336,104 @@ class ExecutionWatcher:
         if self._on_idle is not None:
             await self._on_idle()
 
-    def _interval(self) -> float:
-        return min(sub.poll_interval for subs in self._subscriptions.values() for sub in subs)
+    async def _look_at_new(self) -> None:
+        """Look once at executions nobody watched before, batching those subscribed in the same moment."""
+        await asyncio.sleep(0)  # subscriptions opened in the same loop iteration join this look
+        while self._new:
+            batch, self._new = self._new, set()
+            self.stats.first_looks += 1
+            await self._poll(batch)
 
     async def _run(self) -> None:
+        """Tick every poll interval, from the end of the previous tick's start (a tightened interval applies now)."""
+        started = time.monotonic()
         while self._subscriptions:
-            # Let subscriptions opened in the same loop iteration join this tick before polling.
-            await asyncio.sleep(0)
-            self._wake.clear()
+            delay = started + min(self._intervals, default=0.0) - time.monotonic()
+            if delay > 0:
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
             started = time.monotonic()
             await self.poll_once()
-            wait = max(0.0, self._interval() - (time.monotonic() - started)) if self._subscriptions else 0.0
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def poll_once(self) -> None:
-        """One tick: refresh every watched execution and publish the results."""
+        """One tick: refresh every watched execution and wake the subscriptions of those that changed."""
         self.stats.ticks += 1
-        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for execution_id in list(self._subscriptions):
-            groups[(execution_id.project, execution_id.domain)].append(execution_id.name)
-        await asyncio.gather(*(self._poll_group(project, domain, names) for (project, domain), names in groups.items()))
+        await self._poll(list(self._subscriptions))
 
-    async def _poll_group(self, project: str, domain: str, names: list[str]) -> None:
-        key = (project, domain)
+    async def _poll(self, execution_ids: Iterable[WorkflowExecutionIdentifier]) -> None:
+        groups: dict[tuple[str, str], dict[str, WorkflowExecutionIdentifier]] = defaultdict(dict)
+        for execution_id in execution_ids:
+            groups[(execution_id.project, execution_id.domain)][execution_id.name] = execution_id
+        await asyncio.gather(*(self._poll_group(key, by_name) for key, by_name in groups.items()))
+
+    async def _poll_group(self, key: tuple[str, str], by_name: dict[str, WorkflowExecutionIdentifier]) -> None:
         started = time.monotonic()
+        missing = set(by_name)
         try:
-            found: dict[str, Any] = {}
-            for chunk in _chunks(sorted(names), MAX_NAMES_PER_LIST):
-                found.update(await self._list(project, domain, chunk))
-            for name in names:
-                execution = found.get(name)
-                if execution is None:
-                    execution = await self._get(WorkflowExecutionIdentifier(project, domain, name))
-                if execution is not None:
-                    self._publish(ExecutionSnapshot.from_execution(execution))
+            pages = _chunks(sorted(by_name), MAX_NAMES_PER_LIST)
+            await asyncio.gather(*(self._list_page(key, page, by_name, missing) for page in pages))
+            await asyncio.gather(*(self._get(by_name[name]) for name in sorted(missing)))
         except Exception as error:
-            if is_transient(error):
-                self._ride_out(key, error, started)
-            elif isinstance(error, FlyteException):
-                self._fail(key, str(error))
-            else:
-                # Anything unexpected fails the watches (the callers report it) instead of leaving them waiting.
-                log.exception("Polling Flyte executions in %s/%s failed unexpectedly", project, domain)
-                self._fail(key, f"{type(error).__name__}: {error}")
+            self._poll_failed(key, error, started)
         else:
             if key in self._unreachable:
                 self._unreachable.discard(key)
                 for subscription in self._group(key):
                     subscription.outage.answered()  # logs that Admin is back
+
+    def _poll_failed(self, key: tuple[str, str], error: Exception, started: float) -> None:
+        if is_transient(error):
+            self._ride_out(key, error, started)
+        elif isinstance(error, FlyteException):
+            self._fail(key, str(error))
+        else:
+            # Anything unexpected fails the watches (the callers report it) instead of leaving them waiting.
+            log.exception("Polling Flyte executions in %s/%s failed unexpectedly", *key)
+            self._fail(key, f"{type(error).__name__}: {error}")
+
+    async def _list_page(
+        self, key: tuple[str, str], names: list[str], by_name: dict[str, WorkflowExecutionIdentifier], missing: set[str]
+    ) -> None:
+        from airflow_provider_flyte.clients.filters import ValueIn
+
+        async with self._calls:
+            self.stats.list_calls += 1
+            items, _token = await self._client.list_executions_paginated(
+                key[0], key[1], limit=len(names), token="", filters=str(ValueIn("execution_name", names))
+            )
+        for item in items:
+            execution_id = by_name.get(item.id.name)
+            if execution_id is not None:
+                missing.discard(item.id.name)
+                self._observe(execution_id, item)
+
+    async def _get(self, execution_id: WorkflowExecutionIdentifier) -> None:
+        """Fetch one execution a listing did not return (archived executions are hidden from listings)."""
+        async with self._calls:
+            self.stats.get_calls += 1
+            try:
+                execution = await self._client.get_execution(execution_id)
+            except FlyteEntityNotExistException:
+                for subscription in self._subscriptions.get(execution_id, ()):
+                    subscription.fail(WatchError(f"execution {execution_id} does not exist"))
+                return
+        self._observe(execution_id, execution)
+
+    def _observe(self, execution_id: WorkflowExecutionIdentifier, execution: Any) -> None:
+        """Wake the subscriptions of ``execution_id`` if its phase changed since the last look."""
+        subscriptions = self._subscriptions.get(execution_id)
+        if not subscriptions:
+            return  # unsubscribed while the call was in flight
+        latest = self._latest.get(execution_id)
+        if latest is not None and latest.phase_number == execution.closure.phase:
+            return  # cheap check first: most executions did not change since the last tick
+        snapshot = ExecutionSnapshot.from_execution(execution, execution_id)
+        self._latest[execution_id] = snapshot
+        for subscription in subscriptions:
+            subscription.publish(snapshot)
+        self.stats.wakeups += len(subscriptions)
 
     def _ride_out(self, key: tuple[str, str], error: BaseException, since: float) -> None:
         """Keep the watches of ``key`` through a transient failure; fail those whose outage tolerance is spent."""
@@ -345,28 +451,6 @@ class ExecutionWatcher:
             if (execution_id.project, execution_id.domain) == key
             for subscription in subscriptions
         ]
-
-    async def _list(self, project: str, domain: str, names: list[str]) -> dict[str, Any]:
-        self.stats.list_calls += 1
-        from airflow_provider_flyte.clients.filters import ValueIn
-
-        items, _token = await self._client.list_executions_paginated(
-            project, domain, limit=len(names), token="", filters=str(ValueIn("execution_name", names))
-        )
-        return {item.id.name: item for item in items}
-
-    async def _get(self, execution_id: WorkflowExecutionIdentifier) -> Any:
-        self.stats.get_calls += 1
-        try:
-            return await self._client.get_execution(execution_id)
-        except FlyteEntityNotExistException:
-            for subscription in self._subscriptions.get(execution_id, ()):
-                subscription.fail(WatchError(f"execution {execution_id} does not exist"))
-            return None
-
-    def _publish(self, snapshot: ExecutionSnapshot) -> None:
-        for subscription in self._subscriptions.get(snapshot.execution_id, ()):
-            subscription.publish(snapshot)
 
     def _fail(self, key: tuple[str, str], message: str) -> None:
         self._unreachable.discard(key)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 import sys
 from typing import Any
@@ -14,6 +16,7 @@ from airflow_provider_flyte.configuration import PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.watch import (
+    MAX_CONCURRENT_CALLS,
     ExecutionWatcher,
     WatchError,
     has_watcher,
@@ -30,9 +33,12 @@ PHASE = core_execution_pb2.WorkflowExecution.Phase
 class ScriptedClient:
     """The two coroutines the watcher uses, answering from a dict of phases by execution name."""
 
-    def __init__(self, phases: dict[str, int]) -> None:
+    def __init__(self, phases: dict[str, int], latency: float = 0.0) -> None:
         self.phases = phases
         self.list_calls = 0
+        self.latency = latency
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     def _execution(self, project: str, domain: str, name: str) -> execution_pb2.Execution:
         execution = execution_pb2.Execution()
@@ -44,6 +50,10 @@ class ScriptedClient:
         self, project: str, domain: str, *, limit: int, token: str, filters: str
     ) -> tuple[list[Any], str]:
         self.list_calls += 1
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(self.latency)
+        self.in_flight -= 1
         names = filters[len("value_in(execution_name,") : -1].split(";")
         return [self._execution(project, domain, name) for name in names if name in self.phases], ""
 
@@ -69,9 +79,9 @@ async def test_watcher_is_an_async_context_manager_following_phases() -> None:
             assert snapshot.phase == "SUCCEEDED"
             assert snapshot.execution_id == WorkflowExecutionIdentifier("p", "d", "a")
         assert watcher.watched == 0
-    # Both executions shared each tick's single listing.
+    # Both executions shared each round's single listing.
     assert watcher.stats.get_calls == 0
-    assert watcher.stats.list_calls == watcher.stats.ticks
+    assert watcher.stats.list_calls == watcher.stats.ticks + watcher.stats.first_looks
 
 
 async def test_closing_the_watcher_fails_the_subscriptions_left_open() -> None:
@@ -111,3 +121,51 @@ async def test_a_missing_execution_fails_its_watch() -> None:
         with pytest.raises(WatchError, match="does not exist"):
             await subscription.next(timeout=5)
     assert (watcher.stats.list_calls, watcher.stats.get_calls) == (1, 1)
+
+
+async def test_new_subscriptions_get_a_first_look_not_a_tick_of_everything() -> None:
+    """In a triggerer tasks defer all the time: each newcomer must cost a look at itself, not a re-poll of all."""
+    client = ScriptedClient({f"run-{index}": PHASE.RUNNING for index in range(300)})
+    watcher = ExecutionWatcher(client)  # type: ignore[arg-type]
+    async with contextlib.AsyncExitStack() as stack:
+        watched = [await stack.enter_async_context(watcher.subscribe(f"ex:p:d:run-{i}", 60.0)) for i in range(200)]
+        await asyncio.gather(*(subscription.next(timeout=5) for subscription in watched))
+        before = client.list_calls
+        for index in range(200, 220):  # newcomers one at a time, each waiting for its first snapshot
+            newcomer = await stack.enter_async_context(watcher.subscribe(f"ex:p:d:run-{index}", 60.0))
+            assert (await newcomer.next(timeout=5)).phase == "RUNNING"
+        assert watcher.stats.ticks == 0  # the 60 s tick never came: nothing re-polled the 200 watched before
+        assert client.list_calls - before == 20  # one small listing per newcomer, of its own name only
+        # A second subscription to an execution already watched gets its snapshot without any call.
+        again = await stack.enter_async_context(watcher.subscribe("ex:p:d:run-0", 60.0))
+        assert (await again.next(timeout=5)).phase == "RUNNING"
+        assert client.list_calls - before == 20
+
+
+async def test_only_subscriptions_whose_execution_changed_are_woken() -> None:
+    client = ScriptedClient({"steady": PHASE.RUNNING, "moving": PHASE.RUNNING})
+    watcher = ExecutionWatcher(client)  # type: ignore[arg-type]
+    async with watcher.subscribe("ex:p:d:steady", 0.02) as steady, watcher.subscribe("ex:p:d:moving", 0.02) as moving:
+        await steady.next(timeout=5)
+        await moving.next(timeout=5)
+        ticks = watcher.stats.ticks
+        while watcher.stats.ticks < ticks + 5:  # several ticks without a change wake nobody
+            await asyncio.sleep(0.02)
+        with pytest.raises(asyncio.TimeoutError):
+            await steady.next(timeout=0.1)
+        client.phases["moving"] = PHASE.SUCCEEDED
+        assert (await moving.next(timeout=5)).phase == "SUCCEEDED"
+        with pytest.raises(asyncio.TimeoutError):
+            await steady.next(timeout=0.1)
+    assert watcher.stats.wakeups == 3  # two first snapshots and one change
+
+
+async def test_the_pages_of_one_round_are_fetched_concurrently_within_a_bound() -> None:
+    names = [f"run-{index}" for index in range(2_000)]  # 10 pages of 200
+    client = ScriptedClient(dict.fromkeys(names, PHASE.RUNNING), latency=0.05)
+    watcher = ExecutionWatcher(client)  # type: ignore[arg-type]
+    async with contextlib.AsyncExitStack() as stack:
+        watched = [await stack.enter_async_context(watcher.subscribe(f"ex:p:d:{name}", 60.0)) for name in names]
+        await asyncio.gather(*(subscription.next(timeout=10) for subscription in watched))
+    assert client.list_calls == 10
+    assert client.most_in_flight == MAX_CONCURRENT_CALLS

@@ -16,6 +16,8 @@ import asyncio
 import importlib
 import logging
 import sys
+import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -406,23 +408,56 @@ class FlyteAsyncHook:
         self._settings: FlyteConnectionSettings | None = None
 
     async def get_settings(self) -> FlyteConnectionSettings:
-        """The validated connection (looked up once per hook)."""
-        if self._settings is None:
-            from airflow.providers.common.compat.connection import get_async_connection
+        """The validated connection: looked up once per hook, and shared by the hooks of the running event loop.
 
-            conn: Connection = await get_async_connection(self.flyte_conn_id, hook=FlyteHook)
-            extra = await _async_extra(conn)
-            await _amask_secrets(conn.password, extra)
-            self._settings = settings_from_connection(
-                self.flyte_conn_id, conn.host, conn.port, conn.login, conn.password, extra
-            )
-            await _import_client_modules()
+        A triggerer starts triggers all the time; each would otherwise look the connection up again (a round trip
+        to the API server or a secrets backend). Lookups of one connection id on one loop are shared for
+        :data:`SETTINGS_TTL` seconds, concurrent ones included; a failed lookup is not remembered.
+        """
+        if self._settings is None:
+            self._settings = await _shared_settings(self.flyte_conn_id)
         return self._settings
 
     async def get_client(self) -> AsyncFlyteClient:
         """The async client shared by this connection's users on the running event loop."""
         settings = await self.get_settings()
         return shared_async_client(self.flyte_conn_id, settings.config)
+
+
+SETTINGS_TTL = 30.0
+"""Seconds the hooks of one event loop share a connection lookup (a changed connection applies after that)."""
+
+_SharedLookups = dict[str, tuple[float, "asyncio.Task[FlyteConnectionSettings]"]]
+"""Per connection id: when the lookup started, and the lookup (shared while in flight, and for the TTL after)."""
+_SETTINGS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SharedLookups] = weakref.WeakKeyDictionary()
+
+
+async def _shared_settings(conn_id: str) -> FlyteConnectionSettings:
+    """The running loop's lookup of ``conn_id``, started if none is fresh (one lookup however many ask at once)."""
+    loop = asyncio.get_running_loop()
+    lookups = _SETTINGS.setdefault(loop, {})
+    entry = lookups.get(conn_id)
+    if entry is None or (entry[1].done() and entry[0] + SETTINGS_TTL < time.monotonic()):
+        entry = (time.monotonic(), loop.create_task(_lookup_settings(conn_id)))
+        lookups[conn_id] = entry
+    lookup = entry[1]
+    try:
+        return await asyncio.shield(lookup)  # a cancelled trigger must not cancel the others' lookup
+    except Exception:
+        if lookups.get(conn_id) is entry:
+            del lookups[conn_id]  # the next caller looks again
+        raise
+
+
+async def _lookup_settings(conn_id: str) -> FlyteConnectionSettings:
+    from airflow.providers.common.compat.connection import get_async_connection
+
+    conn: Connection = await get_async_connection(conn_id, hook=FlyteHook)
+    extra = await _async_extra(conn)
+    await _amask_secrets(conn.password, extra)
+    settings = settings_from_connection(conn_id, conn.host, conn.port, conn.login, conn.password, extra)
+    await _import_client_modules()
+    return settings
 
 
 async def _import_client_modules() -> None:

@@ -60,6 +60,46 @@ def test_async_hook_resolves_the_same_settings(monkeypatch: pytest.MonkeyPatch) 
     assert resolved == FlyteHook("flyte_uri").settings
 
 
+def test_async_hooks_of_one_loop_share_one_connection_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A triggerer starts triggers all the time: their hooks share lookups for SETTINGS_TTL seconds."""
+    from airflow.providers.common.compat import connection as compat
+
+    from airflow_provider_flyte.hooks import flyte as hook_module
+
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_SHARED", URI)
+    real_lookup = compat.get_async_connection
+    lookups: list[str] = []
+
+    async def counting_lookup(conn_id: str, **kwargs: Any) -> Any:
+        lookups.append(conn_id)
+        await asyncio.sleep(0.01)  # concurrent callers arrive while the first lookup is in flight
+        return await real_lookup(conn_id, **kwargs)
+
+    monkeypatch.setattr(compat, "get_async_connection", counting_lookup)
+
+    async def many_triggers_start() -> list[Any]:
+        first = await asyncio.gather(*(FlyteAsyncHook("flyte_shared").get_settings() for _ in range(50)))
+        later = await FlyteAsyncHook("flyte_shared").get_settings()
+        monkeypatch.setattr(hook_module, "SETTINGS_TTL", 0.0)
+        await FlyteAsyncHook("flyte_shared").get_settings()  # the shared lookup expired: fresh one (changed conns)
+        await FlyteAsyncHook("flyte_shared").get_settings()
+        return [*first, later]
+
+    settings = asyncio.run(many_triggers_start())
+    assert all(each == settings[0] for each in settings)
+    assert lookups == ["flyte_shared"] * 3  # 51 hooks within the TTL shared one lookup; then one per expiry
+
+
+def test_a_failed_connection_lookup_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def lookups() -> FlyteConfigurationException | None:
+        with pytest.raises(Exception, match="flyte_later"):
+            await FlyteAsyncHook("flyte_later").get_settings()
+        monkeypatch.setenv("AIRFLOW_CONN_FLYTE_LATER", URI)
+        return (await FlyteAsyncHook("flyte_later").get_settings()).config.endpoint  # type: ignore[return-value]
+
+    assert asyncio.run(lookups()) == "flyte.example.com:443"
+
+
 _IMPORT_PROBE = """
 import asyncio, builtins, os, sys, threading
 os.environ["AIRFLOW_CONN_FLYTE_URI"] = sys.argv[1]

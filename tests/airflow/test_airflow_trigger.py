@@ -148,7 +148,7 @@ async def test_many_triggers_are_served_by_a_few_list_calls(admin: FakeAdminServ
     assert admin.admin.calls["ListExecutions"] <= 20
 
 
-async def test_one_tick_lists_each_project_domain_once_in_chunks(admin: FakeAdminServer) -> None:
+async def test_one_round_lists_each_project_domain_once_in_chunks(admin: FakeAdminServer) -> None:
     from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 
     ids = [WorkflowExecutionIdentifier("flytesnacks", "development", f"run-{index}") for index in range(450)]
@@ -161,7 +161,8 @@ async def test_one_tick_lists_each_project_domain_once_in_chunks(admin: FakeAdmi
         subscriptions = [await stack.enter_async_context(watcher.subscribe(i, 60.0)) for i in ids]
         snapshots = [await subscription.next() for subscription in subscriptions]
         assert {snapshot.phase for snapshot in snapshots} == {"RUNNING"}
-        assert watcher.stats.ticks == 1
+        # Subscribed in one go: one first look served them all, no tick.
+        assert (watcher.stats.first_looks, watcher.stats.ticks) == (1, 0)
     # 450 names in chunks of 200 -> 3 calls, plus 1 for the other project/domain; no GetExecution.
     assert (watcher.stats.list_calls, watcher.stats.get_calls) == (4, 0)
     assert admin.admin.calls["ListExecutions"] == 4
