@@ -79,6 +79,24 @@ OLD_DAG = textwrap.dedent(
     """
 )
 
+# The same shape with a do-nothing operator: what any DAG of 20 tasks costs to parse, whatever the provider.
+BARE_DAG = textwrap.dedent(
+    f"""
+    from datetime import datetime
+    from airflow.sdk import DAG, BaseOperator
+
+    class Noop(BaseOperator):
+        def execute(self, context):
+            return None
+
+    with DAG("twenty_flyte_operators", start_date=datetime(2026, 1, 1), schedule=None) as dag:
+        for index in range({TASK_COUNT}):
+            Noop(task_id=f"launch_{{index}}")
+    """
+)
+GOAL_ADDED_COST_RATIO = 100.0
+"""The provider's parse cost over a bare DAG must be at most 1/100 of 0.0.5's."""
+
 # What 0.0.5's hook and operator modules import from flytekit; used only by the fallback model.
 FLYTEKIT_IMPORTS = (
     "import flytekit\nfrom flytekit.remote import FlyteRemote\nfrom flytekit.configuration import Config\n"
@@ -177,28 +195,41 @@ def probe(python: str, dag_path: Path, extra_code: str, env: dict[str, str]) -> 
     return Measurement(parse=result["parse"], extra=result["extra"])
 
 
-def measure_real(runs: int, folder: Path, env: dict[str, str]) -> tuple[list[float], list[float]]:
-    """Alternate parses of our DAG in ``.venv`` and 0.0.5's DAG in its environment; return both lists of seconds."""
-    our_dag, old_dag = folder / "ours.py", folder / "old_provider.py"
+def measure_real(runs: int, folder: Path, env: dict[str, str]) -> dict[str, list[float]]:
+    """Alternate parses of our DAG in ``.venv``, 0.0.5's in its environment and the bare DAG in both."""
+    our_dag, old_dag, bare_dag = folder / "ours.py", folder / "old_provider.py", folder / "bare.py"
     our_dag.write_text(OUR_DAG)
     old_dag.write_text(OLD_DAG)
-    old_python = str(OLD_ENV_PYTHON)
-    probe(sys.executable, our_dag, "", env)
-    probe(old_python, old_dag, "", env)
-    ours, old = [], []
+    bare_dag.write_text(BARE_DAG)
+    sides = {
+        "ours": (sys.executable, our_dag),
+        "old": (str(OLD_ENV_PYTHON), old_dag),
+        "bare ours": (sys.executable, bare_dag),
+        "bare old": (str(OLD_ENV_PYTHON), bare_dag),
+    }
+    for python, dag in sides.values():
+        probe(python, dag, "", env)  # warm-up: bytecode compilation
+    times: dict[str, list[float]] = {side: [] for side in sides}
     for _ in range(runs):
-        ours.append(probe(sys.executable, our_dag, "", env).parse)
-        old.append(probe(old_python, old_dag, "", env).parse)
-    return ours, old
+        for side, (python, dag) in sides.items():
+            times[side].append(probe(python, dag, "", env).parse)
+    return times
 
 
-def measure_model(runs: int, folder: Path, env: dict[str, str]) -> tuple[list[float], list[float]]:
+def measure_model(runs: int, folder: Path, env: dict[str, str]) -> dict[str, list[float]]:
     """Fallback: our DAG in ``.venv``, and the same parse plus flytekit's imports as the model of 0.0.5."""
-    our_dag = folder / "ours.py"
+    our_dag, bare_dag = folder / "ours.py", folder / "bare.py"
     our_dag.write_text(OUR_DAG)
+    bare_dag.write_text(BARE_DAG)
     probe(sys.executable, our_dag, FLYTEKIT_IMPORTS, env)
     measurements = [probe(sys.executable, our_dag, FLYTEKIT_IMPORTS, env) for _ in range(runs)]
-    return [m.parse for m in measurements], [m.parse + m.extra for m in measurements]
+    bare = [probe(sys.executable, bare_dag, "", env).parse for _ in range(runs)]
+    return {
+        "ours": [m.parse for m in measurements],
+        "old": [m.parse + m.extra for m in measurements],
+        "bare ours": bare,
+        "bare old": bare,
+    }
 
 
 def main() -> None:
@@ -219,26 +250,39 @@ def main() -> None:
             print(f"old environment ({OLD_ENV_PYTHON.relative_to(REPO)}):")
             for name, version in versions.items():
                 print(f"  {name:24} {version}")
-            ours, old = measure_real(args.runs, folder, env)
+            times = measure_real(args.runs, folder, env)
         except OldEnvironmentError as error:
             print(f"the real 0.0.5 could not be measured: {error}")
             if installed_version("flytekit") is None:
                 sys.exit("fallback impossible too: flytekit is not installed in this environment")
             print("falling back to the model: this provider's DAG plus the flytekit imports 0.0.5's modules perform")
             old_label = "0.0.5 model (ours + flytekit)"
-            ours, old = measure_model(args.runs, folder, env)
-    ours_median, old_median = statistics.median(ours), statistics.median(old)
+            times = measure_model(args.runs, folder, env)
+    median = {side: statistics.median(values) for side, values in times.items()}
+    ours_added = median["ours"] - median["bare ours"]
+    old_added = median["old"] - median["bare old"]
+    # Below the bare DAG's own run-to-run spread the ratio means nothing; say so rather than divide by noise.
+    spread = statistics.pstdev(times["bare ours"]) if len(times["bare ours"]) > 1 else 0.0
+    ratio = (
+        f"{old_added / ours_added:7.1f}x (goal >= {GOAL_ADDED_COST_RATIO:g}x)"
+        if ours_added > spread
+        else f"ours is within the bare DAG's noise (+/-{spread:.3f} s): >= {old_added / max(spread, 1e-3):.0f}x"
+    )
     our_version = installed_version("airflow-provider-flyte") or "working tree"
     print(
         f"DAG parse with {TASK_COUNT} Flyte operators, after Airflow {installed_version('apache-airflow')} is imported;"
         f" median of {args.runs} fresh interpreters"
     )
     for label, value in (
-        (f"this provider ({our_version})", f"{ours_median:7.3f} s"),
-        (old_label, f"{old_median:7.3f} s"),
-        ("ratio 0.0.5 / this provider", f"{old_median / ours_median:7.1f}x"),
+        (f"this provider ({our_version})", f"{median['ours']:7.3f} s"),
+        (old_label, f"{median['old']:7.3f} s"),
+        ("bare DAG (20 do-nothing tasks)", f"{median['bare ours']:7.3f} s / {median['bare old']:.3f} s"),
+        ("added over bare: this provider", f"{ours_added:7.3f} s"),
+        ("added over bare: 0.0.5", f"{old_added:7.3f} s"),
+        ("ratio of added costs 0.0.5 / ours", ratio),
+        ("ratio of totals 0.0.5 / ours", f"{median['old'] / median['ours']:7.1f}x"),
     ):
-        print(f"  {label + ':':34} {value}")
+        print(f"  {label + ':':36} {value}")
 
 
 if __name__ == "__main__":

@@ -64,3 +64,45 @@ def test_lazy_public_names_resolve() -> None:
         assert getattr(airflow_provider_flyte, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = airflow_provider_flyte.Nope  # type: ignore[attr-defined]
+
+
+_DAG_PARSE_PROBE = """
+import json, sys
+from datetime import datetime
+import airflow.sdk
+from airflow.sdk import DAG
+before = set(sys.modules)
+from airflow_provider_flyte.operators.backfill import FlyteBackfillOperator
+from airflow_provider_flyte.operators.flyte import FlyteOperator
+from airflow_provider_flyte.operators.signal import FlyteSignalOperator
+from airflow_provider_flyte.sensors.flyte import FlyteExecutionSensor
+from airflow_provider_flyte.sensors.signal import FlyteSignalSensor
+with DAG("probe", start_date=datetime(2026, 1, 1), schedule=None):
+    FlyteOperator(task_id="launch", launchplan_name="demo.pipeline", inputs={"numbers": [1]}, deferrable=True)
+    FlyteExecutionSensor(task_id="sense", execution_id="ex:p:d:n", target_phases=["RUNNING"])
+    FlyteSignalSensor(task_id="gate", execution_id="ex:p:d:n", signal_id="approve")
+    FlyteSignalOperator(task_id="approve", execution_id="ex:p:d:n", signal_id="approve", action="approve")
+    FlyteBackfillOperator(task_id="backfill", launchplan_name="demo.nightly", from_date="2026-01-01", to_date="2026-01-03")
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+RUNTIME_ONLY = (
+    "airflow_provider_flyte.hooks.flyte",
+    "airflow_provider_flyte.configuration",
+    "airflow_provider_flyte.watch",
+    "airflow_provider_flyte.triggers.",
+    "airflow_provider_flyte.remote.",
+    "airflow_provider_flyte.clients.",
+    "airflow_provider_flyte.literals",
+    "airflow.triggers.",
+)
+"""Modules only a running task, trigger or the API server needs: a DAG processor parsing a DAG file never loads them."""
+
+
+@pytest.mark.airflow
+def test_a_dag_file_loads_only_what_building_its_tasks_needs() -> None:
+    out = subprocess.run([sys.executable, "-c", _DAG_PARSE_PROBE], capture_output=True, text=True, check=True).stdout
+    loaded = json.loads(out.strip().splitlines()[-1])
+    assert [name for name in loaded if name.startswith(RUNTIME_ONLY)] == []
+    ours = [name for name in loaded if name.startswith("airflow_provider_flyte")]
+    assert len(ours) <= 20, ours  # about a dozen small modules: operators, links, argument checks

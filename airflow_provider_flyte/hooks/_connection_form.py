@@ -13,6 +13,8 @@ from typing import Any
 
 CONN_TYPE = "flyte"
 """The connection type of Flyte Admin connections."""
+DEFAULT_CONN_ID = "flyte_default"
+"""The connection used when a task names none."""
 
 
 def _field(label: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -121,4 +123,4 @@ def hook_ui_field_behaviour() -> dict[str, Any]:
     }
 
 
-__all__ = ["CONN_FIELDS", "CONN_TYPE", "UI_FIELD_BEHAVIOUR", "hook_ui_field_behaviour"]
+__all__ = ["CONN_FIELDS", "CONN_TYPE", "DEFAULT_CONN_ID", "UI_FIELD_BEHAVIOUR", "hook_ui_field_behaviour"]

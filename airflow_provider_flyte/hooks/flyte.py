@@ -27,7 +27,7 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_flyte.configuration import AuthMode, PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
-from airflow_provider_flyte.hooks._connection_form import CONN_TYPE, hook_ui_field_behaviour
+from airflow_provider_flyte.hooks._connection_form import CONN_TYPE, DEFAULT_CONN_ID, hook_ui_field_behaviour
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.watch import release_async_client, shared_async_client
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONN_ID = "flyte_default"
 
 # The UI of Airflow 3.2+ stores connection-form fields in the extra, possibly under this prefix.
 _UI_PREFIX = f"extra__{CONN_TYPE}__"

@@ -33,10 +33,9 @@ from airflow_provider_flyte._airflow_common import (
     validate_signal_event,
 )
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
-from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from flyteidl.admin import signal_pb2
     from flyteidl.core import literals_pb2
 
+    from airflow_provider_flyte.hooks.flyte import FlyteHook
     from airflow_provider_flyte.remote.signals import DeclaredSignal
 
 HITL_REQUIREMENT = (
@@ -201,6 +201,8 @@ class FlyteApprovalOperator(_HITLBase):
     @cached_property
     def hook(self) -> FlyteHook:
         """The hook of ``flyte_conn_id``."""
+        from airflow_provider_flyte.hooks.flyte import FlyteHook
+
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     # ------------------------------------------------------------------ phase 1: wait for the gate
@@ -220,6 +222,8 @@ class FlyteApprovalOperator(_HITLBase):
         deadline = None if self.timeout is None else time.time() + self.timeout
         self.log.info("Waiting for execution %s to reach a gate asking for %s", execution_id, wanted)
         if self.deferrable:
+            from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
+
             self.defer(
                 trigger=FlyteSignalTrigger(
                     execution_id=str(execution_id),

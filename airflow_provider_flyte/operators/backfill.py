@@ -26,15 +26,15 @@ from airflow_provider_flyte._airflow_common import (
     validate_backfill_event,
 )
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
-from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.operators._naming import base_execution_name
-from airflow_provider_flyte.triggers.backfill import FlyteBackfillTrigger
 from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_flyte.hooks.flyte import FlyteHook
     from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution
 
 FAILURE_POLICIES = ("fail_immediately", "fail_after_executable_nodes_complete")
@@ -151,6 +151,8 @@ class FlyteBackfillOperator(BaseOperator):
     @cached_property
     def hook(self) -> FlyteHook:
         """The hook of ``flyte_conn_id``."""
+        from airflow_provider_flyte.hooks.flyte import FlyteHook
+
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -209,6 +211,8 @@ class FlyteBackfillOperator(BaseOperator):
             return {**result_base, "phase": execution.phase_name, "children": self._children(execution, scheduled)}
         deadline = None if self.timeout is None else time.time() + self.timeout
         if self.deferrable:
+            from airflow_provider_flyte.triggers.backfill import FlyteBackfillTrigger
+
             self.defer(
                 trigger=FlyteBackfillTrigger(
                     execution_id=str(execution.id),

@@ -31,14 +31,14 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTim
 from airflow.sdk import BaseOperator
 
 from airflow_provider_flyte._airflow_common import DEFER_TIMEOUT_GRACE, duration_argument, string_map, validate_event
+from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES
 from airflow_provider_flyte.exceptions import (
     FlyteEntityNotExistException,
     FlyteFailedPreconditionException,
     FlyteInvalidInputException,
     FlyteTimeout,
 )
-from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
-from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.operators._entities import EntityChoice
 from airflow_provider_flyte.operators._naming import (
@@ -52,11 +52,12 @@ from airflow_provider_flyte.operators._naming import (
     validate_execution_name,
 )
 from airflow_provider_flyte.operators._resumable import ResumableJobMixin
-from airflow_provider_flyte.triggers.flyte import TERMINAL_PHASE_NAMES, FlyteExecutionTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_flyte.hooks.flyte import FlyteHook
+    from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
     from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, Options
 
 ON_RETRY_CHOICES = ("recover", "relaunch", "new")
@@ -256,6 +257,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
     @cached_property
     def hook(self) -> FlyteHook:
         """The hook of ``flyte_conn_id`` (one client for the whole task)."""
+        from airflow_provider_flyte.hooks.flyte import FlyteHook
+
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     # ------------------------------------------------------------------ execute
@@ -272,6 +275,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         deadline = self._deadline(context)
         if deadline is not None and deadline <= time.time():
             self._timed_out(f"Flyte execution {execution.id} is still {execution.phase_name} at its deadline", url)
+        from airflow_provider_flyte.triggers.flyte import FlyteExecutionTrigger
+
         self.defer(
             trigger=FlyteExecutionTrigger(
                 execution_id=str(execution.id),
@@ -294,6 +299,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             FlyteExecutionFailedError: when the execution failed, was aborted or timed out in Flyte.
         """
         event = validate_event(event)
+        from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+
         execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
         self._execution_id = execution_id
         status = event["status"]

@@ -27,17 +27,17 @@ from airflow_provider_flyte._airflow_common import (
     validate_signal_event,
 )
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
-from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.progress import ProgressReport
-from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from flyteidl.core import literals_pb2
 
+    from airflow_provider_flyte.hooks.flyte import FlyteHook
     from airflow_provider_flyte.remote.signals import DeclaredSignal
 
 # execution_id_argument and validate_signal_event live in airflow_provider_flyte._airflow_common; they stay
@@ -123,6 +123,8 @@ class FlyteSignalOperator(BaseOperator):
     @cached_property
     def hook(self) -> FlyteHook:
         """The hook of ``flyte_conn_id``."""
+        from airflow_provider_flyte.hooks.flyte import FlyteHook
+
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -141,6 +143,8 @@ class FlyteSignalOperator(BaseOperator):
                     "(wait_for_gate=False); nothing was set"
                 )
             self.log.info("Waiting for execution %s to reach the gate of signal %r", execution_id, self.signal_id)
+            from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
+
             self.defer(
                 trigger=FlyteSignalTrigger(
                     execution_id=str(execution_id),

@@ -22,6 +22,7 @@ import abc
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flyte._phases import WORKFLOW_PHASES as WORKFLOW_PHASES  # re-exported: its old home
 from airflow_provider_flyte.exceptions import FlyteAssertion
 from airflow_provider_flyte.identifiers import (
     NodeExecutionIdentifier,
@@ -40,10 +41,6 @@ if TYPE_CHECKING:
     from airflow_provider_flyte.remote.remote import FlyteRemote
 
 # Phase numbers of flyteidl.core.{WorkflowExecution,NodeExecution,TaskExecution}.Phase.
-WORKFLOW_PHASES: tuple[str, ...] = (
-    *("UNDEFINED", "QUEUED", "RUNNING", "SUCCEEDING", "SUCCEEDED"),
-    *("FAILING", "FAILED", "ABORTED", "TIMED_OUT", "ABORTING"),
-)
 NODE_PHASES: tuple[str, ...] = (
     *("UNDEFINED", "QUEUED", "RUNNING", "SUCCEEDED", "FAILING", "FAILED"),
     *("ABORTED", "SKIPPED", "TIMED_OUT", "DYNAMIC_RUNNING", "RECOVERED"),

@@ -20,14 +20,16 @@ from airflow_provider_flyte._airflow_common import (
     execution_id_argument,
     validate_event,
 )
-from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
-from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES, normalize_phases
+from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
-from airflow_provider_flyte.triggers.flyte import TERMINAL_PHASE_NAMES, FlyteExecutionTrigger, normalize_phases
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_flyte.hooks.flyte import FlyteHook
+    from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 
 
 class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
@@ -85,6 +87,8 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
     @cached_property
     def hook(self) -> FlyteHook:
         """The hook of ``flyte_conn_id``; its client serves every poke."""
+        from airflow_provider_flyte.hooks.flyte import FlyteHook
+
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     def _resolved_id(self) -> WorkflowExecutionIdentifier:
@@ -97,6 +101,8 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
         result = self.poke(context)
         if result.is_done:
             return result.xcom_value
+        from airflow_provider_flyte.triggers.flyte import FlyteExecutionTrigger
+
         self.defer(
             trigger=FlyteExecutionTrigger(
                 execution_id=str(self._resolved_id()),
@@ -143,6 +149,8 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
             AirflowException: the execution finished outside ``target_phases``, or the watch failed.
         """
         event = validate_event(event)
+        from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+
         execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
         if event["status"] == "success":
             return self._result(execution_id, event["phase"], event["console_url"])

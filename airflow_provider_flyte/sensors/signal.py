@@ -20,14 +20,15 @@ from airflow_provider_flyte._airflow_common import (
     execution_id_argument,
     validate_signal_event,
 )
-from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID, FlyteHook
+from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
-from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_flyte.hooks.flyte import FlyteHook
 
 
 class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
@@ -79,6 +80,8 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
     @cached_property
     def hook(self) -> FlyteHook:
         """The hook of ``flyte_conn_id``; its client serves every poke."""
+        from airflow_provider_flyte.hooks.flyte import FlyteHook
+
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     def _resolved_id(self) -> WorkflowExecutionIdentifier:
@@ -91,6 +94,8 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
         result = self.poke(context)
         if result.is_done:
             return result.xcom_value
+        from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
+
         self.defer(
             trigger=FlyteSignalTrigger(
                 execution_id=str(self._resolved_id()),

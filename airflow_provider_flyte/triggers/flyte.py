@@ -19,23 +19,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timing
+from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES, WORKFLOW_PHASE_NAMES, normalize_phases
 from airflow_provider_flyte.exceptions import (
     FlyteException,
     FlyteFailedPreconditionException,
-    FlyteInvalidInputException,
 )
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.progress import NodeCounts, ProgressReport
-from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES
 from airflow_provider_flyte.waiting import check_seconds
-from airflow_provider_flyte.watch import TERMINAL_PHASES
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +44,6 @@ __all__ = [
     "FlyteExecutionTrigger",
     "normalize_phases",
 ]
-
-WORKFLOW_PHASE_NAMES = frozenset(WORKFLOW_PHASES)
-"""Names of every workflow execution phase."""
-TERMINAL_PHASE_NAMES = TERMINAL_PHASES
-"""Names of the phases in which an execution is finished."""
-
-
-def normalize_phases(phases: Iterable[str] | str | None, argument: str) -> list[str]:
-    """Upper-cased, validated workflow phase names (``["SUCCEEDED"]`` when ``phases`` is None).
-
-    Raises:
-        FlyteInvalidInputException: naming ``argument`` and the unknown phase.
-    """
-    if phases is None:
-        return ["SUCCEEDED"]
-    if isinstance(phases, str):
-        phases = [phases]
-    result: list[str] = []
-    for phase in phases:
-        name = str(phase).strip().upper()
-        if name not in WORKFLOW_PHASE_NAMES:
-            known = ", ".join(sorted(WORKFLOW_PHASE_NAMES))
-            raise FlyteInvalidInputException(f"{argument} has unknown phase {phase!r}; known phases: {known}")
-        if name not in result:
-            result.append(name)
-    if not result:
-        raise FlyteInvalidInputException(f"{argument} is empty; give at least one phase")
-    return result
 
 
 class FlyteExecutionTrigger(BaseTrigger):
