@@ -5,7 +5,7 @@ Run: ``python benchmarks/bench_client_overhead.py [--calls 1000] [--rounds 11]``
 The servicer runs in a child process, so ``time.process_time`` here measures only the client side: channel,
 stub, serialization and, for our clients, the interceptors (default metadata, per-attempt deadline, error
 mapping; no auth). Bare and ours alternate over several rounds on the same server and the median per-call CPU of
-each is compared. Target: ours <= 1.2x the bare stub.
+each is compared. Targets: ours <= 1.2x the bare stub (sync), <= 1.1x (grpc.aio).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable
 from concurrent import futures
 from typing import Any
 
-TARGET_RATIO = 1.2
+TARGET_RATIO = {"sync": 1.2, "grpc.aio": 1.1}
+"""Most client CPU per call, as a multiple of the bare stub's (the asyncio client serves the triggerer: tighter)."""
 
 
 def serve() -> None:
@@ -133,14 +134,15 @@ def main() -> int:
 
     ok = True
     print(
-        f"client CPU per GetExecution, median of {args.rounds} rounds x {args.calls} calls (target <= {TARGET_RATIO}x)"
+        f"client CPU per GetExecution, median of {args.rounds} rounds x {args.calls} calls"
+        f" (targets: sync <= {TARGET_RATIO['sync']}x, grpc.aio <= {TARGET_RATIO['grpc.aio']}x)"
     )
     for label, results in (("sync", sync_results), ("grpc.aio", async_results)):
         bare_us = statistics.median(results["bare"]) * 1e6
         ours_us = statistics.median(results["ours"]) * 1e6
         ratio = ours_us / bare_us
-        verdict = "ok" if ratio <= TARGET_RATIO else "OVER TARGET"
-        ok = ok and ratio <= TARGET_RATIO
+        verdict = "ok" if ratio <= TARGET_RATIO[label] else "OVER TARGET"
+        ok = ok and ratio <= TARGET_RATIO[label]
         print(f"  {label:9s} bare {bare_us:7.1f} us   ours {ours_us:7.1f} us   ratio {ratio:.2f}x  {verdict}")
     return 0 if ok else 1
 

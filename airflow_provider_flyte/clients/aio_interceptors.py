@@ -154,15 +154,6 @@ async def _innermost(
     )
 
 
-async def _step(
-    interceptor: grpc.aio.UnaryUnaryClientInterceptor,
-    continuation: AsyncContinuation,
-    details: grpc.aio.ClientCallDetails,
-    request: Any,
-) -> Any:
-    return await interceptor.intercept_unary_unary(continuation, details, request)
-
-
 class InterceptedUnaryUnary:
     """A unary-unary method whose calls run through a chain of grpc.aio interceptors, as plain coroutines.
 
@@ -183,7 +174,8 @@ class InterceptedUnaryUnary:
         self._state = state or ChannelState()
         chain: AsyncContinuation = partial(_innermost, multicallable)
         for interceptor in reversed(interceptors):  # built once per method, outermost interceptor called first
-            chain = partial(_step, interceptor, chain)
+            # The bound method itself is the continuation: no wrapper coroutine (and frame) per interceptor and call.
+            chain = partial(interceptor.intercept_unary_unary, chain)
         self._chain = chain
 
     async def __call__(
