@@ -19,6 +19,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -98,6 +99,33 @@ def _expose_flyteidl_stubs(env_dir: Path) -> None:
         link.symlink_to(Path(site) / package, target_is_directory=True)
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+"""Debian's Chromium, which the browser tests drive (``tests/airflow_live/test_browser.py``); named to them in
+``FLYTE_TEST_CHROMIUM``."""
+
+
+def _ensure_chromium(env: dict[str, str]) -> None:
+    """Install Debian's ``chromium`` for the browser tests when it is missing and we can (root with apt-get).
+
+    Elsewhere nothing is installed: the browser tests then skip, naming the install command (they fail under CI=true).
+    """
+    if not CHROMIUM.exists() and os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        apt = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        _run_quietly("apt-get", "update", "-qq", env=apt)
+        _run_quietly("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=apt)
+    if CHROMIUM.exists():
+        env["FLYTE_TEST_CHROMIUM"] = str(CHROMIUM)
+
+
+def _run_quietly(*cmd: str, env: dict[str, str]) -> None:
+    """:func:`_run`, showing the command's output only when it fails."""
+    print("+", " ".join(cmd), flush=True)
+    completed = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if completed.returncode != 0:
+        print(completed.stdout, flush=True)
+        sys.exit(completed.returncode)
+
+
 FAST_SELECTION = "not live and not reliability and not property"
 """What ``test --fast`` leaves out: the real Airflow deployment, the fault matrix and the property tests."""
 
@@ -114,6 +142,7 @@ def test(pytest_args: list[str]) -> None:
     if fast:
         _run(python, "-m", "pytest", "-q", "-x", "-m", FAST_SELECTION, *pytest_args, env=env)
         return
+    _ensure_chromium(env)
     _run(python, "-m", "pytest", *pytest_args, env=env)
     if not pytest_args:
         min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min", python=_oldest_supported_python())
@@ -151,8 +180,23 @@ def fuzz(pytest_args: list[str]) -> None:
 
 
 def demo(demo_args: list[str]) -> None:
+    """``airflow-flyte demo`` with ``demo_args`` (``--ui``: a real Airflow to click through, until Ctrl+C)."""
     env = _sync(MAIN_ENV)
-    _run(_bin(MAIN_ENV, "python"), "-m", "flyte_admin_sandbox.cli", "demo", *demo_args, env=env)
+    command = [str(_bin(MAIN_ENV, "python")), "-m", "flyte_admin_sandbox.cli", "demo", *demo_args]
+    print("+", " ".join(command), flush=True)
+    # Ctrl+C reaches the demo too: let it stop what it started (subprocess.run would kill it at once).
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    previous = (
+        signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.signal(signal.SIGTERM, lambda *_: process.terminate()),
+    )
+    try:
+        status = process.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+    if status != 0:
+        sys.exit(status)
 
 
 def main() -> None:

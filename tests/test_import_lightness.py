@@ -82,7 +82,9 @@ with DAG("probe", start_date=datetime(2026, 1, 1), schedule=None):
     FlyteExecutionSensor(task_id="sense", execution_id="ex:p:d:n", target_phases=["RUNNING"])
     FlyteSignalSensor(task_id="gate", execution_id="ex:p:d:n", signal_id="approve")
     FlyteSignalOperator(task_id="approve", execution_id="ex:p:d:n", signal_id="approve", action="approve")
-    FlyteBackfillOperator(task_id="backfill", launchplan_name="demo.nightly", from_date="2026-01-01", to_date="2026-01-03")
+    FlyteBackfillOperator(
+        task_id="backfill", launchplan_name="demo.nightly", from_date="2026-01-01", to_date="2026-01-03"
+    )
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
 

@@ -39,6 +39,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             http_port=args.http_port,
         ) as sandbox:
             print(f"Flyte sandbox serving Flyte Admin on {sandbox.endpoint} (Ctrl+C to stop)", flush=True)
+            print(f"Flyte console: {sandbox.console_endpoint}/console", flush=True)
             if args.auth:
                 secret_file = _write_private(sandbox.client_secret)
                 print(
@@ -79,20 +80,41 @@ def _remove_private(path: Path) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    ui_options = (args.port, args.http_port, args.airflow_port, args.airflow_home)
+    if not args.ui and any(option not in (None, 0) for option in ui_options):
+        print("airflow-flyte demo: --port, --http-port, --airflow-port and --airflow-home need --ui", file=sys.stderr)
+        return 2
+    if args.ui:
+        from flyte_admin_sandbox.demo_ui import run_demo_ui
+
+        return run_demo_ui(
+            port=args.port,
+            http_port=args.http_port,
+            airflow_port=args.airflow_port,
+            airflow_home=args.airflow_home,
+            keep_home=args.keep_home,
+        )
     from flyte_admin_sandbox.demo import run_demo
 
     return run_demo(keep_home=args.keep_home)
 
 
+DESCRIPTION = (
+    "A local Flyte Admin for tests and demos, from the flyte-admin-sandbox package: 'sandbox' serves one, "
+    "'demo' runs the example DAGs of airflow-provider-flyte against an embedded one. Not for production."
+)
+"""What ``airflow-flyte --help`` says: plain text (the module docstring is reStructuredText)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``airflow-flyte``."""
-    parser = argparse.ArgumentParser(prog="airflow-flyte", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="airflow-flyte", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
 
     sandbox = commands.add_parser("sandbox", help="serve a local Flyte Admin (gRPC) that runs workflows")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     sandbox.add_argument("--port", type=int, default=30080, help="gRPC port (default: %(default)s)")
-    sandbox.add_argument("--http-port", type=int, default=0, help="port of signed blob URLs and OAuth2 (default: free)")
+    sandbox.add_argument("--http-port", type=int, default=0, help="console, blob URL and OAuth2 port (default: free)")
     sandbox.add_argument("--db", metavar="PATH", help="SQLite file keeping state across restarts (default: memory)")
     sandbox.add_argument("--tls", action="store_true", help="serve TLS with a generated certificate")
     sandbox.add_argument("--auth", action="store_true", help="require OAuth2 client-credentials tokens")
@@ -103,8 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--quiet", action="store_true", help="do not log each RPC")
     sandbox.set_defaults(handler=_sandbox)
 
-    demo = commands.add_parser("demo", help="run the example DAG end to end on an embedded sandbox")
+    demo = commands.add_parser("demo", help="run the example DAGs end to end on an embedded sandbox")
     demo.add_argument("--keep-home", action="store_true", help="keep the temporary AIRFLOW_HOME for inspection")
+    demo.add_argument(
+        "--ui",
+        action="store_true",
+        help="instead, run a real Airflow (UI, scheduler, triggerer) with the example DAGs next to the sandbox and "
+        "its console, to click through, until Ctrl+C",
+    )
+    ui = demo.add_argument_group("with --ui")
+    ui.add_argument("--port", type=int, default=0, help="sandbox gRPC port (default: free)")
+    ui.add_argument("--http-port", type=int, default=0, help="sandbox console port (default: free)")
+    ui.add_argument("--airflow-port", type=int, help="Airflow UI and API port (default: 8080 if free, else free)")
+    ui.add_argument("--airflow-home", type=Path, help="AIRFLOW_HOME to use and keep (default: a temporary one)")
     demo.set_defaults(handler=_demo)
     return parser
 

@@ -1,0 +1,41 @@
+"""What the live tests (``tests/airflow_live/``) share besides fixtures: the DAGs of the shared deployment and limits.
+
+``tests/airflow_live/conftest.py`` starts one Flyte sandbox and one Airflow deployment for the whole folder
+(:func:`live_deployment`); test modules import the constants from here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flyte_admin_sandbox import FlyteSandbox
+from flyte_admin_sandbox.airflow_deployment import AirflowDeployment, sandbox_connection
+from flyte_admin_sandbox.demo import EXAMPLE_DAGS
+
+PROJECT, DOMAIN = "flytesnacks", "development"
+TEST_DAGS = Path(__file__).resolve().parents[1] / "airflow_live" / "dags"
+LIVE_DAG_FILES = [
+    *sorted(TEST_DAGS.glob("*.py")),
+    EXAMPLE_DAGS / "example_flyte_pipeline.py",
+    EXAMPLE_DAGS / "example_flyte_approval.py",
+]
+"""The DAG files of the shared deployment: the test DAGs and the examples the browser tests click through (not the
+scheduled backfill example, which would start running on its own)."""
+LIVE_DAG_IDS = ["flyte_live", "example_flyte_pipeline", "example_flyte_approval"]
+RUN_SECONDS = 180.0
+"""How long a DAG run of the live tests may take (a hang guard on a loaded two-core machine, not a speed claim)."""
+KEEP_HOME_VARIABLE = "FLYTE_LIVE_KEEP_HOME"
+"""Set it to keep the deployment's AIRFLOW_HOME (logs, database) after the tests."""
+
+
+def live_deployment(sandbox: FlyteSandbox) -> AirflowDeployment:
+    """The shared deployment (not started): :data:`LIVE_DAG_FILES`, ``flyte_default`` to ``sandbox``, console included.
+
+    The connection is an ``AIRFLOW_CONN_FLYTE_DEFAULT`` variable, so the UI's Connections page starts empty.
+    """
+    return AirflowDeployment(
+        dag_files=LIVE_DAG_FILES,
+        connections={"flyte_default": sandbox_connection(sandbox, project=PROJECT, domain=DOMAIN)},
+        keep_home=bool(os.environ.get(KEEP_HOME_VARIABLE)),
+    )
