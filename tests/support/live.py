@@ -15,14 +15,11 @@ from flyte_admin_sandbox.demo import EXAMPLE_DAGS
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 TEST_DAGS = Path(__file__).resolve().parents[1] / "airflow_live" / "dags"
-LIVE_DAG_FILES = [
-    *sorted(TEST_DAGS.glob("*.py")),
-    EXAMPLE_DAGS / "example_flyte_pipeline.py",
-    EXAMPLE_DAGS / "example_flyte_approval.py",
-]
-"""The DAG files of the shared deployment: the test DAGs and the examples the browser tests click through (not the
-scheduled backfill example, which would start running on its own)."""
-LIVE_DAG_IDS = ["flyte_live", "example_flyte_pipeline", "example_flyte_approval"]
+LIVE_DAG_FILES = [*sorted(TEST_DAGS.glob("*.py")), *sorted(EXAMPLE_DAGS.glob("example_*.py"))]
+"""The DAG files of the shared deployment: the test DAGs and every example DAG. The examples are unpaused at creation,
+so the scheduler starts a run of each scheduled one (the backfill example) as soon as it is parsed."""
+EXAMPLE_DAG_IDS = sorted(path.stem for path in EXAMPLE_DAGS.glob("example_*.py"))
+LIVE_DAG_IDS = ["flyte_live", *EXAMPLE_DAG_IDS]
 RUN_SECONDS = 180.0
 """How long a DAG run of the live tests may take (a hang guard on a loaded two-core machine, not a speed claim)."""
 KEEP_HOME_VARIABLE = "FLYTE_LIVE_KEEP_HOME"
