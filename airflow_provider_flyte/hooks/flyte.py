@@ -13,12 +13,13 @@ their modules imported, on first use.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import sys
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from airflow_provider_flyte.configuration import AuthMode, PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
 from airflow_provider_flyte.hooks._connection_form import CONN_TYPE, DEFAULT_CONN_ID, hook_ui_field_behaviour
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.watch import release_async_client, shared_async_client
+from airflow_provider_flyte.watch import leased_async_client, release_async_client, shared_async_client
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -418,9 +419,20 @@ class FlyteAsyncHook:
         return self._settings
 
     async def get_client(self) -> AsyncFlyteClient:
-        """The async client shared by this connection's users on the running event loop."""
+        """The async client shared by this connection's users on the running event loop.
+
+        For use across awaits (a trigger's polling loop), prefer :meth:`leased_client`: another user releasing the
+        shared client (a watcher going idle) would otherwise close it under you.
+        """
         settings = await self.get_settings()
         return shared_async_client(self.flyte_conn_id, settings.config)
+
+    @contextlib.asynccontextmanager
+    async def leased_client(self) -> AsyncIterator[AsyncFlyteClient]:
+        """The shared async client, kept open while the context lasts (see :func:`~.watch.leased_async_client`)."""
+        settings = await self.get_settings()
+        async with leased_async_client(self.flyte_conn_id, settings.config) as client:
+            yield client
 
 
 SETTINGS_TTL = 30.0

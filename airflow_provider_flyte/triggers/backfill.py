@@ -11,6 +11,7 @@ Importing this module loads no grpc, protobuf or flyteidl code.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -106,11 +107,13 @@ class FlyteBackfillTrigger(BaseTrigger):
         phase: str | None = None
         children: list[dict[str, Any]] = []
         last_progress = ""
+        leases = contextlib.AsyncExitStack()
         try:
             hook = FlyteAsyncHook(self.flyte_conn_id)
             config = (await hook.get_settings()).config
             url = execution_console_url(config, execution_id)
-            client = await hook.get_client()
+            # Leased: a watcher of the same connection going idle must not close the client under this loop.
+            client = await leases.enter_async_context(hook.leased_client())
             report = ProgressReport(f"Backfill {self.execution_id}", url)
 
             async def finished() -> execution_pb2.Execution | None:
@@ -145,3 +148,5 @@ class FlyteBackfillTrigger(BaseTrigger):
         except Exception as error:
             self.log.exception("Following backfill %s failed", self.execution_id)
             yield self._event("error", phase, children, f"{type(error).__name__}: {error}", url)
+        finally:
+            await leases.aclose()

@@ -160,12 +160,14 @@ class FlyteExecutionTrigger(BaseTrigger):
 
     async def _log_progress(self, progress: ProgressReport, phase: str | None, config: Any) -> None:
         """Log how far the execution's nodes got (one paged ``ListNodeExecutions``, at most every five minutes)."""
-        from airflow_provider_flyte.watch import shared_async_client
+        from airflow_provider_flyte.watch import leased_async_client
 
-        client = shared_async_client(self.flyte_conn_id, config)
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
         try:
-            nodes: NodeCounts | None = NodeCounts.of([node async for node in client.iter_node_executions(execution_id)])
+            async with leased_async_client(self.flyte_conn_id, config) as client:
+                nodes: NodeCounts | None = NodeCounts.of(
+                    [node async for node in client.iter_node_executions(execution_id)]
+                )
         except FlyteException as error:  # progress is a courtesy: never let it end the wait
             self.log.info("Could not count the nodes of %s: %s", self.execution_id, error)
             nodes = None
@@ -176,16 +178,13 @@ class FlyteExecutionTrigger(BaseTrigger):
         if not self.terminate_on_kill:
             return
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook
-        from airflow_provider_flyte.watch import has_watcher, release_async_client, shared_async_client
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
-        config = (await FlyteAsyncHook(self.flyte_conn_id).get_settings()).config
-        client = shared_async_client(self.flyte_conn_id, config)
-        try:
-            await client.terminate_execution(execution_id, "Killed by Airflow: the deferred task was stopped by a user")
-            self.log.info("Terminated Flyte execution %s", self.execution_id)
-        except FlyteFailedPreconditionException:
-            self.log.info("Flyte execution %s had already finished", self.execution_id)
-        finally:
-            if not has_watcher(self.flyte_conn_id):
-                await release_async_client(self.flyte_conn_id, config)  # nothing else on this loop uses it
+        async with FlyteAsyncHook(self.flyte_conn_id).leased_client() as client:
+            try:
+                await client.terminate_execution(
+                    execution_id, "Killed by Airflow: the deferred task was stopped by a user"
+                )
+                self.log.info("Terminated Flyte execution %s", self.execution_id)
+            except FlyteFailedPreconditionException:
+                self.log.info("Flyte execution %s had already finished", self.execution_id)

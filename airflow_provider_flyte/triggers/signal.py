@@ -13,6 +13,7 @@ flyteidl code.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -116,11 +117,13 @@ class FlyteSignalTrigger(BaseTrigger):
         wanted = repr(self.signal_id) if self.signal_id else "a pending signal"
         console_url: str | None = None
         phase: str | None = None
+        leases = contextlib.AsyncExitStack()
         try:
             hook = FlyteAsyncHook(self.flyte_conn_id)
             settings = await hook.get_settings()
             console_url = execution_console_url(settings.config, execution_id)
-            client = await hook.get_client()
+            # Leased: a watcher of the same connection going idle must not close the client under this loop.
+            client = await leases.enter_async_context(hook.leased_client())
             report = ProgressReport(f"Flyte execution {self.execution_id}", console_url)
             self.log.info("Waiting for %s of Flyte execution %s (%s)", wanted, self.execution_id, console_url)
 
@@ -161,3 +164,5 @@ class FlyteSignalTrigger(BaseTrigger):
         except Exception as error:
             self.log.exception("Waiting for a signal of Flyte execution %s failed", self.execution_id)
             yield self._event("error", phase, f"{type(error).__name__}: {error}", console_url)
+        finally:
+            await leases.aclose()
