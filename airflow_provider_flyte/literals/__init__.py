@@ -30,6 +30,11 @@ older ``Struct`` form of dicts and dataclasses, and rebuilds a ``python_type`` o
 fetched: reading one raises an error naming its URI. Files, directories and datasets nested inside dataclasses are
 written as plain values, not as flytekit's file objects.
 
+Each declared type is compiled once into a writer and a reader, and each Python class (dataclass, enum, model) into
+an encoder and a rebuilding plan; all are cached for the process, bounded and keyed by types, never by values
+(:func:`~airflow_provider_flyte.literals.codec.clear_caches` empties them). The per-call cost left is finding the
+compiled converter by the declared type's wire form.
+
 Errors are :class:`~airflow_provider_flyte.exceptions.FlyteInvalidInputException` naming the input, the expected type
 (:func:`literal_type_to_str`) and what was given. :func:`to_json_able` prepares decoded values for Airflow XCom.
 """

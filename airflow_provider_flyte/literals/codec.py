@@ -8,7 +8,7 @@ from typing import Any
 
 from flyteidl.core import literals_pb2, types_pb2
 
-from airflow_provider_flyte.literals import structured
+from airflow_provider_flyte.literals import decode, encode, rebuild, structured
 from airflow_provider_flyte.literals._errors import Mismatch
 from airflow_provider_flyte.literals.decode import describe_literal, reader_for
 from airflow_provider_flyte.literals.encode import Uploader, WriteContext, writer_for
@@ -50,7 +50,7 @@ def to_literal(
         return value
     try:
         if python_type is not None and isinstance(value, Mapping) and _is_record_type(python_type):
-            value = structured.from_tree(value, python_type)
+            value = rebuild.from_tree(value, python_type)
         literal = literals_pb2.Literal()
         writer_for(literal_type)(value, literal, WriteContext(uploader))
     except Mismatch as error:
@@ -106,6 +106,18 @@ def to_python(
     if python_type is None:
         return value
     try:
-        return structured.from_tree(value, python_type)
+        return rebuild.from_tree(value, python_type)
     except Mismatch as error:
-        raise error.to_exception(_subject(name), structured.type_name(python_type), value) from None
+        raise error.to_exception(_subject(name), rebuild.type_name(python_type), value) from None
+
+
+def clear_caches() -> None:
+    """Forget every compiled writer, reader and per-type plan.
+
+    The codec keeps them for the process's lifetime (bounded, keyed by types only); tests and benchmarks call this
+    to measure or check the first conversion of a type.
+    """
+    encode.clear_caches()
+    decode.clear_caches()
+    structured.clear_caches()
+    rebuild.clear_caches()

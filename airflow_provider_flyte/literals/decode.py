@@ -16,17 +16,19 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+import msgpack
 from flyteidl.core import literals_pb2, types_pb2
 from google.protobuf import json_format
 
-from airflow_provider_flyte.literals import structured
+from airflow_provider_flyte.literals import _bulk, structured
 from airflow_provider_flyte.literals._errors import ReadMismatch
-from airflow_provider_flyte.literals.types import literal_type_to_str, type_key
+from airflow_provider_flyte.literals.types import literal_type_to_str, tagged_variant, type_key
 from airflow_provider_flyte.literals.values import FlyteDirectory, FlyteErrorValue, FlyteFile, StructuredDataset
 
 Reader = Callable[[literals_pb2.Literal], Any]
 
 _UTC = datetime.timezone.utc
+_MSGPACK = structured.MSGPACK_TAG
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 _cache: dict[bytes | None, Reader] = {}
 _CACHE_LIMIT = 2048
@@ -57,6 +59,11 @@ def reader_for(literal_type: types_pb2.LiteralType | None) -> Reader:
             _cache.clear()
         _cache[key] = reader
     return reader
+
+
+def clear_caches() -> None:
+    """Forget every compiled reader."""
+    _cache.clear()
 
 
 def _check_offloaded(literal: literals_pb2.Literal, expected: str) -> None:
@@ -177,13 +184,13 @@ def _compile(literal_type: types_pb2.LiteralType) -> Reader:
     kind = literal_type.WhichOneof("type")
     expected = literal_type_to_str(literal_type)
     if kind == "collection_type":
-        return _compile_list(reader_for(literal_type.collection_type), expected)
+        return _compile_list(literal_type.collection_type, expected)
     if kind == "map_value_type":
-        return _compile_map(reader_for(literal_type.map_value_type), expected)
+        return _compile_map(literal_type.map_value_type, expected)
     if kind == "simple":
         return _compile_simple(literal_type, expected)
     if kind == "union_type":
-        return _infer
+        return _compile_union(literal_type)
     return _compile_scalar_kind(
         {
             "enum_type": ("primitive",),
@@ -200,22 +207,59 @@ def _mismatch(literal: literals_pb2.Literal, expected: str) -> ReadMismatch:
     return ReadMismatch(expected, describe_literal(literal))
 
 
-def _compile_list(read_item: Reader, expected: str) -> Reader:
+def _compile_list(item_type: types_pb2.LiteralType, expected: str) -> Reader:
+    read_item = reader_for(item_type)
+    read_bulk = _bulk.bulk_reader(item_type)
+
     def read_list(literal: literals_pb2.Literal) -> Any:
-        if literal.WhichOneof("value") == "collection":
-            return _read_items(literal.collection, read_item)
-        return _read_wrapped(literal, expected)
+        if literal.WhichOneof("value") != "collection":
+            return _read_wrapped(literal, expected)
+        if read_bulk is not None:
+            # The usual items (plain primitives, optional ones) are read in bulk; anything else item by item.
+            values = read_bulk(literal.collection.literals)
+            if values is not None:
+                return values
+        return _read_items(literal.collection, read_item)
 
     return read_list
 
 
-def _compile_map(read_item: Reader, expected: str) -> Reader:
+def _compile_map(value_type: types_pb2.LiteralType, expected: str) -> Reader:
+    read_item = reader_for(value_type)
+    read_bulk = _bulk.bulk_reader(value_type)
+
     def read_map(literal: literals_pb2.Literal) -> Any:
-        if literal.WhichOneof("value") == "map":
-            return _read_entries(literal.map, read_item)
-        return _read_wrapped(literal, expected)
+        if literal.WhichOneof("value") != "map":
+            return _read_wrapped(literal, expected)
+        entries = literal.map.literals
+        if read_bulk is not None and entries:
+            keys, items = zip(*entries.items(), strict=True)
+            values = read_bulk(items)
+            if values is not None:
+                return dict(zip(keys, values, strict=True))
+        return _read_entries(literal.map, read_item)
 
     return read_map
+
+
+def _compile_union(literal_type: types_pb2.LiteralType) -> Reader:
+    """A union literal carries its variant's type: read its value with that type's reader.
+
+    The declared variants' readers are compiled here; a literal whose stored type is one of them (flytekit tags them
+    the same way) goes straight to it, anything else is read by its own shape as before.
+    """
+    variants = [tagged_variant(variant) for variant in literal_type.union_type.variants]
+    readers = [(variant, reader_for(variant)) for variant in variants]
+
+    def read_union(literal: literals_pb2.Literal) -> Any:
+        union = literal.scalar.union
+        stored = union.type
+        for variant, read in readers:
+            if stored == variant:
+                return read(union.value)
+        return _infer(literal)
+
+    return read_union
 
 
 def _read_wrapped(literal: literals_pb2.Literal, expected: str) -> Any:
@@ -225,6 +269,7 @@ def _read_wrapped(literal: literals_pb2.Literal, expected: str) -> Any:
     raise _mismatch(literal, expected)
 
 
+# The Primitive fields each simple type may be read from (the first one as it is, the others converted).
 _PRIMITIVE_FIELDS: dict[int, tuple[str, ...]] = {
     types_pb2.INTEGER: ("integer", "float_value"),
     types_pb2.FLOAT: ("float_value", "integer"),
@@ -240,24 +285,33 @@ def _compile_simple(literal_type: types_pb2.LiteralType, expected: str) -> Reade
     if simple == types_pb2.STRUCT:
         return _compile_struct(literal_type, expected)
     if simple == types_pb2.NONE:
-        return _compile_scalar_kind(("none_type",), expected)
+        return _compile_none(expected)
     fields = _PRIMITIVE_FIELDS.get(simple)
     if fields is None:
         return _infer
-    first = fields[0]
+    plain = _bulk.PLAIN_FIELDS.get(simple, "")  # never a kind: datetimes and durations are converted
 
     def read_simple(literal: literals_pb2.Literal) -> Any:
-        scalar = literal.scalar
-        if scalar.WhichOneof("value") == "primitive":
-            primitive = scalar.primitive
-            kind = primitive.WhichOneof("value")
-            if kind == first and kind in ("integer", "float_value", "string_value", "boolean"):
-                return getattr(primitive, kind)
-            if kind in fields:
-                return _convert_primitive(_read_primitive(primitive), simple, expected, literal)
+        # Not a primitive scalar: `literal.scalar.primitive` is an empty default, whose kind is None.
+        primitive = literal.scalar.primitive
+        kind = primitive.WhichOneof("value")
+        if kind == plain:
+            return getattr(primitive, kind)
+        if kind in fields:
+            return _convert_primitive(_read_primitive(primitive), simple, expected, literal)
         return _read_wrapped(literal, expected)
 
     return read_simple
+
+
+def _compile_none(expected: str) -> Reader:
+    def read_none(literal: literals_pb2.Literal) -> Any:
+        # Not a scalar: `literal.scalar` is an empty default, whose kind is None.
+        if literal.scalar.WhichOneof("value") == "none_type":
+            return None
+        return _read_wrapped(literal, expected)
+
+    return read_none
 
 
 def _convert_primitive(value: Any, simple: int, expected: str, literal: literals_pb2.Literal) -> Any:
@@ -284,6 +338,9 @@ def _compile_struct(literal_type: types_pb2.LiteralType, expected: str) -> Reade
     field_types = dict(literal_type.structure.dataclass_type)
 
     def read_struct(literal: literals_pb2.Literal) -> Any:
+        binary = literal.scalar.binary
+        if binary.tag == _MSGPACK:  # an unset binary (another kind of literal or scalar) has no tag
+            return msgpack.unpackb(binary.value, raw=False, strict_map_key=False)
         scalar = literal.scalar
         kind = scalar.WhichOneof("value") if literal.WhichOneof("value") == "scalar" else None
         if kind == "binary":

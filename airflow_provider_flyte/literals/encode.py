@@ -74,6 +74,11 @@ def writer_for(literal_type: types_pb2.LiteralType, lenient: bool = True) -> Wri
     return writer
 
 
+def clear_caches() -> None:
+    """Forget every compiled writer."""
+    _cache.clear()
+
+
 def _compile(literal_type: types_pb2.LiteralType, lenient: bool) -> Writer:
     kind = literal_type.WhichOneof("type")
     expected = literal_type_to_str(literal_type)
@@ -494,6 +499,8 @@ def _compile_struct(literal_type: types_pb2.LiteralType, lenient: bool, expected
     declared_fields = is_dataclass_struct(literal_type)
     required = {name for name, field in field_types.items() if not _accepts_none(field)}
     field_writers = {name: writer_for(field, lenient=True) for name, field in field_types.items()}
+    # Dataclass and model types already checked against the declared fields (the check depends on the type only).
+    accepted_types: dict[type, None] = {}
 
     def check_dict(value: Mapping[Any, Any]) -> None:
         """Validate a dict against the declared fields; the values themselves are then packed as given."""
@@ -510,20 +517,25 @@ def _compile_struct(literal_type: types_pb2.LiteralType, lenient: bool, expected
             except Mismatch as error:
                 raise error.at(f"[{name!r}]") from None
 
+    def check_record(value: Any) -> None:
+        """A dataclass or model must be declared as one (or be lenient) and have no field the type lacks."""
+        if not (declared_fields or lenient):
+            raise Mismatch(expected, value, "an untyped dict input takes a dict")
+        if field_types:
+            unknown = sorted(_field_names(value) - set(field_types))
+            if unknown:
+                raise Mismatch(expected, value, f"field(s) {', '.join(unknown)} are not in the declared type")
+        structured.remember(accepted_types, type(value), None)
+
     def write_struct(value: Any, out: literals_pb2.Literal, ctx: WriteContext) -> None:
-        if isinstance(value, dict) or (lenient and isinstance(value, Mapping)):
-            if field_types:
-                check_dict(value)
-        elif structured.is_dataclass_instance(value) or structured.is_model_instance(value):
-            if not (declared_fields or lenient):
-                raise Mismatch(expected, value, "an untyped dict input takes a dict")
-            if field_types:
-                names = _field_names(value)
-                unknown = sorted(names - set(field_types))
-                if unknown:
-                    raise Mismatch(expected, value, f"field(s) {', '.join(unknown)} are not in the declared type")
-        else:
-            raise Mismatch(expected, value)
+        if type(value) not in accepted_types:
+            if isinstance(value, dict) or (lenient and isinstance(value, Mapping)):
+                if field_types:
+                    check_dict(value)
+            elif structured.is_dataclass_instance(value) or structured.is_model_instance(value):
+                check_record(value)
+            else:
+                raise Mismatch(expected, value)
         binary = out.scalar.binary
         binary.value = structured.pack(value)
         binary.tag = _MSGPACK

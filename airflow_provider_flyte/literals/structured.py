@@ -8,10 +8,16 @@ Writing follows what flytekit 1.16 produces:
 * a pydantic model goes through its JSON form (``model_dump_json``) first, as flytekit's pydantic transformer does;
 * a plain dict is packed as given (values that msgpack cannot hold are turned into the same simple forms first).
 
+The packing itself runs in msgpack's C extension: plain values, lists and dicts are written natively
+(``strict_types=True``, so subclasses are not), and every other object reaches :func:`_msgpack_form`, msgpack's
+``default`` hook, which turns it into a plain form one level deep (a dataclass into the dict of its fields, a
+``datetime`` into its ISO string...). The form for each Python *type* is chosen once and kept in a cache keyed by
+the type (a dataclass's field names are read once, not per instance); it never depends on a value's contents.
+
 pydantic is detected by duck typing (``model_dump_json`` / ``model_validate``) and never imported.
 
-Reading unpacks with ``strict_map_key=False`` and, when a Python type is given, rebuilds it (dataclasses, models,
-enums, dates, containers) from the unpacked tree.
+Reading unpacks with ``strict_map_key=False``; :mod:`airflow_provider_flyte.literals.rebuild` turns the unpacked tree
+back into a Python type.
 """
 
 from __future__ import annotations
@@ -21,11 +27,11 @@ import datetime
 import decimal
 import enum
 import json
+import operator
 import os
-import types
 import typing
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgpack
@@ -33,8 +39,30 @@ import msgpack
 from airflow_provider_flyte.literals._errors import Mismatch
 
 MSGPACK_TAG = "msgpack"
-_NoneType = type(None)
-_UNION_ORIGINS: tuple[Any, ...] = (typing.Union, types.UnionType)
+
+Encoder = Callable[[Any], Any]
+"""Turns a value of one Python type into a form msgpack writes natively (plain values, lists and dicts)."""
+
+# Types whose instances msgpack writes natively with ``strict_types=True`` (exact types only; ``None`` too), and
+# those plus the containers it walks itself.
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, bytes})
+_NATIVE: frozenset[type] = _PLAIN | {type(None), list, dict}
+
+# Forms known up front (exact types); everything else is resolved by `_encoder_of` on first sight.
+_PRESET_ENCODERS: dict[type, Encoder] = {
+    datetime.datetime: datetime.datetime.isoformat,
+    datetime.date: datetime.date.isoformat,
+    datetime.time: datetime.time.isoformat,
+    datetime.timedelta: datetime.timedelta.total_seconds,
+    uuid.UUID: str,
+    decimal.Decimal: str,
+    tuple: list,
+    set: list,
+    frozenset: list,
+}
+_encoders: dict[type, Encoder] = dict(_PRESET_ENCODERS)
+CACHE_LIMIT = 1024
+"""Most entries a per-type cache keeps; a full cache is emptied and refilled (types only, never values)."""
 
 
 def is_model_instance(value: Any) -> bool:
@@ -52,86 +80,39 @@ def is_dataclass_instance(value: Any) -> bool:
     return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
-def _type_hints(cls: type) -> dict[str, Any]:
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, or ``{}`` when an annotation cannot be resolved (fields then pass as given)."""
     try:
         return typing.get_type_hints(cls)
     except (NameError, TypeError):
-        # Unresolvable forward references: fall back to value-driven serialization for those fields.
         return {}
 
 
-def to_tree(value: Any, hint: Any = None) -> Any:
-    """``value`` as msgpack-able data (dicts, lists, str, int, float, bool, bytes, None), mashumaro style.
+def remember(cache: dict[Any, Any], key: Any, entry: Any) -> None:
+    """Store ``entry`` under ``key``, emptying ``cache`` first when it holds :data:`CACHE_LIMIT` entries."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = entry
 
-    Args:
-        value: The value to convert.
-        hint: The declared Python type of ``value`` when known (a dataclass field's annotation), else ``None``.
 
-    Returns:
-        The converted value.
+def clear_caches() -> None:
+    """Forget every per-type encoder (tests and benchmarks measure the first conversion of a type with it)."""
+    _encoders.clear()
+    _encoders.update(_PRESET_ENCODERS)
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+
+def pack(value: Any) -> bytes:
+    """The msgpack bytes of ``value`` exactly as flytekit writes them for a dict, dataclass or pydantic model.
 
     Raises:
-        Mismatch: for a value with no msgpack form.
+        Mismatch: for a value (anywhere inside) with no msgpack form.
     """
-    if value is None or type(value) in (str, int, float, bool, bytes):
-        return value
-    origin = typing.get_origin(hint)
-    if origin is typing.Annotated:
-        return to_tree(value, typing.get_args(hint)[0])
-    if origin in _UNION_ORIGINS:
-        hint = next((arg for arg in typing.get_args(hint) if _matches_hint(value, arg)), None)
-        origin = typing.get_origin(hint)
-    if is_dataclass_instance(value):
-        hints = _type_hints(type(value))
-        return {
-            field.name: to_tree(getattr(value, field.name), hints.get(field.name))
-            for field in dataclasses.fields(value)
-        }
-    if is_model_instance(value):
-        return json.loads(value.model_dump_json())
-    if isinstance(value, Mapping):
-        key_hint, value_hint = _dict_args(hint)
-        return {to_tree(k, key_hint): to_tree(v, value_hint) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        item_hint = _sequence_arg(hint)
-        return [to_tree(item, item_hint) for item in value]
-    if isinstance(value, enum.Enum):
-        return to_tree(value.value)
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, (uuid.UUID, decimal.Decimal)):
-        return str(value)
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, (str, int, float, bytes)):  # subclasses of the simple types (bool is final)
-        return value
-    if isinstance(value, bytearray):
-        return bytes(value)
-    raise Mismatch("a value msgpack can hold", value, f"no msgpack form for {type(value).__name__}")
-
-
-def _matches_hint(value: Any, hint: Any) -> bool:
-    if hint is _NoneType:
-        return value is None
-    target = typing.get_origin(hint) or hint
-    return isinstance(target, type) and isinstance(value, target)
-
-
-def _dict_args(hint: Any) -> tuple[Any, Any]:
-    args = typing.get_args(hint)
-    return (args[0], args[1]) if len(args) == 2 else (None, None)
-
-
-def _sequence_arg(hint: Any) -> Any:
-    args = typing.get_args(hint)
-    return args[0] if len(args) == 1 or (len(args) == 2 and args[1] is Ellipsis) else None
-
-
-def pack(value: Any, hint: Any = None) -> bytes:
-    """The msgpack bytes of ``value`` exactly as flytekit writes them for a dict, dataclass or pydantic model."""
-    return msgpack.packb(to_tree(value, hint), use_bin_type=True)  # type: ignore[no-any-return]
+    return msgpack.packb(  # type: ignore[no-any-return]
+        value, use_bin_type=True, strict_types=True, default=_msgpack_form
+    )
 
 
 def unpack(data: bytes) -> Any:
@@ -139,131 +120,110 @@ def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
-def from_tree(data: Any, python_type: Any) -> Any:
-    """Rebuild ``python_type`` from a decoded tree (``data`` from msgpack, JSON or another literal).
+def to_tree(value: Any) -> Any:
+    """``value`` as msgpack-able data (dicts, lists, str, int, float, bool, bytes, None), mashumaro style.
 
-    Dataclasses and pydantic models are constructed from maps, enums from their values, dates and times from ISO
-    strings, ``timedelta`` from seconds, containers element by element, ``float`` from ``int``. A value that already
-    has the requested type, or a type the function does not know, is returned unchanged.
+    The same forms :func:`pack` writes, built as Python objects.
 
     Raises:
-        Mismatch: when ``data`` cannot become ``python_type``.
+        Mismatch: for a value with no msgpack form.
     """
-    if python_type is None or python_type is Any or python_type is object:
-        return data
-    origin = typing.get_origin(python_type)
-    if origin is typing.Annotated:
-        return from_tree(data, typing.get_args(python_type)[0])
-    if origin is typing.Literal:
-        return data
-    if origin in _UNION_ORIGINS:
-        return _from_union(data, python_type)
-    if origin in (list, tuple, set, frozenset) or python_type in (list, tuple, set, frozenset):
-        return _from_sequence(data, python_type, origin or python_type)
-    if origin is dict or python_type is dict:
-        return _from_mapping(data, python_type)
-    if not isinstance(python_type, type):
-        return data
-    # bool is an int and datetime a date, but neither should pass for the other unchanged.
-    narrower = (python_type is int and isinstance(data, bool)) or (
-        python_type is datetime.date and isinstance(data, datetime.datetime)
-    )
-    if isinstance(data, python_type) and not narrower:
-        return data
-    return _from_scalar_or_object(data, python_type)
+    kind = type(value)
+    if value is None or kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {to_tree(key): to_tree(item) for key, item in value.items()}
+    if kind is list:
+        return [to_tree(item) for item in value]
+    return to_tree(_msgpack_form(value))
 
 
-def _from_union(data: Any, python_type: Any) -> Any:
-    args = typing.get_args(python_type)
-    if data is None and _NoneType in args:
-        return None
-    last: Mismatch | None = None
-    for arg in args:
-        if arg is _NoneType:
-            continue
-        try:
-            return from_tree(data, arg)
-        except (Mismatch, TypeError, ValueError) as error:
-            last = error if isinstance(error, Mismatch) else Mismatch(type_name(arg), data, str(error))
-    raise last or Mismatch(type_name(python_type), data)
+def _msgpack_form(value: Any) -> Any:
+    """The ``default`` hook of msgpack: ``value`` one level closer to plain data, by the cached form of its type."""
+    encode = _encoders.get(type(value))
+    if encode is None:
+        encode = _encoder_of(type(value), value)
+        remember(_encoders, type(value), encode)
+    return encode(value)
 
 
-def _from_sequence(data: Any, python_type: Any, container: type) -> Any:
-    if not isinstance(data, (list, tuple, set, frozenset)):
-        raise Mismatch(type_name(python_type), data)
-    item_type = _sequence_arg(python_type)
-    items = []
-    for index, item in enumerate(data):
-        try:
-            items.append(from_tree(item, item_type))
-        except Mismatch as error:
-            raise error.at(f"[{index}]") from None
-    return items if container is list else container(items)
+def _encoder_of(kind: type, value: Any) -> Encoder:
+    """The form of values of type ``kind`` (``value`` is one of them, for the duck-typed model test)."""
+    if dataclasses.is_dataclass(kind):
+        return _dataclass_encoder(kind)
+    if is_model_instance(value):
+        return _model_form
+    if issubclass(kind, Mapping):
+        return _mapping_form
+    if issubclass(kind, (list, tuple, set, frozenset)):
+        return list
+    if issubclass(kind, enum.Enum):
+        plain_values = all(type(member.value) in _PLAIN for member in kind)
+        return _ENUM_VALUE if plain_values else _enum_form
+    if issubclass(kind, (datetime.datetime, datetime.date, datetime.time)):
+        return _isoformat
+    if issubclass(kind, datetime.timedelta):
+        return _total_seconds
+    if issubclass(kind, (uuid.UUID, decimal.Decimal)):
+        return str
+    if issubclass(kind, os.PathLike):
+        return _path_form
+    # Subclasses of the simple types (bool is final) are written as their plain value.
+    for base, plain in ((str, str.__str__), (int, int.__int__), (float, float.__float__), (bytes, bytes)):
+        if issubclass(kind, base):
+            return plain
+    if issubclass(kind, bytearray):
+        return bytes
+    raise Mismatch("a value msgpack can hold", value, f"no msgpack form for {kind.__name__}")
 
 
-def _from_mapping(data: Any, python_type: Any) -> dict[Any, Any]:
-    if not isinstance(data, Mapping):
-        raise Mismatch(type_name(python_type), data)
-    key_type, value_type = _dict_args(python_type)
-    result = {}
-    for key, item in data.items():
-        try:
-            result[from_tree(key, key_type)] = from_tree(item, value_type)
-        except Mismatch as error:
-            raise error.at(f"[{key!r}]") from None
-    return result
+def _dataclass_encoder(cls: type) -> Encoder:
+    """A dataclass as the dict of its fields in declaration order, as straight-line code generated once per class.
+
+    Each field value msgpack does not write natively is given its form right here, by the cached encoder of its type
+    (``datetime.isoformat``, a nested dataclass's encoder...), which saves msgpack a round trip through the
+    ``default`` hook per value. Lists and dicts are left to msgpack, their items reaching the hook as before. Like
+    ``dataclasses``' own ``__init__``, the code is generated; it holds no text from the class (field names and
+    helpers are looked up in its namespace).
+    """
+    names = tuple(field.name for field in dataclasses.fields(cls))
+    if not names:
+        return lambda value: {}
+    variables = ", ".join(f"v{index}" for index in range(len(names)))
+    namespace: dict[str, Any] = {f"n{index}": name for index, name in enumerate(names)}
+    namespace.update(native=_NATIVE, encoder_of=_encoders.get, form=_msgpack_form)
+    namespace["read_all"] = operator.attrgetter(*names) if len(names) > 1 else lambda value: (getattr(value, names[0]),)
+    lines = ["def encode_dataclass(value):", f"    {variables}, = read_all(value)"]
+    for index in range(len(names)):
+        v = f"v{index}"
+        lines.append(f"    if type({v}) not in native: {v} = (encoder_of(type({v})) or form)({v})")
+    lines.append("    return {" + ", ".join(f"n{index}: v{index}" for index in range(len(names))) + "}")
+    exec("\n".join(lines), namespace)
+    return namespace["encode_dataclass"]  # type: ignore[no-any-return]
 
 
-def _from_scalar_or_object(data: Any, python_type: type) -> Any:
-    try:
-        if dataclasses.is_dataclass(python_type):
-            return _build_dataclass(data, python_type)
-        if is_model_type(python_type):
-            return python_type.model_validate(data)  # type: ignore[attr-defined]
-        if issubclass(python_type, enum.Enum):
-            return python_type(data)
-        if python_type is float and type(data) is int:
-            return float(data)
-        if python_type is datetime.date and isinstance(data, datetime.datetime):
-            return data.date()
-        if python_type in (datetime.datetime, datetime.date, datetime.time) and isinstance(data, str):
-            return python_type.fromisoformat(data)
-        if python_type is datetime.timedelta and isinstance(data, (int, float)) and not isinstance(data, bool):
-            return datetime.timedelta(seconds=data)
-        if python_type in (uuid.UUID, decimal.Decimal) and isinstance(data, str):
-            return python_type(data)
-        if issubclass(python_type, os.PathLike) and isinstance(data, str):
-            return python_type(data)  # type: ignore[call-arg]
-    except Mismatch:
-        raise
-    except (TypeError, ValueError, KeyError) as error:
-        raise Mismatch(type_name(python_type), data, str(error)) from None
-    raise Mismatch(type_name(python_type), data)
+def _model_form(value: Any) -> Any:
+    return json.loads(value.model_dump_json())
 
 
-def _build_dataclass(data: Any, cls: type) -> Any:
-    if not isinstance(data, Mapping):
-        raise Mismatch(cls.__name__, data)
-    hints = _type_hints(cls)
-    kwargs = {}
-    names = {field.name for field in dataclasses.fields(cls)}
-    unknown = sorted(str(key) for key in data if key not in names)
-    if unknown:
-        raise Mismatch(cls.__name__, data, f"unknown field(s) {', '.join(unknown)}")
-    for field in dataclasses.fields(cls):
-        if field.name not in data:
-            continue
-        try:
-            value = from_tree(data[field.name], hints.get(field.name))
-        except Mismatch as error:
-            raise error.at(f".{field.name}") from None
-        if field.init:
-            kwargs[field.name] = value
-    return cls(**kwargs)
+def _mapping_form(value: Any) -> dict[Any, Any]:
+    return dict(value.items())
 
 
-def type_name(python_type: Any) -> str:
-    """A readable name of a Python type annotation (``int``, ``list[int]``, ``MyDataclass``)."""
-    if isinstance(python_type, type) and typing.get_origin(python_type) is None:
-        return python_type.__name__
-    return str(python_type).replace("typing.", "")
+_ENUM_VALUE = operator.attrgetter("value")
+
+
+def _enum_form(value: Any) -> Any:
+    return to_tree(value.value)
+
+
+def _isoformat(value: Any) -> Any:
+    return value.isoformat()
+
+
+def _total_seconds(value: Any) -> Any:
+    return value.total_seconds()
+
+
+def _path_form(value: Any) -> Any:
+    return to_tree(os.fspath(value))

@@ -42,8 +42,13 @@ LITERAL_TAG = "LiteralTypeTransformer"
 
 
 def type_key(literal_type: types_pb2.LiteralType) -> bytes:
-    """A hashable identity for a literal type (its deterministic wire form), used to cache converters."""
-    return literal_type.SerializeToString(deterministic=True)
+    """A hashable identity for a literal type (its wire form), used to cache converters.
+
+    Equal bytes always mean equal types. The plain (not ``deterministic``) form is enough and a good deal cheaper for
+    types carrying a JSON schema: two equal types whose maps were filled in another order may get two cache entries,
+    never a wrong one.
+    """
+    return literal_type.SerializeToString()
 
 
 def literal_values(literal_type: types_pb2.LiteralType) -> list[Any] | None:
