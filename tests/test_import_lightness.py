@@ -107,4 +107,6 @@ def test_a_dag_file_loads_only_what_building_its_tasks_needs() -> None:
     loaded = json.loads(out.strip().splitlines()[-1])
     assert [name for name in loaded if name.startswith(RUNTIME_ONLY)] == []
     ours = [name for name in loaded if name.startswith("airflow_provider_flyte")]
-    assert len(ours) <= 20, ours  # about a dozen small modules: operators, links, argument checks
+    # Small modules only: the package root, operators, sensors, links, argument and name checks (Airflow 3.1's
+    # providers manager also loads the root package, its version and the hooks package).
+    assert len(ours) <= 26, ours

@@ -270,7 +270,8 @@ def test_the_connections_test_command_prints_admins_message_intact(sandbox: Any)
         text=True,
         timeout=120,
     )
-    assert done.returncode == 1, done.stdout + done.stderr
+    if AIRFLOW_VERSION >= (3, 2):
+        assert done.returncode == 1, done.stdout + done.stderr  # Airflow 3.1's command exits 0 on a failed test
     assert "Connection failed!" in done.stdout
     assert "project [nope] not found" in done.stdout
 
