@@ -99,7 +99,11 @@ class DataProxy:
     def CreateDownloadLocation(
         self, request: dataproxy_pb2.CreateDownloadLocationRequest
     ) -> dataproxy_pb2.CreateDownloadLocationResponse:
-        """A signed GET URL for an object of the sandbox's container."""
+        """A signed GET URL for an object of the sandbox's container.
+
+        Inputs and outputs of executions, nodes and attempts live in the store: the first signed URL for one writes
+        its file (:meth:`~flyte_admin_sandbox.blobs.BlobStore.materialize`), as an object store would hold it.
+        """
         try:
             delta = _expiry(request.expires_in, request.HasField("expires_in"))
         except Exception as error:
@@ -107,6 +111,7 @@ class DataProxy:
         key = self.blobs.key_of(request.native_url)
         if key is None:
             raise invalid(f"failed to create a signed url for [{request.native_url}]: not in {self.blobs.container}")
+        self.blobs.materialize(key)
         expires_at = now() + delta
         return dataproxy_pb2.CreateDownloadLocationResponse(
             signed_url=self.http.signed_url("GET", key, int(expires_at.timestamp())), expires_at=timestamp(expires_at)

@@ -6,6 +6,12 @@ CreateWorkflowEvent / CreateNodeEvent / CreateTaskEvent). All progress lives in 
 the same SQLite file resumes running executions where they were; the only in-memory state is the work of Python
 functions currently running on the thread pool, which is simply started again after a restart.
 
+One thread runs the ticks, one at a time, the ticks due together in one transaction and each in a savepoint of its
+own (a tick that fails leaves nothing behind). A tick takes an execution as far as it can go; the next one comes
+when something it waits for is due (a task's time, a timeout, a look at signals or child executions) or when it is
+woken (a result from the thread pool, a child that finished, an abort). Admin calls waiting for the store end a
+batch and go first.
+
 :class:`LocalEngine` is composed of one part per node kind, each in its own module over the shared state and the
 walk of :mod:`~flyte_admin_sandbox.engine_core`: task attempts (:mod:`~flyte_admin_sandbox.engine_attempts`), task
 nodes (:mod:`~flyte_admin_sandbox.engine_tasks`), dynamic tasks (:mod:`~flyte_admin_sandbox.engine_dynamic`), array
@@ -99,6 +105,13 @@ if TYPE_CHECKING:
     from flyte_admin_sandbox.executions import Executions
 
 log = logging.getLogger(__name__)
+
+GIVE_WAY_SECONDS = 0.002
+"""How long the engine pauses at most after a batch of ticks while Admin calls wait for the store."""
+BATCH_TICKS = 64
+"""Ticks recorded in one transaction at most."""
+BATCH_SECONDS = 0.005
+"""How long one batch of ticks may hold the store when no Admin call waits for it (it may run over by one tick)."""
 
 
 class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
@@ -199,28 +212,81 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
 
     def _loop(self) -> None:
         while True:
-            with self._condition:
-                while not self._stopping and (not self._queue or self._queue[0][0] > time.monotonic()):
+            key = self._next_due()
+            if key is None:
+                return
+            self._tick_batch(key)
+            self._give_way()
+
+    def _give_way(self) -> None:
+        """Let Admin calls waiting for the store go first, for :data:`GIVE_WAY_SECONDS` at most.
+
+        Clients wait on those calls; executions can wait a little. The pause is bounded, so that the engine goes on
+        even when calls never stop coming.
+        """
+        store = self.records.store
+        if not store.waiting:
+            return
+        deadline = time.monotonic() + GIVE_WAY_SECONDS
+        while store.waiting and not self._stopping and time.monotonic() < deadline:
+            time.sleep(GIVE_WAY_SECONDS / 10)
+
+    def _next_due(self, wait: bool = True) -> ExecutionKey | None:
+        """Take the next execution whose tick is due off the queue (waiting for one unless ``wait`` is false).
+
+        ``None`` once stopping, or when nothing is due and ``wait`` is false.
+        """
+        with self._condition:
+            while True:
+                while wait and not self._stopping and (not self._queue or self._queue[0][0] > time.monotonic()):
                     timeout = self._queue[0][0] - time.monotonic() if self._queue else None
                     self._condition.wait(timeout)
-                if self._stopping:
-                    return
+                if self._stopping or not self._queue or self._queue[0][0] > time.monotonic():
+                    return None
                 due, _, key = heapq.heappop(self._queue)
-                if self._due.get(key) != due:
-                    continue  # superseded by an earlier tick of the same execution
-                del self._due[key]
-            try:
+                if self._due.get(key) == due:  # else superseded by an earlier tick of the same execution
+                    del self._due[key]
+                    return key
+
+    def _tick_batch(self, first: ExecutionKey) -> None:
+        """Tick ``first`` and the executions due after it in one transaction, each tick in a savepoint of its own.
+
+        A tick that fails undoes its own writes only. The batch ends as soon as an Admin call waits for the store,
+        or after :data:`BATCH_TICKS` ticks or :data:`BATCH_SECONDS`. One commit for many ticks: fewer writes of a
+        database file, and less for a ``:memory:`` store, whose commits cost more as it grows.
+        """
+        deadline = time.monotonic() + BATCH_SECONDS
+        ticked: list[ExecutionKey] = []
+        store = self.records.store
+        key: ExecutionKey | None = first
+        try:
+            with store.transaction():
+                while key is not None:
+                    ticked.append(key)
+                    self._tick_in_savepoint(key)
+                    if store.waiting or len(ticked) >= BATCH_TICKS or time.monotonic() > deadline:
+                        break
+                    key = self._next_due(wait=False)
+        except Exception:  # the commit itself failed (a database file locked by another process): tick again
+            log.exception("engine could not record a batch of %d ticks", len(ticked))
+            for again in ticked:
+                self.schedule(again, max(self.poll_interval, 1.0))
+
+    def _tick_in_savepoint(self, key: ExecutionKey) -> None:
+        """One tick, all its writes in one savepoint: a tick that fails leaves nothing of it behind."""
+        try:
+            with self.records.store.savepoint():
                 self.tick(key)
-            except AdminError as error:
-                if error.code == grpc.StatusCode.NOT_FOUND:
-                    log.warning("engine dropped %s: %s", key, error.message)
-                    continue
-                # A concurrent TerminateExecution may have moved the run on; look again shortly.
-                log.debug("engine tick of %s raced with an update (%s); retrying", key, error.message)
-                self.schedule(key, self.poll_interval)
-            except Exception:
-                log.exception("engine tick failed for execution %s", key)
-                self.schedule(key, max(self.poll_interval, 1.0))
+        except AdminError as error:
+            if error.code == grpc.StatusCode.NOT_FOUND:
+                log.warning("engine dropped %s: %s", key, error.message)
+                return
+            # A concurrent TerminateExecution may have moved the run on; look again shortly.
+            log.debug("engine tick of %s raced with an update (%s); retrying", key, error.message)
+            self.schedule(key, self.poll_interval)
+        except Exception:
+            log.exception("engine tick failed for execution %s", key)
+            self.schedule(key, max(self.poll_interval, 1.0))
 
     # Ticks -------------------------------------------------------------------------------------------------------
 
@@ -246,6 +312,33 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
             attempts.setdefault(row["node_id"], []).append(row)
         return attempts
 
+    def _load_run(
+        self, key: ExecutionKey, row: sqlite3.Row, spec: admin_execution_pb2.ExecutionSpec, first: bool
+    ) -> Run:
+        """What a tick works on: the execution's nodes and attempts (the ``first`` tick records the start node)."""
+        reference = None
+        if spec.metadata.mode == Mode.RECOVERED and spec.metadata.HasField("reference_execution"):
+            reference = ExecutionKey.of(spec.metadata.reference_execution)
+        inputs = literal_map(row["inputs"])
+        run = Run(
+            key=key,
+            spec=spec,
+            compiled=self._compiled_of(row["workflow_id"]),
+            inputs=inputs,
+            nodes={},
+            attempts={},
+            reference=reference,
+        )
+        if first:
+            # Nothing of the run is stored yet: a tick's writes are one transaction, so none of a first tick's stay.
+            run.nodes[START_NODE] = self.records.node_event(
+                key, START_NODE, NodePhase.SUCCEEDED, inputs=inputs, outputs=inputs, current=None
+            )
+        else:
+            run.nodes = self.records.node_rows(key)
+            run.attempts = self._attempt_rows(key)
+        return run
+
     def tick(self, key: ExecutionKey) -> None:
         """Advance one execution as far as it can go now."""
         row = self.records.execution_row(key)
@@ -257,22 +350,11 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
         if phase == WorkflowPhase.ABORTING:
             self._finish_abort(key, spec)
             return
-        inputs = literal_map(row["inputs"])
-        if phase == WorkflowPhase.UNDEFINED:
-            self.records.workflow_event(key, WorkflowPhase.RUNNING)
-            self.records.node_event(key, START_NODE, NodePhase.SUCCEEDED, inputs=inputs, outputs=inputs)
-        reference = None
-        if spec.metadata.mode == Mode.RECOVERED and spec.metadata.HasField("reference_execution"):
-            reference = ExecutionKey.of(spec.metadata.reference_execution)
-        run = Run(
-            key=key,
-            spec=spec,
-            compiled=self._compiled_of(row["workflow_id"]),
-            nodes=self.records.node_rows(key),
-            attempts=self._attempt_rows(key),
-            reference=reference,
-        )
-        state = self._walk(run, run.compiled.closure.primary, Scope(None, None, inputs))
+        first = phase == WorkflowPhase.UNDEFINED
+        if first:
+            row = self.records.workflow_event(key, WorkflowPhase.RUNNING, current=row)
+        run = self._load_run(key, row, spec, first)
+        state = self._walk(run, run.compiled.closure.primary, Scope(None, None, run.inputs))
         if state.failed:
             assert state.error is not None
             self._abort_running(run.key)
@@ -281,19 +363,20 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
             error.message = (
                 f"[{state.failed_node}]: {error.message}" if error.message else f"node {state.failed_node} failed"
             )
-            self.records.workflow_event(key, WorkflowPhase.FAILING)
-            self.records.workflow_event(key, WorkflowPhase.FAILED, error=error)
+            self.records.workflow_event(key, WorkflowPhase.FAILED, via=WorkflowPhase.FAILING, error=error, current=row)
             self._finished(key, spec)
         elif state.done:
             assert state.outputs is not None
             self.records.node_event(key, END_NODE, NodePhase.SUCCEEDED, inputs=state.outputs, outputs=state.outputs)
-            self.records.workflow_event(key, WorkflowPhase.SUCCEEDING)
-            self.records.workflow_event(key, WorkflowPhase.SUCCEEDED, outputs=state.outputs)
+            self.records.workflow_event(
+                key, WorkflowPhase.SUCCEEDED, via=WorkflowPhase.SUCCEEDING, outputs=state.outputs, current=row
+            )
             self._finished(key, spec)
+        elif run.wake is not None:
+            # Every node went as far as it could (the walk repeats until nothing moves): next, what it waits for.
+            self.schedule(key, run.wake)
         elif run.changed:
             self.schedule(key)
-        elif run.wake is not None:
-            self.schedule(key, run.wake)
 
     # Node kinds --------------------------------------------------------------------------------------------------
 

@@ -73,15 +73,12 @@ class TaskAttempts(EngineCore):
         inputs: literals_pb2.LiteralMap,
         task_type: str,
     ) -> None:
-        self.records.task_event(run.key, uid, task_id, attempt, TaskPhase.RUNNING, inputs=inputs, task_type=task_type)
-        run.attempts[uid] = [
-            *[row for row in run.attempts.get(uid, []) if row["retry_attempt"] != attempt],
-            *self.records.store.all(
-                "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? "
-                "AND execution_name = ? AND node_id = ? AND retry_attempt = ?",
-                (*run.key.params, uid, attempt),
-            ),
-        ]
+        others = [row for row in run.attempts.get(uid, []) if row["retry_attempt"] != attempt]
+        known = next((row for row in run.attempts.get(uid, []) if row["retry_attempt"] == attempt), None)
+        row = self.records.task_event(
+            run.key, uid, task_id, attempt, TaskPhase.RUNNING, inputs=inputs, task_type=task_type, current=known
+        )
+        run.attempts[uid] = [*others, row]
         run.changed = True
 
     def _run_attempts(
@@ -131,12 +128,16 @@ class TaskAttempts(EngineCore):
             )
         if outcome.failure is None:
             outputs = outcome.outputs if outcome.outputs is not None else literals_pb2.LiteralMap()
-            self.records.task_event(run.key, uid, task_id, number, TaskPhase.SUCCEEDED, outputs=outputs)
+            attempts[-1] = self.records.task_event(
+                run.key, uid, task_id, number, TaskPhase.SUCCEEDED, outputs=outputs, current=current
+            )
             run.changed = True
             return done(outputs)
         error = outcome.failure.to_proto()
         if not recorded:
-            self.records.task_event(run.key, uid, task_id, number, TaskPhase.FAILED, error=error)
+            attempts[-1] = self.records.task_event(
+                run.key, uid, task_id, number, TaskPhase.FAILED, error=error, current=current
+            )
             run.changed = True
         else:
             closure_error = self._attempt_error(current)
@@ -277,5 +278,8 @@ class TaskAttempts(EngineCore):
                 cancel = self._cancels.get(attempt)
             if cancel is not None:
                 cancel.set()
-            self.records.task_event(run.key, uid, task_id, number, TaskPhase.FAILED, error=state.error)
+            stopped = self.records.task_event(
+                run.key, uid, task_id, number, TaskPhase.FAILED, error=state.error, current=attempt_row
+            )
+            run.attempts[uid] = [stopped if row is attempt_row else row for row in run.attempts[uid]]
             run.changed = True

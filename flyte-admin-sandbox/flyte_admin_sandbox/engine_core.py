@@ -240,9 +240,7 @@ class EngineCore:
         phase: execution_pb2.NodeExecution.Phase,
         **fields: Any,
     ) -> sqlite3.Row:
-        self.records.node_event(run.key, uid, phase, **fields)
-        row = self.records.node_row(run.key, uid)
-        assert row is not None
+        row = self.records.node_event(run.key, uid, phase, current=run.nodes.get(uid), **fields)
         run.nodes[uid] = row
         run.changed = True
         return row

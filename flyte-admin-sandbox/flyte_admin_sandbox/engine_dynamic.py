@@ -62,6 +62,7 @@ class DynamicTasks(TaskAttempts):
             )
             with self.records.store.transaction():
                 self.records.task_event(run.key, uid, template.id, attempt, TaskPhase.SUCCEEDED)
+                self._reload_attempts(run, uid)
                 self._record_node(run, uid, NodePhase.FAILED, error=failure)
             return failed(failure, uid)
         with self.records.store.transaction():
@@ -85,12 +86,16 @@ class DynamicTasks(TaskAttempts):
             dynamic_workflow=closure,
             dynamic_job_spec_uri=spec_uri,
         )
+        self._reload_attempts(run, uid)
+        return run.nodes[uid]
+
+    def _reload_attempts(self, run: Run, uid: str) -> None:
+        """Read a node's attempts again (after writes that went around ``run``)."""
         run.attempts[uid] = self.records.store.all(
             "SELECT * FROM task_executions WHERE execution_project = ? AND execution_domain = ? "
             "AND execution_name = ? AND node_id = ? ORDER BY retry_attempt",
             (*run.key.params, uid),
         )
-        return run.nodes[uid]
 
     def _compile_dynamic(
         self,

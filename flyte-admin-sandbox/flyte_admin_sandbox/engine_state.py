@@ -152,11 +152,15 @@ class Scope:
 
 @dataclass
 class Run:
-    """One tick's view of an execution."""
+    """One tick's view of an execution: its spec, inputs, node rows and task attempt rows.
+
+    Every write of the tick updates ``nodes`` and ``attempts``, so the tick never reads back what it wrote.
+    """
 
     key: ExecutionKey
     spec: admin_execution_pb2.ExecutionSpec
     compiled: Compiled
+    inputs: literals_pb2.LiteralMap
     nodes: dict[str, sqlite3.Row]
     attempts: dict[str, list[sqlite3.Row]]
     reference: ExecutionKey | None

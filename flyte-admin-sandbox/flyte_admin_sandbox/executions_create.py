@@ -20,8 +20,7 @@ from flyte_admin_sandbox.common import require
 from flyte_admin_sandbox.compiler import START_NODE
 from flyte_admin_sandbox.errors import duplicate_key, invalid, missing_argument, prototext
 from flyte_admin_sandbox.executions_base import ExecutionsBase, principal_var
-from flyte_admin_sandbox.filters import format_timestamp
-from flyte_admin_sandbox.records import ExecutionKey, WorkflowPhase, literal_map, timestamp
+from flyte_admin_sandbox.records import ExecutionKey, WorkflowPhase, literal_map, stored_text, timestamp
 from flyte_admin_sandbox.registry_base import RT, validate_labels
 from flyte_admin_sandbox.registry_entities import FLYTEGEN_PREFIX
 from flyte_admin_sandbox.store import now
@@ -99,6 +98,10 @@ class ExecutionCreation(ExecutionsBase):
 
     def CreateExecution(self, request: admin_pb2.ExecutionCreateRequest) -> admin_pb2.ExecutionCreateResponse:
         """Validate, resolve inputs against the launch plan, store the run and hand it to the engine."""
+        with self.store.locked():  # its reads and its write in one go: fewer handoffs of the store between threads
+            return self._create_execution(request)
+
+    def _create_execution(self, request: admin_pb2.ExecutionCreateRequest) -> admin_pb2.ExecutionCreateResponse:
         inputs = request.inputs if request.inputs.literals else request.spec.inputs
         require(request.project, "project")
         require(request.domain, "domain")
@@ -148,7 +151,9 @@ class ExecutionCreation(ExecutionsBase):
             plan_row = self.registry.launch_plan_row(reference)
         plan = self.registry.launch_plan_proto(plan_row)
         merged = self._merge_inputs(user_inputs, plan)
-        workflow_row = self.store.one("SELECT * FROM workflows WHERE id = ?", (plan_row["workflow_id"],))
+        workflow_row = self.store.one(
+            "SELECT id, project, domain, name, version FROM workflows WHERE id = ?", (plan_row["workflow_id"],)
+        )
         assert workflow_row is not None
         workflow_id = identifier_pb2.Identifier(
             resource_type=RT.WORKFLOW,
@@ -161,7 +166,7 @@ class ExecutionCreation(ExecutionsBase):
         key = ExecutionKey(project, domain, execution_name)
         stored_spec = self._resolve_spec(spec, plan, key, workflow_row["name"])
         moment = now()
-        stamp = format_timestamp(moment)
+        stamp = stored_text(moment)
         closure = admin_pb2.ExecutionClosure(
             phase=WorkflowPhase.UNDEFINED,
             created_at=timestamp(moment),
@@ -202,21 +207,25 @@ class ExecutionCreation(ExecutionsBase):
             "created_at": stamp,
             "updated_at": stamp,
         }
+        tags = [*stored_spec.labels.values.items(), *((tag, "") for tag in stored_spec.tags)]
         try:
-            with self.store.transaction():
-                self.store.insert("executions", row)
-                tags = [*stored_spec.labels.values.items(), *((tag, "") for tag in stored_spec.tags)]
-                for tag_key, tag_value in tags:
-                    self.store.insert(
-                        "execution_tags",
-                        {
-                            "execution_project": project,
-                            "execution_domain": domain,
-                            "execution_name": execution_name,
-                            "key": tag_key,
-                            "value": tag_value,
-                        },
-                    )
+            if not tags:
+                self.store.insert("executions", row)  # one statement: atomic by itself
+            else:
+                # All or nothing, also inside the engine's transaction (a launch-plan node creating its child).
+                with self.store.savepoint():
+                    self.store.insert("executions", row)
+                    for tag_key, tag_value in tags:
+                        self.store.insert(
+                            "execution_tags",
+                            {
+                                "execution_project": project,
+                                "execution_domain": domain,
+                                "execution_name": execution_name,
+                                "key": tag_key,
+                                "value": tag_value,
+                            },
+                        )
         except sqlite3.IntegrityError as error:
             constraint = "execution_tags_pkey" if "execution_tags" in str(error) else "executions_pkey"
             raise duplicate_key(constraint) from None
