@@ -117,3 +117,10 @@ def test_help_reads_as_plain_text() -> None:
         assert "``" not in text
         assert ":class:" not in text
         assert "[/" not in text  # closing Rich tags
+
+
+def test_the_command_line_loads_no_grpc_until_a_command_runs() -> None:
+    """``--help`` stays instant, and the demo sets gRPC's log verbosity before grpc reads it at import."""
+    probe = "import sys, flyte_admin_sandbox.cli; print('grpc' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
