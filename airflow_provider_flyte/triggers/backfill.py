@@ -12,7 +12,7 @@ Importing this module loads no grpc, protobuf or flyteidl code.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -93,6 +93,12 @@ class FlyteBackfillTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll the backfill and its runs until it finishes or the deadline passes; yield one event."""
+        from airflow_provider_flyte.triggers._resume_guard import guarded
+
+        async for event in guarded(self._watch()):
+            yield event
+
+    async def _watch(self) -> AsyncGenerator[TriggerEvent, None]:
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
         from airflow_provider_flyte.progress import ProgressReport
         from airflow_provider_flyte.remote.backfill import alist_backfill_nodes, backfill_children, progress_line

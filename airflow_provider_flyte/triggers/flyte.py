@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -110,6 +110,12 @@ class FlyteExecutionTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the execution reaches a phase of interest or the deadline passes; yield one event."""
+        from airflow_provider_flyte.triggers._resume_guard import guarded
+
+        async for event in guarded(self._watch()):
+            yield event
+
+    async def _watch(self) -> AsyncGenerator[TriggerEvent, None]:
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
         from airflow_provider_flyte.watch import WatchError, watcher_for
 

@@ -14,7 +14,7 @@ flyteidl code.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -108,6 +108,12 @@ class FlyteSignalTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the signal exists, the execution finishes, or the deadline passes; yield one event."""
+        from airflow_provider_flyte.triggers._resume_guard import guarded
+
+        async for event in guarded(self._watch()):
+            yield event
+
+    async def _watch(self) -> AsyncGenerator[TriggerEvent, None]:
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
         from airflow_provider_flyte.progress import ProgressReport
         from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES

@@ -446,9 +446,9 @@ class AirflowDeployment:
         return self.wait_for(f"DAG run {dag_id} {run_id} to finish", finished, timeout)
 
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
-        """The state of each task instance of a DAG run, by task id."""
+        """The state of each task instance of a DAG run, by task id (``task_id[i]`` for map index ``i``)."""
         instances = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
-        return {ti["task_id"]: ti["state"] for ti in instances}
+        return {_instance_key(ti["task_id"], ti.get("map_index", -1)): ti["state"] for ti in instances}
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         """The value of one XCom entry of a task instance."""
@@ -484,6 +484,14 @@ class AirflowDeployment:
         folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
         return "".join(path.read_text(errors="replace") for path in sorted(folder.glob("*.trigger.*")))
 
+    def task_logs(self, dag_id: str, run_id: str, tail: int = LOG_TAIL_CHARS) -> str:
+        """The last ``tail`` characters of every task (and trigger) log of a DAG run, each under its path."""
+        folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+        paths = sorted(folder.rglob("*.log*")) if folder.exists() else []
+        return "\n".join(
+            f"----- {path.relative_to(folder)} -----\n{path.read_text(errors='replace')[-tail:]}" for path in paths
+        )
+
     def parked(self, dag_id: str, run_id: str, task_id: str) -> bool:
         """Whether the scheduler has seen a HITL task's worker finish with the task parked.
 
@@ -501,6 +509,10 @@ class AirflowDeployment:
 
     def __repr__(self) -> str:
         return f"AirflowDeployment(url={self.url!r}, home={str(self.home)!r})"
+
+
+def _instance_key(task_id: str, map_index: int) -> str:
+    return task_id if map_index < 0 else f"{task_id}[{map_index}]"
 
 
 def _signal_group(pgid: int, signum: signal.Signals) -> None:

@@ -51,7 +51,8 @@ def test_every_example_runs_from_the_rest_api_without_a_logical_date(deployment:
     failed = {
         dag_id: deployment.task_states(dag_id, runs[dag_id]) for dag_id, state in states.items() if state != "success"
     }
-    assert not failed, f"{failed}\n{deployment.logs()}"
+    task_logs = "\n".join(deployment.task_logs(dag_id, runs[dag_id]) for dag_id in failed)
+    assert not failed, f"{failed}\n{task_logs}\n{deployment.logs()}"
     for dag_id, run_id in runs.items():
         assert noisy_lines(deployment, dag_id, run_id) == [], dag_id
     # The backfill example without a data interval replays the days before the run's run_after.
