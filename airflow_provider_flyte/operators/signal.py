@@ -10,6 +10,7 @@ Importing this module loads no grpc, protobuf or flyteidl code.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -63,8 +64,9 @@ class FlyteSignalOperator(BaseOperator):
         signal_id: The gate's signal id (templated).
         action: ``"approve"``, ``"reject"`` or ``"set"``.
         value: The value for ``action="set"`` (templated).
-        python_type: Convert ``value`` as this simple type (``int``, ``float``, ``str``, ``bool``, ``datetime``,
-            ``timedelta``, ``list[...]``, ``dict[str, ...]``) instead of the declared type.
+        python_type: Convert ``value`` as this Python type, as flytekit would (scalars, ``list[...]``,
+            ``dict[str, ...]``, ``Optional``/``Union``, enums), instead of the declared type; a dataclass or pydantic
+            model keeps the declared type and guides the conversion.
         project: Project of a bare execution name.
         domain: Domain of a bare execution name.
         wait_for_gate: Wait until the gate is reached when its signal does not exist yet (default); ``False`` fails.
@@ -215,12 +217,8 @@ class FlyteSignalOperator(BaseOperator):
         from flyteidl.core import types_pb2
 
         from airflow_provider_flyte.literals import to_literal
-        from airflow_provider_flyte.remote.signals import (
-            boolean_literal,
-            declared_signals,
-            literal_type_of,
-            unknown_signal_message,
-        )
+        from airflow_provider_flyte.literals.python_types import RecordTypeError, literal_type_of
+        from airflow_provider_flyte.remote.signals import boolean_literal, declared_signals, unknown_signal_message
 
         client = self.hook.get_client()
         workflow_id = client.get_execution(execution_id).closure.workflow_id
@@ -241,9 +239,14 @@ class FlyteSignalOperator(BaseOperator):
                     "use action='set' with a value; nothing was set"
                 )
             return declared, boolean_literal(self.action == "approve")
-        literal_type = declared.literal_type if self.python_type is None else literal_type_of(self.python_type)
+        literal_type = declared.literal_type
         try:
-            literal = to_literal(self.value, literal_type, name=f"value of signal {self.signal_id!r}")
+            if self.python_type is not None:
+                with contextlib.suppress(RecordTypeError):  # a record keeps the declared type; python_type guides
+                    literal_type = literal_type_of(self.python_type)
+            literal = to_literal(
+                self.value, literal_type, python_type=self.python_type, name=f"value of signal {self.signal_id!r}"
+            )
         except FlyteInvalidInputException as error:
             raise AirflowFailException(f"{self.task_id}: {error}; nothing was set") from None
         return declared, literal

@@ -121,7 +121,9 @@ class FlyteExecutionSpan:
             yield from child.walk(depth + 1)
 
     def explain(self, file: TextIO | None = None) -> None:
-        """Print the tree as a table: operation, start, end, duration and the indented entity path.
+        """Print flytekit's table: one row per operation (start, end, duration) under the entity it belongs to.
+
+        The rows are flytekit's, indentation included; times are in UTC (flytekit prints the machine's local time).
 
         Args:
             file: Where to write; standard output by default.
@@ -129,13 +131,22 @@ class FlyteExecutionSpan:
         out = file if file is not None else sys.stdout
         print(_HEADER, file=out)
         print("-" * 140, file=out)
-        for span, depth in self.walk():
-            operation = span.name if span.kind == "operation" else ""
+        for span, indent, owner in self._operations(-1, ""):
             print(
-                f"{operation:25s}{span.start_time.strftime(_TIME_FORMAT):25s}"
-                f"{span.end_time.strftime(_TIME_FORMAT):25s} {span.duration:7.2f}s    {'  ' * depth}{span.entity}",
+                f"{span.name:25s}{span.start_time.strftime(_TIME_FORMAT):25s}"
+                f"{span.end_time.strftime(_TIME_FORMAT):25s} {span.duration:7.2f}s    {'  ' * indent}{owner}",
                 file=out,
             )
+
+    def _operations(self, indent: int, owner: str) -> Iterator[tuple[FlyteExecutionSpan, int, str]]:
+        """Operation spans with their indentation and the label of the entity they belong to."""
+        if self.kind == "operation":
+            yield self, indent, owner
+            label = f"{owner}/{self.name}"
+        else:
+            label = self.entity
+        for child in self.children:
+            yield from child._operations(indent + 1, label)
 
     def __repr__(self) -> str:
         return f"FlyteExecutionSpan({self.entity!r}, {self.duration:.2f}s, {len(self.span.spans)} children)"

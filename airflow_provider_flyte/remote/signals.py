@@ -14,12 +14,14 @@ XCom and trigger events), never its value.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.identifiers import SignalIdentifier, WorkflowExecutionIdentifier
+from airflow_provider_flyte.literals.python_types import RecordTypeError, literal_type_of
 from airflow_provider_flyte.remote._queries import PAGE_SIZE, join_filters, paginate
 
 if TYPE_CHECKING:
@@ -135,7 +137,9 @@ def set_signal_value(
         execution_id: The execution whose gate waits for the signal.
         signal_id: The gate's signal id (its name in flytekit).
         value: A Python value, or a ready ``core.Literal``.
-        python_type: Convert as this Python type instead (the codec guides by it).
+        python_type: Convert as this Python type, to the literal type flytekit gives it (scalars, lists,
+            ``dict[str, ...]``, ``Optional``/``Union``, enums); a dataclass or pydantic model keeps the declared
+            type and guides the conversion.
         literal_type: Convert to this literal type instead of the declared one (no lookup RPC).
 
     Raises:
@@ -164,47 +168,14 @@ def _to_signal_literal(
 
     if isinstance(value, literals_pb2.Literal):
         return value
-    if literal_type is None and python_type is None:
-        literal_type = find_signal(client, execution_id, signal_id).type
+    if literal_type is None and python_type is not None:
+        with contextlib.suppress(RecordTypeError):  # a record's type is the declared one, python_type guides
+            literal_type = literal_type_of(python_type)
     if literal_type is None:
-        literal_type = literal_type_of(python_type)
+        literal_type = find_signal(client, execution_id, signal_id).type
     from airflow_provider_flyte.literals import to_literal
 
-    return to_literal(value, literal_type, name=f"signal {signal_id}")
-
-
-def literal_type_of(python_type: Any) -> types_pb2.LiteralType:
-    """The literal type of a simple Python type: scalars, and ``list``/``dict[str, ...]`` of them.
-
-    Raises:
-        FlyteInvalidInputException: for anything richer; pass ``literal_type`` (or neither, to use the signal's
-            declared type) instead.
-    """
-    import datetime
-    import typing
-
-    from flyteidl.core import types_pb2
-
-    simple = {
-        int: types_pb2.INTEGER,
-        float: types_pb2.FLOAT,
-        str: types_pb2.STRING,
-        bool: types_pb2.BOOLEAN,
-        datetime.datetime: types_pb2.DATETIME,
-        datetime.timedelta: types_pb2.DURATION,
-    }
-    if python_type in simple:
-        return types_pb2.LiteralType(simple=simple[python_type])
-    origin = typing.get_origin(python_type)
-    args = typing.get_args(python_type)
-    if origin is list and len(args) == 1:
-        return types_pb2.LiteralType(collection_type=literal_type_of(args[0]))
-    if origin is dict and len(args) == 2 and args[0] is str:
-        return types_pb2.LiteralType(map_value_type=literal_type_of(args[1]))
-    raise FlyteInvalidInputException(
-        f"python_type={python_type!r} is not a simple type (int, float, str, bool, datetime, timedelta, list, "
-        "dict[str, ...]); pass literal_type, or neither to use the signal's declared type"
-    )
+    return to_literal(value, literal_type, python_type=python_type, name=f"signal {signal_id}")
 
 
 def boolean_literal(value: bool) -> literals_pb2.Literal:

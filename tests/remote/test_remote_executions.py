@@ -3,8 +3,11 @@ metrics, listings and console links."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import re
+import time
 from typing import Any
 
 import grpc
@@ -426,7 +429,30 @@ def test_execution_metrics_as_data_and_table(remote: FlyteRemote, rpcs: RpcLog) 
     out = io.StringIO()
     span.explain(file=out)
     table = out.getvalue()
+    # flytekit's rows: operations only, under the entity they belong to (a task attempt's under "task/<attempt>").
     assert f"workflow/{execution.id.name}" in table
-    assert "node/summarize" in table
+    assert "    task/0\n" in table
     assert "TASK_RUNTIME" in table
+    assert table == _flytekit_explain(span.to_flyte_idl())
     assert remote.get_execution_metrics(f"ex:{P}:{D}:{execution.id.name}").name == execution.id.name
+
+
+def _flytekit_explain(span: Any) -> str:
+    """What flytekit's ``FlyteExecutionSpan.explain()`` prints for the same span, with the time zone set to UTC."""
+    pytest.importorskip("flytekit")
+    from flytekit.remote.metrics import FlyteExecutionSpan as FlytekitSpan
+
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"  # flytekit prints local time; ours UTC
+    time.tzset()
+    try:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            FlytekitSpan(span).explain()
+        return printed.getvalue()
+    finally:
+        if previous is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 import pytest
 from flyte_admin_sandbox import builders as b
 from flyteidl.core import literals_pb2, types_pb2
@@ -125,5 +127,33 @@ def test_set_input_with_python_type_skips_the_lookup(remote: FlyteRemote, rpcs: 
     remote.set_signal("numbers", "listed", [1, 2], python_type=list[int])
     assert rpcs.names(mark) == ["SetSignal"]
     assert finish(execution).outputs["o0"] == [1, 2]
-    with pytest.raises(FlyteInvalidInputException, match=r"python_type=.*not a simple type"):
+    with pytest.raises(FlyteInvalidInputException, match=r"python_type=set\[int\] is not supported here; use int"):
         remote.set_input("numbers", "listed", {"a": 1}, python_type=set[int])
+
+
+def test_set_input_takes_the_seeds_union_typed_dict_as_flytekit_does(remote: FlyteRemote, rpcs: RpcLog) -> None:
+    """The seed's own call: ``value={"key": "value", "number": 123}, python_type=Dict[str, Union[str, int]]``."""
+    pytest.importorskip("flytekit")
+    from flytekit.core.context_manager import FlyteContextManager
+    from flytekit.core.type_engine import TypeEngine
+
+    python_type = typing.Dict[str, typing.Union[str, int]]  # noqa: UP006, UP007 - the seed's spelling
+    value = {"key": "value", "number": 123}
+    declared = TypeEngine.to_literal_type(python_type).to_flyte_idl()
+    waiting = b.workflow(
+        "remote.wait_for_settings",
+        outputs={"o0": declared},
+        nodes=[b.signal_node("settings", "settings", declared)],
+        output_bindings={"o0": b.promise("settings", "o0")},
+    )
+    execution = remote.execute(remote.register_workflow(workflow_spec(waiting)), execution_name="settings")
+    eventually(lambda: remote.list_signals("settings"), "the settings signal")
+    mark = rpcs.mark()
+    remote.set_input("settings", "settings", value=value, python_type=python_type)
+    sent = rpcs.calls("SetSignal")[-1].value
+    theirs = TypeEngine.to_literal(
+        FlyteContextManager.current_context(), value, python_type, TypeEngine.to_literal_type(python_type)
+    )
+    assert sent == theirs.to_flyte_idl()
+    assert rpcs.names(mark) == ["SetSignal"]
+    assert finish(execution).outputs["o0"] == value
