@@ -104,5 +104,76 @@ def _check_demo_output(output: str) -> None:
     _check(not noisy, f"a successful demo prints no warning or error lines (got {noisy[:5]})")
 
 
+PUBLIC_PACKAGES = ("airflow_provider_flyte", "flyte_provider", "flyte_admin_sandbox")
+
+
+def release() -> None:
+    """What a release needs of the installed packages and their artifacts (``sys.argv[2:]``: wheels and sdists)."""
+    for artifact in map(Path, sys.argv[2:]):
+        _check_artifact(artifact)
+    home = tempfile.mkdtemp(prefix="release-check-home-")
+    env = {**os.environ, "AIRFLOW_HOME": home, "NO_COLOR": "1"}
+    command = Path(sys.executable).parent / "airflow"
+    listed = subprocess.run([command, "providers", "list"], capture_output=True, text=True, env=env, check=False)
+    _check(listed.returncode == 0 and "airflow-provider-flyte" in listed.stdout, "airflow providers list shows us")
+    code = (
+        "from airflow.providers_manager import ProvidersManager;"
+        "print(ProvidersManager().providers['airflow-provider-flyte'].data['documentation-url'])"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    metadata = importlib.metadata.metadata("airflow-provider-flyte")
+    links = dict(link.split(", ", 1) for link in metadata.get_all("Project-URL") or [])
+    documentation = links["Documentation"]
+    _check(shown.stdout.strip() == documentation, f"Airflow's Providers page links the documentation ({documentation})")
+    imported = _import_public_modules(env)
+    _check(imported > 100, f"every public module imports ({imported} modules, no flytekit installed)")
+
+
+def _check_artifact(path: Path) -> None:
+    import tarfile
+    import zipfile
+
+    if path.suffix == ".whl":
+        with zipfile.ZipFile(path) as wheel:
+            names = wheel.namelist()
+        package = path.name.split("-")[0]
+        _check(any(n.endswith("/licenses/LICENSE") for n in names), f"{path.name} carries LICENSE")
+        _check(any(n.endswith("/licenses/NOTICE") for n in names), f"{path.name} carries NOTICE")
+        _check(f"{package}/py.typed" in names, f"{path.name} carries py.typed")
+        tests = [n for n in names if "/tests/" in n or n.startswith("tests/") or "/test_" in n or "conftest" in n]
+        _check(not tests, f"{path.name} carries no tests ({tests[:3]})")
+    else:
+        with tarfile.open(path) as sdist:
+            names = sdist.getnames()
+        _check(any(n.endswith("/LICENSE") for n in names), f"{path.name} carries LICENSE")
+        _check(any(n.endswith("/NOTICE") for n in names), f"{path.name} carries NOTICE")
+        junk = [n for n in names if any(part in n.split("/") for part in (".venv", "build", ".tools", "__pycache__"))]
+        _check(not junk, f"{path.name} carries no build or environment files ({junk[:3]})")
+
+
+def _import_public_modules(env: dict[str, str]) -> int:
+    """Import every module whose dotted name has no private part, in a fresh interpreter; return how many."""
+    code = textwrap.dedent(
+        f"""
+        import importlib, pkgutil, sys
+        count = 0
+        for name in {PUBLIC_PACKAGES!r}:
+            package = importlib.import_module(name)
+            count += 1
+            for info in pkgutil.walk_packages(package.__path__, name + "."):
+                if any(part.startswith("_") for part in info.name.split(".")):
+                    continue
+                importlib.import_module(info.name)
+                count += 1
+        assert "flytekit" not in sys.modules, "a public module imported flytekit"
+        print(count)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        sys.exit(f"release check failed: importing the public modules:\n{done.stderr[-3000:]}")
+    return int(done.stdout.strip().splitlines()[-1])
+
+
 if __name__ == "__main__":
-    {"provider": provider, "sandbox": sandbox}[sys.argv[1]]()
+    {"provider": provider, "sandbox": sandbox, "release": release}[sys.argv[1]]()

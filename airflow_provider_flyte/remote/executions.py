@@ -22,6 +22,7 @@ import abc
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES
 from airflow_provider_flyte._phases import WORKFLOW_PHASES as WORKFLOW_PHASES  # re-exported: its old home
 from airflow_provider_flyte.exceptions import FlyteAssertion
 from airflow_provider_flyte.identifiers import (
@@ -50,7 +51,7 @@ TASK_PHASES: tuple[str, ...] = (
     *("FAILED", "RETRYABLE_FAILED", "INITIALIZING", "WAITING_FOR_RESOURCES"),
 )
 
-WORKFLOW_TERMINAL_PHASES = frozenset({4, 6, 7, 8})  # SUCCEEDED, FAILED, ABORTED, TIMED_OUT
+WORKFLOW_TERMINAL_PHASES = frozenset(WORKFLOW_PHASES.index(name) for name in TERMINAL_PHASE_NAMES)
 WORKFLOW_SUCCESS_PHASES = frozenset({4})
 NODE_TERMINAL_PHASES = frozenset({3, 5, 6, 7, 8, 10})  # SUCCEEDED, FAILED, ABORTED, SKIPPED, TIMED_OUT, RECOVERED
 NODE_SUCCESS_PHASES = frozenset({3, 7, 10})  # SUCCEEDED, SKIPPED, RECOVERED

@@ -6,12 +6,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES as TERMINAL_PHASES
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES, phase_name
+from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, phase_name
 from airflow_provider_flyte.waiting import WaitClock
-
-TERMINAL_PHASES = frozenset(WORKFLOW_PHASES[phase] for phase in WORKFLOW_TERMINAL_PHASES)
-"""Names of the phases in which an execution is finished (``SUCCEEDED``, ``FAILED``, ``ABORTED``, ``TIMED_OUT``)."""
 
 
 @dataclass(frozen=True)
