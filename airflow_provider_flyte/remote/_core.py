@@ -42,6 +42,16 @@ class RemoteCore:
     _owns_client: bool
     _client_lock: threading.Lock
     _fs: FlyteFS | None
+    _interactive_mode_enabled: bool
+
+    @property
+    def interactive_mode_enabled(self) -> bool:
+        """Whether flytekit entities are registered as flytekit's interactive (notebook) mode registers them.
+
+        Python-defined flytekit tasks and workflows are then pickled and uploaded when registered, and versioned from
+        a hash of that code when no version is given.
+        """
+        return self._interactive_mode_enabled
 
     @property
     def client(self) -> SynchronousFlyteClient:

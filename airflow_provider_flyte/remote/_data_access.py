@@ -42,8 +42,9 @@ class DataAccessMixin(RemoteCore):
         """Resolve a ``flyte://v1/...`` data URL.
 
         Returns:
-            A :class:`LiteralsView` for inputs/outputs (``.../i``, ``.../o``), a Python value for one named literal,
-            the bytes behind the first link for a deck (``.../d``).
+            A :class:`LiteralsView` for inputs/outputs (``.../i``, ``.../o``), the ``core.Literal`` of one named
+            input or output (``.../o/<name>``, as flytekit returns it; ``to_python`` reads its value), the bytes
+            behind the first link for a deck (``.../d``).
         """
         from airflow_provider_flyte.remote import fs
 
@@ -54,9 +55,7 @@ class DataAccessMixin(RemoteCore):
         if kind == "literal_map":
             return LiteralsView(response.literal_map)
         if kind == "literal":
-            from airflow_provider_flyte.literals import to_python
-
-            return to_python(response.literal)
+            return response.literal  # the Literal, as flytekit returns it; to_python(literal) reads its value
         if kind == "pre_signed_urls" and response.pre_signed_urls.signed_url:
             return fs.download_bytes(self.client, response.pre_signed_urls.signed_url[0])
         raise FlyteEntityNotExistException(f"{flyte_uri} resolved to no data")

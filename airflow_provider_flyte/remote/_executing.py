@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.identifiers import (
     Identifier,
     ResourceType,
@@ -21,20 +21,19 @@ from airflow_provider_flyte.identifiers import (
     validate_execution_name,
 )
 from airflow_provider_flyte.remote._core import is_flytekit_entity, logger
-from airflow_provider_flyte.remote._fetching import FetchingMixin
 from airflow_provider_flyte.remote._following import FollowingMixin
 from airflow_provider_flyte.remote._named import create_named
 from airflow_provider_flyte.remote._queries import as_execution_id
 from airflow_provider_flyte.remote._registering import RegisteringMixin
-from airflow_provider_flyte.remote.entities import FlyteLaunchPlan, FlyteTask
+from airflow_provider_flyte.remote.entities import FlyteLaunchPlan, FlyteTask, FlyteWorkflow
 from airflow_provider_flyte.remote.executions import FlyteWorkflowExecution
-from airflow_provider_flyte.remote.options import Options
+from airflow_provider_flyte.remote.options import Options, as_options
 
 if TYPE_CHECKING:
     from flyteidl.core import literals_pb2
 
 
-class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
+class ExecutingMixin(RegisteringMixin, FollowingMixin):
     """``execute``, ``relaunch_execution``, ``recover_execution`` and ``terminate``."""
 
     def execute(
@@ -47,7 +46,8 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
         version: str | None = None,
         execution_name: str | None = None,
         execution_name_prefix: str | None = None,
-        options: Options | None = None,
+        image_config: Any = None,
+        options: Options | Any | None = None,
         wait: bool = False,
         type_hints: Mapping[str, type] | None = None,
         overwrite_cache: bool | None = None,
@@ -56,6 +56,7 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
         tags: Iterable[str] | None = None,
         cluster_pool: str | None = None,
         execution_cluster_label: str | None = None,
+        serialization_settings: Any = None,
         timeout: timedelta | float | None = None,
         poll_interval: timedelta | float | None = None,
     ) -> FlyteWorkflowExecution:
@@ -67,7 +68,9 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
 
         Args:
             entity: A fetched entity, a :class:`LazyEntity`, an :class:`Identifier` or ``"lp:p:d:name:version"``;
-                a Python-defined flytekit entity is registered first (``version`` required; needs flytekit).
+                a Python-defined flytekit entity is registered first (``version`` required unless interactive mode
+                derives one; needs flytekit); a flytekit ``reference_task`` / ``reference_workflow`` /
+                ``reference_launch_plan`` runs the entity it points at (in its project and domain by default).
             inputs: Input values by name (Python values or ``core.Literal``).
             project: Project of the execution (default: the remote's, else the entity's).
             domain: Domain of the execution (default: the remote's, else the entity's).
@@ -75,7 +78,9 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
             version: Version to resolve identifiers and strings at, and to register flytekit entities under.
             execution_name: Exact name of the execution (``[a-z][a-z0-9-]*``, at most 63 characters).
             execution_name_prefix: Generate ``<prefix>-<19 random hex characters>`` instead.
-            options: Execution settings (labels, annotations, raw output location, ...).
+            image_config: flytekit's ``ImageConfig`` of a Python-defined flytekit entity registered first.
+            options: Execution settings (labels, annotations, raw output location, ...): ours or flytekit's
+                ``Options`` (converted field by field).
             wait: Block until the execution is done.
             type_hints: Python types to convert inputs (and outputs) with, by name.
             overwrite_cache: Recompute cached results.
@@ -84,6 +89,8 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
             tags: Tags attached to the execution.
             cluster_pool: Cluster pool to run in.
             execution_cluster_label: Cluster label to run on.
+            serialization_settings: flytekit's ``SerializationSettings`` of a Python-defined flytekit entity
+                registered first (every field kept, as in :meth:`register_task`).
             timeout: With ``wait``, give up (FlyteTimeout) after this long.
             poll_interval: With ``wait``, seconds between polls.
 
@@ -95,10 +102,15 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
         from flyteidl.core import literals_pb2
 
         del name  # identifies local flytekit entities in flytekit; ours carry their own names
+        options = as_options(options)
         if wait:
             self.wait_clock("", timeout, poll_interval)  # bad wait arguments fail before anything is launched
         if is_flytekit_entity(entity):
-            entity = self._register_flytekit_for_execution(entity, project, domain, version)
+            entity, project, domain = self._flytekit_target(
+                entity, project, domain, version, (image_config, serialization_settings)
+            )
+        else:
+            _warn_unused_registration_arguments(entity, image_config, serialization_settings)
         target = self._resolve_target(entity, version)
         project = project or self.default_project or target.id.project
         domain = domain or self.default_domain or target.id.domain
@@ -178,23 +190,76 @@ class ExecutingMixin(FetchingMixin, RegisteringMixin, FollowingMixin):
         natives = [fs.upload_file(self.client, path, project, domain, filename_root=root)[1] for path in files]
         return natives[0][: natives[0].index(root) + len(root)] + "/"
 
+    def _flytekit_target(
+        self,
+        entity: Any,
+        project: str | None,
+        domain: str | None,
+        version: str | None,
+        registration_settings: tuple[Any, Any],
+    ) -> tuple[Any, str | None, str | None]:
+        """What to run for a flytekit entity, and the execution's project and domain.
+
+        A reference runs the entity it points at, by default in the reference's project and domain (as flytekit
+        does); a Python-defined entity is registered first.
+        """
+        from airflow_provider_flyte.remote import _flytekit
+
+        reference = _flytekit.reference_id(entity)
+        if reference is None:
+            image_config, settings = registration_settings
+            ident = self._register_flytekit_for_execution(entity, project, domain, version, image_config, settings)
+            return ident, project, domain
+        _warn_unused_registration_arguments(entity, *registration_settings)
+        return self._referenced_target(reference), project or reference.project, domain or reference.domain
+
+    def _referenced_target(self, reference: Identifier) -> FlyteTask | FlyteLaunchPlan:
+        """A reference's task or launch plan; a referenced workflow runs through its default launch plan.
+
+        When the workflow has no launch plan of its name and version, a plain one is registered (every input
+        required). flytekit tries to register its own default launch plan there, which fails for a reference.
+        """
+        fetched = self._fetch_referenced(reference)
+        if not isinstance(fetched, FlyteWorkflow):
+            return fetched
+        ident = fetched.id
+        try:
+            return self.fetch_launch_plan(ident.project, ident.domain, ident.name, ident.version)
+        except FlyteEntityNotExistException:
+            logger.info("Registering a default launch plan for %s: it has none", ident)
+        lp_id = self._register_default_launch_plan(ident)
+        return self.fetch_launch_plan(lp_id.project, lp_id.domain, lp_id.name, lp_id.version)
+
     def _register_flytekit_for_execution(
-        self, entity: Any, project: str | None, domain: str | None, version: str | None
+        self,
+        entity: Any,
+        project: str | None,
+        domain: str | None,
+        version: str | None,
+        image_config: Any,
+        settings: Any,
     ) -> Identifier:
-        if not version:
+        from airflow_provider_flyte.remote import _flytekit
+
+        kind = _flytekit.resource_type(entity)
+        if not (version or getattr(settings, "version", None) or self.interactive_mode_enabled):
             raise FlyteInvalidInputException(
                 f"version is required to register the flytekit entity {getattr(entity, 'name', entity)!r} "
-                "before running it"
+                "before running it: pass version=... (or serialization_settings with a version)"
             )
-        from airflow_provider_flyte.remote import registration
-
-        project, domain = self.resolve_project_domain(project, domain)
-        kind = registration.flytekit_resource_type(entity)
-        registered = self.register_flytekit_entity(entity, project, domain, version)
+        ident = self._register_flytekit(
+            entity,
+            kind,
+            settings,
+            (project, domain, version),
+            default_launch_plan=kind is ResourceType.WORKFLOW,
+            image_config=image_config,
+            reuse_registered=True,
+        )
         if kind is ResourceType.WORKFLOW:
             # A workflow runs through its default launch plan, which carries the workflow's Python defaults.
-            return self._register_default_launch_plan(Identifier(kind, project, domain, entity.name, version), entity)
-        return [ident for ident in registered if ident.resource_type == kind][-1]
+            return Identifier(ResourceType.LAUNCH_PLAN, ident.project, ident.domain, ident.name, ident.version)
+        return ident
 
     def terminate(self, execution: FlyteWorkflowExecution | WorkflowExecutionIdentifier | str, cause: str) -> None:
         """Abort a running execution, recording ``cause``."""
@@ -242,6 +307,18 @@ def _execution_name(execution_name: str | None, execution_name_prefix: str | Non
     if execution_name:
         return validate_execution_name(execution_name, "execution_name")
     return None
+
+
+def _warn_unused_registration_arguments(entity: Any, image_config: Any, serialization_settings: Any) -> None:
+    """Name in a WARNING the registration arguments of ``execute`` that an already registered entity cannot use."""
+    for argument, value in (("image_config", image_config), ("serialization_settings", serialization_settings)):
+        if value is not None:
+            logger.warning(
+                "execute(%s=...) is not used: %r is registered already; it applies only to a Python-defined flytekit "
+                "entity registered before running",
+                argument,
+                entity,
+            )
 
 
 def _strings(values: Iterable[Any], argument: str) -> list[str]:

@@ -138,6 +138,35 @@ class FetchingMixin(RemoteCore):
                 raise
             raise scope_error from error
 
+    def _fetch_referenced(self, reference: Identifier) -> FlyteTask | FlyteWorkflow | FlyteLaunchPlan:
+        """The registered entity a flytekit reference (``reference_task`` / ``_workflow`` / ``_launch_plan``) names.
+
+        An empty version or "latest" means the newest one.
+
+        Raises:
+            FlyteEntityNotExistException: naming the reference, when nothing is registered under it.
+        """
+        kind = reference.resource_type
+        if kind not in (ResourceType.TASK, ResourceType.WORKFLOW, ResourceType.LAUNCH_PLAN):
+            raise FlyteInvalidInputException(f"reference {reference} is not to a task, workflow or launch plan")
+        project, domain, name, version = reference.project, reference.domain, reference.name, reference.version
+        try:
+            if kind is ResourceType.TASK:
+                return self.fetch_task(project, domain, name, version or None)
+            if kind is ResourceType.WORKFLOW:
+                return self.fetch_workflow(project, domain, name, version or None)
+            return self.fetch_launch_plan(project, domain, name, version or None)
+        except FlyteEntityNotExistException as error:
+            what = kind.name.lower()
+            raise FlyteEntityNotExistException(
+                f"reference_{what}(project={project!r}, domain={domain!r}, name={name!r}, version={version!r}) "
+                f"points at no registered {what.replace('_', ' ')} ({error.message}); register it first or correct "
+                "the reference",
+                code=error.code,
+                rpc=error.rpc,
+                server_message=error.server_message,
+            ) from error
+
     def _resolve_target(self, entity: Any, version: str | None) -> FlyteTask | FlyteLaunchPlan:
         """What to launch for ``entity``: a task, or a launch plan (a workflow's default one)."""
         if isinstance(entity, LazyEntity):

@@ -261,6 +261,8 @@ def backfill_workflow_spec(plan: BackfillPlan, project: str, domain: str, versio
     template = core_workflow_pb2.WorkflowTemplate(
         id=workflow_id.to_flyte_idl(),
         metadata=core_workflow_pb2.WorkflowMetadata(on_failure=int(plan.failure_policy)),  # type: ignore[arg-type]
+        # Present though empty, as flytekit writes it: Admin compares structure, and "unset" differs from "{}".
+        metadata_defaults=core_workflow_pb2.WorkflowMetadataDefaults(),
         interface=interface_pb2.TypedInterface(inputs=interface_pb2.VariableMap(), outputs=interface_pb2.VariableMap()),
         nodes=nodes,
     )

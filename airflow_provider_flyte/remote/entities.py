@@ -72,6 +72,16 @@ class FlyteEntity(abc.ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.id})"
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Inside a flytekit ``@workflow`` definition, add a node running this entity (as flytekit's own do).
+
+        Raises:
+            FlyteAssertion: anywhere else (a registered entity cannot run locally; use ``FlyteRemote.execute``).
+        """
+        from airflow_provider_flyte.remote._flytekit_nodes import call_entity
+
+        return call_entity(self, args, kwargs)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, FlyteEntity) and type(other) is type(self) and other._pb == self._pb
 

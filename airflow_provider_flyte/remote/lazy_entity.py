@@ -14,8 +14,8 @@ EntityT = TypeVar("EntityT", bound=FlyteEntity)
 class LazyEntity(Generic[EntityT]):
     """Stands for an entity that is fetched from Flyte Admin only when something of it is used.
 
-    The name is known up front; any other attribute (``id``, ``interface``...) triggers one fetch, shared by all
-    threads, after which the entity is kept. Pass it to ``execute`` like the entity itself.
+    The name is known up front; any other attribute (``id``, ``interface``...), or calling it, triggers one fetch,
+    shared by all threads, after which the entity is kept. Pass it to ``execute`` like the entity itself.
 
     Args:
         name: The entity's name (known without fetching).
@@ -55,6 +55,14 @@ class LazyEntity(Generic[EntityT]):
         if item.startswith("__") or item in ("_name", "_getter", "_entity", "_lock"):
             raise AttributeError(item)
         return getattr(self.entity, item)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Fetch the entity (if not yet) and call it: a node inside a flytekit ``@workflow`` definition.
+
+        Raises:
+            FlyteAssertion: outside a flytekit workflow definition (see :meth:`FlyteEntity.__call__`).
+        """
+        return self.entity(*args, **kwargs)
 
     def __repr__(self) -> str:
         state = repr(self._entity) if self._entity is not None else "not fetched"

@@ -8,8 +8,8 @@ for the security context and notifications), as FlyteOperator takes them; ``flyt
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
@@ -141,6 +141,29 @@ class Options:
         except FlyteInvalidInputException as error:
             raise plain.error(str(error)) from None
 
+    @classmethod
+    def from_flytekit(cls, options: Any) -> Options:
+        """Options from flytekit's ``Options`` (``flytekit.remote.Options``), field by field.
+
+        flytekit's model objects become the flyteidl messages they stand for (``Labels`` and ``Annotations`` their
+        ``values``). flytekit ignores ``overwrite_cache`` of its Options when executing; here it is honoured.
+
+        Raises:
+            FlyteInvalidInputException: naming the field that cannot be converted, its value and what it must be.
+        """
+        values: dict[str, Any] = {}
+        for name, value in _public_fields(options).items():
+            if value is None:
+                continue
+            convert = _FROM_FLYTEKIT.get(name)
+            if convert is None:
+                raise FlyteInvalidInputException(
+                    f"flytekit Options.{name}={value!r} cannot be converted: this provider's Options has no {name!r} "
+                    "field; leave it unset (None)"
+                )
+            values[name] = convert(value, f"flytekit Options.{name}")
+        return cls(**values)
+
     def merged_with(self, **overrides: Any) -> Options:
         """Return a copy where the given fields that are not ``None`` replace this object's values."""
         values = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -181,6 +204,94 @@ class Options:
             spec.notifications.CopyFrom(execution_pb2.NotificationList(notifications=list(self.notifications or ())))
         if self.interruptible is not None:
             spec.interruptible.CopyFrom(wrappers_pb2.BoolValue(value=self.interruptible))
+
+
+def as_options(value: Any, argument: str = "options") -> Options | None:
+    """``value`` as this provider's :class:`Options`: ours as is, flytekit's converted (:meth:`Options.from_flytekit`).
+
+    Raises:
+        FlyteInvalidInputException: for any other type, or a flytekit field that cannot be converted.
+    """
+    if value is None or isinstance(value, Options):
+        return value
+    if is_flytekit_options(value):
+        return Options.from_flytekit(value)
+    raise FlyteInvalidInputException(
+        f"{argument}={value!r} ({type(value).__name__}) is not an Options; pass "
+        "airflow_provider_flyte.remote.Options(...) or flytekit's Options"
+    )
+
+
+def is_flytekit_options(value: Any) -> bool:
+    """Whether ``value`` is flytekit's ``Options`` (checked without importing flytekit)."""
+    return type(value).__name__ == "Options" and any(
+        cls.__module__.startswith("flytekit.") for cls in type(value).__mro__
+    )
+
+
+def _public_fields(options: Any) -> dict[str, Any]:
+    if is_dataclass(options) and not isinstance(options, type):
+        return {item.name: getattr(options, item.name) for item in fields(options)}
+    return {name: value for name, value in vars(options).items() if not name.startswith("_")}
+
+
+def _flytekit_map(value: Any, argument: str) -> dict[str, str]:
+    """A flytekit ``Labels`` / ``Annotations`` model (or a plain mapping) as a dict."""
+    mapping = value if isinstance(value, Mapping) else getattr(value, "values", None)
+    if not isinstance(mapping, Mapping):
+        raise FlyteInvalidInputException(
+            f"{argument}={value!r} cannot be converted: expected flytekit's model with a 'values' mapping or a dict"
+        )
+    return dict(mapping)
+
+
+def _flytekit_message(value: Any, argument: str, full_name: str) -> Any:
+    """A flytekit model (``to_flyte_idl()``) or the flyteidl message itself, checked to be ``full_name``."""
+    try:
+        message = value.to_flyte_idl() if hasattr(value, "to_flyte_idl") else value
+    except Exception as error:
+        raise FlyteInvalidInputException(f"{argument}={value!r} cannot be converted: {error}") from None
+    if getattr(getattr(message, "DESCRIPTOR", None), "full_name", None) != full_name:
+        raise FlyteInvalidInputException(
+            f"{argument}={value!r} cannot be converted: expected flytekit's model of {full_name} or that message"
+        )
+    return message
+
+
+def _flytekit_raw_output(value: Any, argument: str) -> Any:
+    if isinstance(value, str):
+        return value
+    return _flytekit_message(value, argument, "flyteidl.admin.RawOutputDataConfig")
+
+
+def _flytekit_security(value: Any, argument: str) -> Any:
+    return _flytekit_message(value, argument, "flyteidl.core.SecurityContext")
+
+
+def _flytekit_notifications(value: Any, argument: str) -> list[Any]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise FlyteInvalidInputException(f"{argument}={value!r} cannot be converted: expected a list of Notification")
+    return [
+        _flytekit_message(item, f"{argument}[{index}]", "flyteidl.admin.Notification")
+        for index, item in enumerate(value)
+    ]
+
+
+def _unchanged(value: Any, argument: str) -> Any:
+    return value  # checked by Options itself
+
+
+_FROM_FLYTEKIT: dict[str, Callable[[Any, str], Any]] = {
+    "labels": _flytekit_map,
+    "annotations": _flytekit_map,
+    "raw_output_data_config": _flytekit_raw_output,
+    "security_context": _flytekit_security,
+    "max_parallelism": _unchanged,
+    "notifications": _flytekit_notifications,
+    "disable_notifications": _unchanged,
+    "overwrite_cache": _unchanged,
+    "interruptible": _unchanged,
+}
 
 
 class _Plain:

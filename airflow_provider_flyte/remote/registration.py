@@ -164,9 +164,11 @@ def register(client: SynchronousFlyteClient, entity: RegistrableEntity) -> Ident
 def default_launch_plan_spec(workflow_id: Identifier) -> launch_plan_pb2.LaunchPlanSpec:
     """A launch plan spec running ``workflow_id`` as is: no defaults, no fixed inputs, no schedule.
 
-    Admin expands its expected inputs from the workflow's interface, every input required.
+    Admin expands its expected inputs from the workflow's interface, every input required. The empty fields are
+    present, as flytekit writes them: Admin compares structure, so for a workflow without inputs (a backfill's) this
+    is byte for byte the launch plan flytekit registers, and either tool may register it second.
     """
-    from flyteidl.admin import launch_plan_pb2
+    from flyteidl.admin import common_pb2, launch_plan_pb2
     from flyteidl.core import interface_pb2, literals_pb2
 
     return launch_plan_pb2.LaunchPlanSpec(
@@ -174,6 +176,9 @@ def default_launch_plan_spec(workflow_id: Identifier) -> launch_plan_pb2.LaunchP
         entity_metadata=launch_plan_pb2.LaunchPlanMetadata(),
         default_inputs=interface_pb2.ParameterMap(),
         fixed_inputs=literals_pb2.LiteralMap(),
+        labels=common_pb2.Labels(),
+        annotations=common_pb2.Annotations(),
+        raw_output_data_config=common_pb2.RawOutputDataConfig(),
     )
 
 
@@ -320,97 +325,35 @@ def fast_package(root: pathlib.Path, output: pathlib.Path, deref_symlinks: bool 
 def _source_files(root: pathlib.Path, deref_symlinks: bool) -> Iterator[str]:
     for directory, dirnames, filenames in os.walk(root, followlinks=deref_symlinks):
         dirnames[:] = [name for name in dirnames if name not in _FAST_EXCLUDED_DIRS]
+        if deref_symlinks:  # a link to a folder above it would make the walk endless: leave it out
+            here = os.path.realpath(directory)
+            dirnames[:] = [name for name in dirnames if not _is_within(here, os.path.join(directory, name))]
         for filename in filenames:
             if filename.endswith(_FAST_EXCLUDED_SUFFIXES):
                 continue
             yield os.path.relpath(os.path.join(directory, filename), root).replace(os.sep, "/")
 
 
+def _is_within(path: str, link: str) -> bool:
+    """Whether the real path of ``link`` is ``path`` or one of its ancestors."""
+    target = os.path.realpath(link)
+    return path == target or path.startswith(target.rstrip(os.sep) + os.sep)
+
+
 def serialize_flytekit_entity(entity: Any, project: str, domain: str, version: str) -> list[RegistrableEntity]:
-    """Serialize a Python-defined flytekit task, workflow or launch plan (and what it uses) with flytekit.
+    """Serialize a Python-defined flytekit task, workflow or launch plan (and what it uses) with flytekit's defaults.
+
+    The settings are those flytekit's ``FlyteRemote`` uses when none are given (its default image); see
+    :mod:`._flytekit` for registration with the caller's ``SerializationSettings``.
 
     Raises:
         FlyteInvalidInputException: when flytekit is not installed.
     """
-    from collections import OrderedDict
+    from airflow_provider_flyte.remote import _flytekit
 
-    flytekit = _import_flytekit(entity)
-    settings = flytekit.SerializationSettings(
-        image_config=flytekit.ImageConfig.auto_default_image(), project=project, domain=domain, version=version
-    )
-    serialized: OrderedDict[Any, Any] = OrderedDict()
-    flytekit.get_serializable(serialized, settings, entity)
-    result: list[RegistrableEntity] = []
-    for model in serialized.values():
-        if isinstance(model, flytekit.task_models.TaskSpec):
-            result.append(RegistrableEntity(ResourceType.TASK, model.to_flyte_idl(), model.template.id.name))
-        elif isinstance(model, flytekit.workflow_models.WorkflowSpec):
-            result.append(RegistrableEntity(ResourceType.WORKFLOW, model.to_flyte_idl(), model.template.id.name))
-        elif isinstance(model, flytekit.launch_plan_models.LaunchPlan):
-            result.append(RegistrableEntity(ResourceType.LAUNCH_PLAN, model.to_flyte_idl(), model.id.name))
-    return result
-
-
-def flytekit_resource_type(entity: Any) -> ResourceType:
-    """Whether a Python-defined flytekit entity is a task, a workflow or a launch plan.
-
-    Raises:
-        FlyteInvalidInputException: for any other flytekit object.
-    """
-    flytekit = _import_flytekit(entity)
-    if isinstance(entity, flytekit.LaunchPlan):
-        return ResourceType.LAUNCH_PLAN
-    if isinstance(entity, flytekit.WorkflowBase):
-        return ResourceType.WORKFLOW
-    if isinstance(entity, flytekit.Task):
-        return ResourceType.TASK
-    raise FlyteInvalidInputException(
-        f"{type(entity).__name__} is a flytekit object, but not a task, workflow or launch plan"
-    )
-
-
-def flytekit_default_launch_plan(entity: Any, project: str, domain: str, version: str) -> RegistrableEntity:
-    """The default launch plan flytekit derives for a Python-defined workflow (its Python defaults included)."""
-    flytekit = _import_flytekit(entity)
-    launch_plan = flytekit.LaunchPlan.get_default_launch_plan(flytekit.FlyteContextManager.current_context(), entity)
-    serialized = serialize_flytekit_entity(launch_plan, project, domain, version)
-    return next(item for item in serialized if item.resource_type == ResourceType.LAUNCH_PLAN)
-
-
-def _import_flytekit(entity: Any) -> Any:
-    """Return flytekit's names this module needs, as one namespace (flytekit is optional: imported only here).
-
-    Raises:
-        FlyteInvalidInputException: when flytekit is not installed.
-    """
-    import types
-
-    try:
-        from flytekit import FlyteContextManager, LaunchPlan  # flytekit is optional
-        from flytekit.configuration import ImageConfig, SerializationSettings  # flytekit is optional
-        from flytekit.core.base_task import Task  # flytekit is optional
-        from flytekit.core.workflow import WorkflowBase  # flytekit is optional
-        from flytekit.models import launch_plan as launch_plan_models  # flytekit is optional
-        from flytekit.models import task as task_models  # flytekit is optional
-        from flytekit.models.admin import workflow as workflow_models  # flytekit is optional
-        from flytekit.tools.translator import get_serializable  # flytekit is optional
-    except ImportError:
-        raise FlyteInvalidInputException(
-            f"{type(entity).__name__} is a flytekit entity, and registering one needs flytekit installed; "
-            "register its serialized spec (pyflyte package) instead"
-        ) from None
-    return types.SimpleNamespace(
-        FlyteContextManager=FlyteContextManager,
-        LaunchPlan=LaunchPlan,
-        ImageConfig=ImageConfig,
-        SerializationSettings=SerializationSettings,
-        Task=Task,
-        WorkflowBase=WorkflowBase,
-        launch_plan_models=launch_plan_models,
-        task_models=task_models,
-        workflow_models=workflow_models,
-        get_serializable=get_serializable,
-    )
+    kind = _flytekit.resource_type(entity)
+    settings = _flytekit.default_settings(entity, kind, project, domain, version)
+    return _flytekit.serialize(entity, settings)
 
 
 def is_flytekit_entity(entity: Any) -> bool:

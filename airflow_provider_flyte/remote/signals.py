@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.identifiers import SignalIdentifier, WorkflowExecutionIdentifier
-from airflow_provider_flyte.literals.python_types import RecordTypeError, literal_type_of
 from airflow_provider_flyte.remote._queries import PAGE_SIZE, join_filters, paginate
 
 if TYPE_CHECKING:
@@ -168,6 +167,8 @@ def _to_signal_literal(
 
     if isinstance(value, literals_pb2.Literal):
         return value
+    from airflow_provider_flyte.literals.python_types import RecordTypeError, literal_type_of
+
     if literal_type is None and python_type is not None:
         with contextlib.suppress(RecordTypeError):  # a record's type is the declared one, python_type guides
             literal_type = literal_type_of(python_type)

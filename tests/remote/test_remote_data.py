@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pathlib
+from typing import Any
 
 import pytest
 from flyte_admin_sandbox import FlyteSandbox
@@ -19,7 +20,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteInvalidInputException,
     FlyteSystemException,
 )
-from airflow_provider_flyte.literals import FlyteDirectory, FlyteFile
+from airflow_provider_flyte.literals import FlyteDirectory, FlyteFile, to_python
 from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, LiteralsView
 
 SINGLE, MULTIPART = types_pb2.BlobType.SINGLE, types_pb2.BlobType.MULTIPART
@@ -151,7 +152,8 @@ def test_local_file_input_is_uploaded_and_outputs_download(
     assert view.literals["o0"].scalar.blob.uri == uri
     assert remote.download(view, tmp_path / "node")["o0"].read_bytes() == b"weights"
     single = remote.get(f"{node_outputs}/o0")
-    assert isinstance(single, FlyteFile)
+    assert single.scalar.blob.uri == uri  # the Literal, as flytekit returns it
+    assert isinstance(to_python(single), FlyteFile)
     assert remote.download(execution.outputs.literals["f"], tmp_path / "one")["data"].read_bytes() == b"weights"
 
 
@@ -177,12 +179,23 @@ def test_local_directory_input_is_uploaded_under_one_prefix(
         remote.execute(remote.fetch_workflow(name="remote.copy_dir"), inputs={"f": str(empty)})
 
 
-def test_get_and_download_values(remote: FlyteRemote, tmp_path: pathlib.Path) -> None:
+def _flytekit_remote(sandbox: FlyteSandbox) -> Any:
+    pytest.importorskip("flytekit")
+    from flytekit.configuration import Config, PlatformConfig
+    from flytekit.remote import FlyteRemote as FlytekitRemote
+
+    return FlytekitRemote(Config(platform=PlatformConfig(endpoint=sandbox.config.endpoint, insecure=True)))
+
+
+def test_get_and_download_values(remote: FlyteRemote, flyte_sandbox: FlyteSandbox, tmp_path: pathlib.Path) -> None:
     execution = finish(remote.execute(remote.fetch_launch_plan(name="demo.pipeline"), inputs={"numbers": [1, 3]}))
     base = f"flyte://v1/flytesnacks/development/{execution.id.name}"
     assert remote.get(f"{base}/summarize/o").to_dict() == {"total": 4, "count": 2}
-    assert remote.get(f"{base}/summarize/i/numbers") == [1, 3]
-    assert remote.get(f"{base}/summarize/0/o/total") == 4  # one task attempt's outputs
+    # One named value is its Literal, as flytekit returns it (flytekit side by side on the same URL).
+    numbers = remote.get(f"{base}/summarize/i/numbers")
+    assert to_python(numbers) == [1, 3]
+    assert numbers == _flytekit_remote(flyte_sandbox).get(f"{base}/summarize/i/numbers").to_flyte_idl()
+    assert to_python(remote.get(f"{base}/summarize/0/o/total")) == 4  # one task attempt's outputs
     written = remote.download(execution.outputs, tmp_path / "out")
     assert json.loads(written["total"].read_text()) == 4
     assert json.loads(written["report"].read_text()) == "demo: mean 4.000 over 2 value(s)"

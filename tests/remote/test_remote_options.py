@@ -130,7 +130,8 @@ def test_flyte_remote_keeps_its_public_methods() -> None:
         "wait", "wait_clock", "terminate", "relaunch_execution", "recover_execution", "get_execution_metrics",
         "fetch_io_literals", "list_executions", "recent_executions", "list_signals", "approve", "reject", "set_input",
         "set_signal", "launch_backfill", "register_task", "register_workflow", "register_launch_plan",
-        "register_package", "register_flytekit_entity", "fast_package", "upload_file", "list_projects",
+        "register_package", "register_flytekit_entity", "fast_package", "register_script", "fast_register_workflow",
+        "interactive_mode_enabled", "upload_file", "list_projects",
         "register_project", "update_project", "get_domains", "file_access", "get", "download",
         "generate_console_http_domain", "generate_console_url",
     }  # fmt: skip
@@ -143,5 +144,6 @@ def test_flyte_remote_keeps_its_public_methods() -> None:
         "default_project",
         "default_domain",
         "data_upload_location",
+        "interactive_mode_enabled",
         "client",
     ]
