@@ -297,7 +297,7 @@ class EngineCore:
         state = self._advance(run, node, uid, row, outputs_of)
         if state.done:
             assert state.outputs is not None
-            self._record_node(run, uid, NodePhase.SUCCEEDED, outputs=state.outputs)
+            self._record_node(run, uid, NodePhase.SUCCEEDED, outputs=state.outputs, deck_uri=state.deck_uri)
         elif state.failed:
             assert state.error is not None
             own_timeout = state.error.code == "TimedOut" and state.failed_node in ("", uid)

@@ -57,12 +57,16 @@ def child_execution_name(parent: ExecutionKey, unique_node_id: str, attempt: int
 
 @dataclass(frozen=True)
 class State:
-    """Where a node (or a whole scope) stands after a step."""
+    """Where a node (or a whole scope) stands after a step.
+
+    ``deck_uri`` is the deck a succeeded task node reports with its outputs (recorded in the node's closure).
+    """
 
     phase: str  # "running", "done" or "failed"
     outputs: literals_pb2.LiteralMap | None = None
     error: execution_pb2.ExecutionError | None = None
     failed_node: str = ""
+    deck_uri: str = ""
 
     @property
     def running(self) -> bool:

@@ -1,15 +1,20 @@
 """Task nodes: the node's attempts, or the dynamic workflow one of them produced.
 
 The node's own ``metadata.timeout`` bounds all attempts together (and a dynamic node's children); a task's
-``metadata.timeout`` bounds each attempt (:mod:`flyte_admin_sandbox.engine_attempts`).
+``metadata.timeout`` bounds each attempt (:mod:`flyte_admin_sandbox.engine_attempts`). A flytekit container task
+that succeeded reports the deck its last attempt wrote (``enable_deck=True``), as propeller does, so the node's
+closure carries its ``deck_uri``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
+from flyteidl.core import tasks_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
+from flyte_admin_sandbox.containers import runs_flytekit_command
 from flyte_admin_sandbox.engine_dynamic import DynamicTasks
 from flyte_admin_sandbox.engine_state import Run, State
 from flyte_admin_sandbox.records import literal_map
@@ -40,7 +45,7 @@ class TaskNodes(DynamicTasks):
         inputs = literal_map(row["inputs"])
         script = self.behaviours.lookup(template.id)
         behaviour, pooled = self._task_behaviour(run, uid, template, script)
-        return self._run_attempts(
+        state = self._run_attempts(
             run,
             uid,
             task_id,
@@ -52,3 +57,12 @@ class TaskNodes(DynamicTasks):
             script,
             on_dynamic=lambda number, spec: self._start_dynamic(run, uid, template, number, spec),
         )
+        return self._with_deck(run, uid, template, state)
+
+    def _with_deck(self, run: Run, uid: str, template: tasks_pb2.TaskTemplate, state: State) -> State:
+        """A succeeded container task's state with the deck its last attempt wrote, if it wrote one."""
+        attempts = run.attempts.get(uid)
+        if not state.done or not attempts or not (self.run_containers and runs_flytekit_command(template)):
+            return state
+        deck_uri = self.containers.deck_uri(run.key.params, uid, int(attempts[-1]["retry_attempt"]))
+        return dataclasses.replace(state, deck_uri=deck_uri) if deck_uri else state

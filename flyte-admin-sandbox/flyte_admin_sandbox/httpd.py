@@ -9,6 +9,7 @@ import hmac
 import http.server
 import json
 import logging
+import mimetypes
 import secrets
 import threading
 import time
@@ -25,6 +26,8 @@ TokenHandler = Callable[[dict[str, str], str | None], tuple[int, dict[str, Any]]
 
 PageHandler = Callable[[str], tuple[int, str, bytes]]
 """``(request target: path and query) -> (HTTP status, content type, body)`` for ``GET`` under a route prefix."""
+
+_MIME_TYPES = mimetypes.MimeTypes()  # Python's own table only: the same answers whatever /etc/mime.types holds
 
 
 class Signer:
@@ -124,6 +127,18 @@ class SandboxHTTPServer:
         return f"{self.base_url}/blobs/{urllib.parse.quote(key)}?{urllib.parse.urlencode(query)}"
 
 
+def blob_content_type(key: str) -> str:
+    """The ``Content-Type`` a blob is served with, from its name as an object store would have it on record.
+
+    flytekit uploads a deck (``deck.html``) as ``text/html`` so that a browser shows its signed link as a page;
+    names with no known type (``*.pb``) or a compressed one (``*.tar.gz``) are ``application/octet-stream``.
+    """
+    guessed, encoding = _MIME_TYPES.guess_type(key.rsplit("/", 1)[-1], strict=True)
+    if guessed is None or encoding is not None:
+        return "application/octet-stream"
+    return f"{guessed}; charset=utf-8" if guessed == "text/html" else guessed
+
+
 class _BlobAndAuthHandler(http.server.BaseHTTPRequestHandler):
     """Serves signed blob PUT/GET/HEAD, the JSON routes and the OAuth2 token endpoint of one server."""
 
@@ -209,7 +224,7 @@ class _BlobAndAuthHandler(http.server.BaseHTTPRequestHandler):
         if data is None:
             self._reply(404, b"not found")
         else:
-            self._reply(200, data)
+            self._reply(200, data, blob_content_type(signed[0]))
 
     do_HEAD = do_GET
 

@@ -335,6 +335,7 @@ class Records:
         parent_task_execution_id: int | None = None,
         dynamic_workflow: compiler_pb2.CompiledWorkflowClosure | None = None,
         dynamic_job_spec_uri: str = "",
+        deck_uri: str = "",
         current: sqlite3.Row | _Read | None = READ_ROW,
     ) -> sqlite3.Row:
         """Create or advance a node execution as CreateNodeEvent does; returns its row as now stored.
@@ -345,7 +346,8 @@ class Records:
         ``parent_task_execution_id`` (the row id of the task attempt that launched the node, for the children of a
         dynamic node) is kept from the first event, as Admin keeps ``parent_task_metadata``. ``dynamic_workflow`` is
         the workflow a dynamic node compiled: Admin stores it for GetDynamicNodeWorkflow and GetNodeExecutionData,
-        and ``dynamic_job_spec_uri`` goes to the closure. ``current`` is the node's row as the caller knows it to be
+        and ``dynamic_job_spec_uri`` goes to the closure, as does ``deck_uri`` (the deck a task wrote, which
+        propeller reports with the SUCCEEDED event). ``current`` is the node's row as the caller knows it to be
         now (``None``: it has none yet), which spares reading it.
         """
         at = _Moment.of(occurred_at)
@@ -377,6 +379,8 @@ class Records:
                 columns["internal_data"] = dynamic_workflow.SerializeToString(deterministic=True)
             if dynamic_job_spec_uri:
                 closure.dynamic_job_spec_uri = dynamic_job_spec_uri
+            if deck_uri:
+                closure.deck_uri = deck_uri
             if metadata is not None or row is None:
                 columns["node_execution_metadata"] = (
                     metadata or node_execution_pb2.NodeExecutionMetaData()

@@ -400,6 +400,7 @@ class FlyteSandbox:
             if self._closed:
                 return
             self.faults.release()  # held calls proceed now rather than after their delay
+            self.engine.containers.close()  # task processes still running; scratch folders (unpacked code, TMPDIR)
             for pool in self._pools:
                 pool.shutdown(wait=True)  # no handler may touch the store once it is closed
             self._pools.clear()
