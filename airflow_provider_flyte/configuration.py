@@ -106,7 +106,8 @@ class PlatformConfig:
         static_token: A ready access token (``static_token`` mode). Hidden from ``repr``.
         http_proxy_url: HTTP proxy for the token endpoint requests.
         rpc_timeout: Default per-call deadline in seconds.
-        rpc_retries: Attempts after the first for transient failures (UNAVAILABLE, RESOURCE_EXHAUSTED, ...).
+        rpc_retries: Attempts after the first for transient failures (UNAVAILABLE, RESOURCE_EXHAUSTED, ...); 3 by
+            default, flytekit's ``rpc_retries`` (4 attempts in all, within ``retry_total_timeout``).
         retry_initial_backoff: First backoff in seconds; doubled each attempt, with full jitter.
         retry_max_backoff: Cap on one backoff, in seconds.
         retry_total_timeout: Cap on the whole call including retries, in seconds.
@@ -133,7 +134,7 @@ class PlatformConfig:
     http_proxy_url: str | None = None
     allow_insecure_token_endpoint: bool = False
     rpc_timeout: float = 30.0
-    rpc_retries: int = 4
+    rpc_retries: int = 3
     retry_initial_backoff: float = 0.2
     retry_max_backoff: float = 10.0
     retry_total_timeout: float = 120.0

@@ -3,6 +3,34 @@
 Every exception raised for a failed RPC carries the gRPC status code, the RPC name and the server's message, so a
 caller can branch on the type and still log something useful. Class names follow flytekit's, so code written
 against flytekit's client keeps working.
+
+The hierarchy is catch-compatible with flytekit's: for every gRPC status code, the exception raised here is an
+instance of (our twin of) every class flytekit's would be an instance of. flytekit
+(``flytekit/clients/grpc_utils/wrap_exception_interceptor.py``) maps six codes to precise classes and every other
+code to ``FlyteSystemException``; where this module keeps a more precise class for one of those other codes, the
+class also derives from :class:`FlyteSystemException`:
+
+====================  =====================================  ==========================================
+gRPC status code      raised here                            flytekit raises (ours is also one)
+====================  =====================================  ==========================================
+ALREADY_EXISTS        FlyteEntityAlreadyExistsException      FlyteEntityAlreadyExistsException
+NOT_FOUND             FlyteEntityNotExistException           FlyteEntityNotExistException
+INVALID_ARGUMENT      FlyteInvalidInputException             FlyteInvalidInputException
+UNAUTHENTICATED       FlyteAuthenticationException           FlyteAuthenticationException
+UNAVAILABLE           FlyteSystemUnavailableException        FlyteSystemUnavailableException
+DEADLINE_EXCEEDED     FlyteTimeout                           FlyteTimeout
+FAILED_PRECONDITION   FlyteFailedPreconditionException       FlyteSystemException
+PERMISSION_DENIED     FlytePermissionDeniedException         FlyteSystemException
+OUT_OF_RANGE          FlyteOutOfRangeException               FlyteSystemException
+RESOURCE_EXHAUSTED    FlyteResourceExhaustedException        FlyteSystemException
+UNIMPLEMENTED         FlyteNotImplementedException           FlyteSystemException
+any other code        FlyteSystemException                   FlyteSystemException
+====================  =====================================  ==========================================
+
+One deliberate difference: a TLS misconfiguration, which gRPC reports as UNAVAILABLE, raises
+:class:`FlyteTransportConfigurationException` (a :class:`FlyteConfigurationException` and a
+:class:`FlyteSystemException`, but not a :class:`FlyteSystemUnavailableException`), so that no retry and no outage
+wait treats it as Flyte Admin being down (:mod:`airflow_provider_flyte.clients.transport_errors`).
 """
 
 from __future__ import annotations
@@ -104,9 +132,22 @@ class FlyteEntityNotExistException(FlyteAssertion):
 
 
 class FlyteAuthenticationException(FlyteAssertion):
-    """Credentials are missing, invalid, expired or cannot be obtained (UNAUTHENTICATED, PERMISSION_DENIED)."""
+    """Credentials are missing, invalid, expired or cannot be obtained (UNAUTHENTICATED).
+
+    PERMISSION_DENIED raises the subclass :class:`FlytePermissionDeniedException`.
+    """
 
     error_code = "USER:AuthenticationError"
+
+
+class FlytePermissionDeniedException(FlyteAuthenticationException, FlyteSystemException):
+    """The caller is authenticated but not allowed to make this request (PERMISSION_DENIED).
+
+    Also a :class:`FlyteSystemException`, the class flytekit raises for this code, so ``except FlyteSystemException``
+    written against flytekit still catches it.
+    """
+
+    error_code = "USER:PermissionDenied"
 
 
 class FlyteTimeout(FlyteAssertion):
@@ -116,19 +157,46 @@ class FlyteTimeout(FlyteAssertion):
 
 
 class FlyteInvalidInputException(FlyteUserException):
-    """The server rejected the request's content (INVALID_ARGUMENT, OUT_OF_RANGE) or a local check did."""
+    """The server rejected the request's content (INVALID_ARGUMENT) or a local check did.
+
+    OUT_OF_RANGE raises the subclass :class:`FlyteOutOfRangeException`.
+    """
 
     error_code = "USER:BadInputToAPI"
 
 
-class FlyteFailedPreconditionException(FlyteUserException):
-    """The request is valid but not in the entity's current state, e.g. aborting a finished run.."""
+class FlyteOutOfRangeException(FlyteInvalidInputException, FlyteSystemException):
+    """A value in the request is outside the range the server accepts (OUT_OF_RANGE).
+
+    Also a :class:`FlyteSystemException`, the class flytekit raises for this code.
+    """
+
+    error_code = "USER:OutOfRange"
+
+
+class FlyteFailedPreconditionException(FlyteUserException, FlyteSystemException):
+    """The request is valid but not in the entity's current state, e.g. aborting a finished run (FAILED_PRECONDITION).
+
+    Also a :class:`FlyteSystemException`, the class flytekit raises for this code, so ``except FlyteSystemException``
+    written against flytekit still catches it.
+    """
 
     error_code = "USER:FailedPrecondition"
 
 
 class FlyteConfigurationException(FlyteUserException):
     """A configuration value (environment, config file, connection) is missing or malformed."""
+
+    error_code = "USER:Configuration"
+
+
+class FlyteTransportConfigurationException(FlyteConfigurationException, FlyteSystemException):
+    """A call failed because of a TLS setting (untrusted certificate, wrong host name, TLS to a plain-text server).
+
+    gRPC reports these as UNAVAILABLE, for which flytekit raises ``FlyteSystemUnavailableException``; this class is
+    a :class:`FlyteSystemException` like flytekit's, but not a :class:`FlyteSystemUnavailableException`: no retry
+    or outage wait can fix a setting.
+    """
 
     error_code = "USER:Configuration"
 
@@ -143,10 +211,10 @@ _BY_CODE_NAME: dict[str, type[FlyteException]] = {
     "ALREADY_EXISTS": FlyteEntityAlreadyExistsException,
     "NOT_FOUND": FlyteEntityNotExistException,
     "INVALID_ARGUMENT": FlyteInvalidInputException,
-    "OUT_OF_RANGE": FlyteInvalidInputException,
+    "OUT_OF_RANGE": FlyteOutOfRangeException,
     "FAILED_PRECONDITION": FlyteFailedPreconditionException,
     "UNAUTHENTICATED": FlyteAuthenticationException,
-    "PERMISSION_DENIED": FlyteAuthenticationException,
+    "PERMISSION_DENIED": FlytePermissionDeniedException,
     "UNAVAILABLE": FlyteSystemUnavailableException,
     "RESOURCE_EXHAUSTED": FlyteResourceExhaustedException,
     "DEADLINE_EXCEEDED": FlyteTimeout,

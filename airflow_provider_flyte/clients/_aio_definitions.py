@@ -28,6 +28,7 @@ from airflow_provider_flyte.clients.filters import FilterSpec
 if TYPE_CHECKING:
     from flyteidl.admin import (
         common_pb2,
+        description_entity_pb2,
         launch_plan_pb2,
         matchable_resource_pb2,
         project_attributes_pb2,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 
 class _AsyncFlyteClientDefinitions(_AsyncFlyteClientBase):
-    """Tasks, workflows, launch plans, named entities, projects, attributes and version; see the public class."""
+    """Tasks, workflows, launch plans, named and description entities, projects, attributes, version: see subclasses."""
 
     # ------------------------------------------------------------------------------------------------ iterators
 
@@ -262,6 +263,40 @@ class _AsyncFlyteClientDefinitions(_AsyncFlyteClientBase):
             _calls.list_named_entities_paginated(resource_type, project, domain, limit, token, filters, sort_by)
         )
 
+    # ------------------------------------------------------------------------------------------------ descriptions
+
+    async def get_description_entity(self, id: IdentifierLike) -> description_entity_pb2.DescriptionEntity:
+        """The descriptions (short, long, source link) registered with a task or workflow version.
+
+        Args:
+            id: The task or workflow version; it must say which (``"tsk:p:d:n:v"``, ``"wf:p:d:n:v"`` or a
+                ``resource_type`` of TASK or WORKFLOW).
+        """
+        return await self._run(_calls.get_description_entity(id))
+
+    async def list_description_entities_paginated(
+        self,
+        resource_type: int,
+        identifier: NamedEntityIdentifierLike,
+        limit: int = DEFAULT_PAGE_SIZE,
+        token: str | None = None,
+        filters: FilterSpec = None,
+        sort_by: SortLike = None,
+    ) -> Page[description_entity_pb2.DescriptionEntity]:
+        """One page of the descriptions of every version of a task or workflow.
+
+        Args:
+            resource_type: ``ResourceType`` number or name (``"TASK"``, ``"WORKFLOW"``).
+            identifier: The task or workflow name (project, domain and name are required).
+            limit: Page size, at least 1.
+            token: The token of the page to read.
+            filters: Admin filters.
+            sort_by: Sort order; unsorted when ``None``.
+        """
+        return await self._run(
+            _calls.list_description_entities_paginated(resource_type, identifier, limit, token, filters, sort_by)
+        )
+
     # ------------------------------------------------------------------------------------------------ projects
 
     async def register_project(self, project: Any) -> None:
@@ -323,6 +358,18 @@ class _AsyncFlyteClientDefinitions(_AsyncFlyteClientBase):
     ) -> project_attributes_pb2.ProjectAttributesGetResponse:
         """The project-level attributes of ``resource_type``."""
         return await self._run(_calls.get_project_attributes(project, resource_type))
+
+    async def delete_project_domain_attributes(self, project: str, domain: str, resource_type: int) -> None:
+        """Remove the project-and-domain level attributes of ``resource_type`` (a ``MatchableResource``)."""
+        await self._run(_calls.delete_project_domain_attributes(project, domain, resource_type))
+
+    async def delete_workflow_attributes(self, project: str, domain: str, workflow: str, resource_type: int) -> None:
+        """Remove the workflow level attributes of ``resource_type``."""
+        await self._run(_calls.delete_workflow_attributes(project, domain, workflow, resource_type))
+
+    async def delete_project_attributes(self, project: str, resource_type: int) -> None:
+        """Remove the project level attributes of ``resource_type``."""
+        await self._run(_calls.delete_project_attributes(project, resource_type))
 
     async def list_matchable_attributes(
         self, resource_type: int

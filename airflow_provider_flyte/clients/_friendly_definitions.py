@@ -26,6 +26,7 @@ from airflow_provider_flyte.clients.filters import FilterSpec
 if TYPE_CHECKING:
     from flyteidl.admin import (
         common_pb2,
+        description_entity_pb2,
         launch_plan_pb2,
         matchable_resource_pb2,
         project_attributes_pb2,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 
 class _SynchronousFlyteClientDefinitions(_SynchronousFlyteClientBase):
-    """Tasks, workflows, launch plans, named entities, projects, attributes and version; see the public class."""
+    """Tasks, workflows, launch plans, named and description entities, projects, attributes, version: see subclasses."""
 
     # ------------------------------------------------------------------------------------------------ iterators
 
@@ -260,6 +261,40 @@ class _SynchronousFlyteClientDefinitions(_SynchronousFlyteClientBase):
             _calls.list_named_entities_paginated(resource_type, project, domain, limit, token, filters, sort_by)
         )
 
+    # ------------------------------------------------------------------------------------------------ descriptions
+
+    def get_description_entity(self, id: IdentifierLike) -> description_entity_pb2.DescriptionEntity:
+        """The descriptions (short, long, source link) registered with a task or workflow version.
+
+        Args:
+            id: The task or workflow version; it must say which (``"tsk:p:d:n:v"``, ``"wf:p:d:n:v"`` or a
+                ``resource_type`` of TASK or WORKFLOW).
+        """
+        return self._run(_calls.get_description_entity(id))
+
+    def list_description_entities_paginated(
+        self,
+        resource_type: int,
+        identifier: NamedEntityIdentifierLike,
+        limit: int = DEFAULT_PAGE_SIZE,
+        token: str | None = None,
+        filters: FilterSpec = None,
+        sort_by: SortLike = None,
+    ) -> Page[description_entity_pb2.DescriptionEntity]:
+        """One page of the descriptions of every version of a task or workflow.
+
+        Args:
+            resource_type: ``ResourceType`` number or name (``"TASK"``, ``"WORKFLOW"``).
+            identifier: The task or workflow name (project, domain and name are required).
+            limit: Page size, at least 1.
+            token: The token of the page to read.
+            filters: Admin filters.
+            sort_by: Sort order; unsorted when ``None``.
+        """
+        return self._run(
+            _calls.list_description_entities_paginated(resource_type, identifier, limit, token, filters, sort_by)
+        )
+
     # ------------------------------------------------------------------------------------------------ projects
 
     def register_project(self, project: Any) -> None:
@@ -319,6 +354,18 @@ class _SynchronousFlyteClientDefinitions(_SynchronousFlyteClientBase):
     ) -> project_attributes_pb2.ProjectAttributesGetResponse:
         """The project-level attributes of ``resource_type``."""
         return self._run(_calls.get_project_attributes(project, resource_type))
+
+    def delete_project_domain_attributes(self, project: str, domain: str, resource_type: int) -> None:
+        """Remove the project-and-domain level attributes of ``resource_type`` (a ``MatchableResource``)."""
+        self._run(_calls.delete_project_domain_attributes(project, domain, resource_type))
+
+    def delete_workflow_attributes(self, project: str, domain: str, workflow: str, resource_type: int) -> None:
+        """Remove the workflow level attributes of ``resource_type``."""
+        self._run(_calls.delete_workflow_attributes(project, domain, workflow, resource_type))
+
+    def delete_project_attributes(self, project: str, resource_type: int) -> None:
+        """Remove the project level attributes of ``resource_type``."""
+        self._run(_calls.delete_project_attributes(project, resource_type))
 
     def list_matchable_attributes(self, resource_type: int) -> matchable_resource_pb2.ListMatchableAttributesResponse:
         """Every configuration of ``resource_type`` at every level, most specific first."""

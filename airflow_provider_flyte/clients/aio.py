@@ -214,6 +214,32 @@ class AsyncFlyteClient(_AsyncFlyteClientDefinitions):
         """The timing span tree of an execution, ``depth`` levels deep."""
         return await self._run(_calls.get_execution_metrics(id, depth))
 
+    # ------------------------------------------------------------------------------------------------ events
+
+    async def create_workflow_event(self, event: Any, request_id: str | None = None) -> None:
+        """Report a workflow execution phase change, as Flyte's data plane (propeller) does.
+
+        Admin learns of an execution's progress only through these events; a client has no reason to send them
+        except to stand in for a data plane. Admin refuses events that contradict the recorded phases.
+
+        Args:
+            event: A ``flyteidl.event.WorkflowExecutionEvent``.
+            request_id: An id for the request, for Admin's logs.
+
+        Raises:
+            FlyteEntityAlreadyExistsException: when the phase was already recorded.
+            FlyteFailedPreconditionException: when the execution cannot move to that phase (it already ended...).
+        """
+        await self._run(_calls.create_workflow_event(event, request_id))
+
+    async def create_node_event(self, event: Any, request_id: str | None = None) -> None:
+        """Report a node execution phase change (a ``flyteidl.event.NodeExecutionEvent``), as the data plane does."""
+        await self._run(_calls.create_node_event(event, request_id))
+
+    async def create_task_event(self, event: Any, request_id: str | None = None) -> None:
+        """Report a task execution phase change (a ``flyteidl.event.TaskExecutionEvent``), as the data plane does."""
+        await self._run(_calls.create_task_event(event, request_id))
+
     # ------------------------------------------------------------------------------------------------ node executions
 
     async def get_node_execution(

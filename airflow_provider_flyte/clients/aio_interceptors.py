@@ -19,15 +19,13 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import grpc.aio
 
-from airflow_provider_flyte.clients.interceptors import ChannelState, DefaultMetadata, Metadata
+from airflow_provider_flyte.clients.interceptors import ChannelState, DefaultMetadata, Metadata, refresh_and_resend
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.auth.token_source import TokenSource
     from airflow_provider_flyte.clients.policy import RetryPolicy, RpcPlan
 
 AsyncContinuation = Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]]
-
-_UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
 
 
 def with_metadata(details: grpc.aio.ClientCallDetails, pairs: Metadata) -> grpc.aio.ClientCallDetails:
@@ -62,9 +60,11 @@ class AsyncDefaultMetadataInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc
 
 
 class AsyncAuthInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
-    """Adds a token's header; for unary calls refreshes it once and re-sends on UNAUTHENTICATED.
+    """Adds a token's header; for unary calls refreshes it once and re-sends on UNAUTHENTICATED or UNKNOWN.
 
-    The token fetch never blocks the event loop: :class:`~.auth.token_source.TokenSource` runs it in a worker thread.
+    The same rule as :class:`~.interceptors.AuthInterceptor` (:func:`~.interceptors.refresh_and_resend`): at most one
+    re-send, so a second UNAUTHENTICATED or UNKNOWN is raised. The token fetch never blocks the event loop:
+    :class:`~.auth.token_source.TokenSource` runs it in a worker thread.
     """
 
     def __init__(self, token_source: TokenSource) -> None:
@@ -73,11 +73,11 @@ class AsyncAuthInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryS
     async def intercept_unary_unary(
         self, continuation: AsyncContinuation, client_call_details: grpc.aio.ClientCallDetails, request: Any
     ) -> Any:
-        """Send the call with the current token; on UNAUTHENTICATED refresh it (once across callers) and re-send."""
+        """Send the call with the current token; on UNAUTHENTICATED or UNKNOWN refresh it (once) and re-send."""
         source = self._source
         sent = await source.metadata_async()
         call = await continuation(with_metadata(client_call_details, sent), request)
-        if source.can_refresh and await call.code() is _UNAUTHENTICATED:
+        if source.can_refresh and refresh_and_resend(await call.code(), client_call_details.method, request):
             fresh = await source.refreshed_metadata_async(sent)
             call = await continuation(with_metadata(client_call_details, fresh), request)
         return call

@@ -7,8 +7,9 @@ last page. It differs on purpose in three ways:
 * it takes and returns ``flyteidl`` messages (no flytekit models), and accepts this package's identifier dataclasses,
   flytekit models and identifier strings wherever an id is expected;
 * it adds iterators that follow page tokens (:meth:`~SynchronousFlyteClient.iter_executions`,
-  :meth:`~SynchronousFlyteClient.paginate`...) and a few RPCs flytekit's friendly client lacks (``get_project``,
-  ``get_named_entity``, ``update_execution``, signals by execution...);
+  :meth:`~SynchronousFlyteClient.paginate`...) and a method for every AdminService, SignalService and
+  DataProxyService RPC flytekit's friendly client lacks (``get_project``, ``get_named_entity``, ``update_execution``,
+  ``delete_*_attributes``, description entities, the data plane's ``create_*_event``, signals by execution...);
 * ``get_task``, ``get_workflow`` and ``get_launch_plan`` keep a bounded per-client cache of fully versioned entities
   instead of flytekit's unbounded ``lru_cache`` on methods, which also kept every client alive.
 
@@ -18,8 +19,9 @@ from the raw client :class:`~airflow_provider_flyte.clients.raw.RawSynchronousFl
 :mod:`airflow_provider_flyte.exceptions` family (``FlyteEntityNotExistException`` for NOT_FOUND...).
 
 The class is built in three layers: ``_friendly_base`` (construction, lifecycle, ``_run``, :meth:`paginate
-<SynchronousFlyteClient.paginate>`), ``_friendly_definitions`` (tasks, workflows, launch plans, named entities,
-projects, attributes, version) and this module (executions, node and task executions, data proxy, signals). The
+<SynchronousFlyteClient.paginate>`), ``_friendly_definitions`` (tasks, workflows, launch plans, named and description
+entities, projects, attributes, version) and this module (executions, events, node and task executions, data proxy,
+signals). The
 asyncio twin's modules (``aio``, ``_aio_base``, ``_aio_definitions``) are generated from these three by
 ``scripts/generate_async_client.py``: edit these, then run ``python scripts/generate_async_client.py``.
 
@@ -221,6 +223,32 @@ class SynchronousFlyteClient(_SynchronousFlyteClientDefinitions):
     def get_execution_metrics(self, id: ExecutionIdentifierLike, depth: int = 10) -> metrics_pb2.Span:
         """The timing span tree of an execution, ``depth`` levels deep."""
         return self._run(_calls.get_execution_metrics(id, depth))
+
+    # ------------------------------------------------------------------------------------------------ events
+
+    def create_workflow_event(self, event: Any, request_id: str | None = None) -> None:
+        """Report a workflow execution phase change, as Flyte's data plane (propeller) does.
+
+        Admin learns of an execution's progress only through these events; a client has no reason to send them
+        except to stand in for a data plane. Admin refuses events that contradict the recorded phases.
+
+        Args:
+            event: A ``flyteidl.event.WorkflowExecutionEvent``.
+            request_id: An id for the request, for Admin's logs.
+
+        Raises:
+            FlyteEntityAlreadyExistsException: when the phase was already recorded.
+            FlyteFailedPreconditionException: when the execution cannot move to that phase (it already ended...).
+        """
+        self._run(_calls.create_workflow_event(event, request_id))
+
+    def create_node_event(self, event: Any, request_id: str | None = None) -> None:
+        """Report a node execution phase change (a ``flyteidl.event.NodeExecutionEvent``), as the data plane does."""
+        self._run(_calls.create_node_event(event, request_id))
+
+    def create_task_event(self, event: Any, request_id: str | None = None) -> None:
+        """Report a task execution phase change (a ``flyteidl.event.TaskExecutionEvent``), as the data plane does."""
+        self._run(_calls.create_task_event(event, request_id))
 
     # ------------------------------------------------------------------------------------------------ node executions
 

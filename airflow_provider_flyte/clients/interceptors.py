@@ -3,7 +3,7 @@
 Stacked outermost first by :mod:`.raw`::
 
     RetryInterceptor          error mapping, per-attempt deadline, retries (RetryPolicy)
-    AuthInterceptor           bearer token (TokenSource), one refresh + re-send on UNAUTHENTICATED
+    AuthInterceptor           bearer token (TokenSource), one refresh + re-send on UNAUTHENTICATED or UNKNOWN
     AuthInterceptor           proxy-authorization, when a proxy command is configured
     DefaultMetadataInterceptor  ``accept: application/grpc``
 
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import grpc
 
+from airflow_provider_flyte.clients.policy import may_resend_after_unknown
 from airflow_provider_flyte.exceptions import FlyteException, FlyteSystemException
 
 if TYPE_CHECKING:
@@ -34,6 +35,19 @@ if TYPE_CHECKING:
 Metadata = tuple[tuple[str, str], ...]
 
 _UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
+_UNKNOWN = grpc.StatusCode.UNKNOWN
+
+
+def refresh_and_resend(code: grpc.StatusCode | None, method: str | bytes, request: Any) -> bool:
+    """Whether a call that carried a token and failed with ``code`` is re-sent once with a refreshed token.
+
+    Yes for UNAUTHENTICATED. Yes for UNKNOWN too, as flytekit does (a proxy or an identity provider may answer
+    UNKNOWN for an expired token), unless the call is one a second copy of which could start a second execution
+    (:func:`~.policy.may_resend_after_unknown`). The caller re-sends at most once, so a second failure is final.
+    """
+    if code is _UNAUTHENTICATED:
+        return True
+    return code is _UNKNOWN and may_resend_after_unknown(method, request)
 
 
 class DefaultMetadata:
@@ -151,7 +165,11 @@ class DefaultMetadataInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStr
 
 
 class AuthInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
-    """Adds a token's header and, for unary calls, refreshes it once and re-sends on UNAUTHENTICATED.
+    """Adds a token's header and, for unary calls, refreshes it once and re-sends on UNAUTHENTICATED or UNKNOWN.
+
+    Every call through this interceptor carries a token, so every such failure qualifies (see
+    :func:`refresh_and_resend` for the one exception). The call is re-sent at most once: a second UNAUTHENTICATED or
+    UNKNOWN is raised.
 
     Args:
         token_source: Where the header comes from; shared with other clients built from the same config.
@@ -161,11 +179,15 @@ class AuthInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientIn
         self._source = token_source
 
     def intercept_unary_unary(self, continuation: Continuation, client_call_details: Any, request: Any) -> Any:
-        """Send the call with the current token; on UNAUTHENTICATED refresh it (once across callers) and re-send."""
+        """Send the call with the current token; on UNAUTHENTICATED or UNKNOWN refresh it (once) and re-send."""
         source = self._source
         sent = source.metadata()
         outcome = continuation(with_metadata(client_call_details, sent), request)
-        if isinstance(outcome, grpc.RpcError) and outcome.code() is _UNAUTHENTICATED and source.can_refresh:
+        if (
+            isinstance(outcome, grpc.RpcError)
+            and source.can_refresh
+            and refresh_and_resend(outcome.code(), client_call_details.method, request)
+        ):
             fresh = source.refreshed_metadata(sent)
             outcome = continuation(with_metadata(client_call_details, fresh), request)
         return outcome

@@ -27,8 +27,15 @@ instead of failing. Without a name the server would pick a new one per attempt a
 twice, so unnamed creates are never retried.
 
 Backoff is exponential with full jitter (a uniform draw between 0 and ``initial * 2**(attempt-1)``, capped at
-``retry_max_backoff``), for at most ``rpc_retries`` retries and ``retry_total_timeout`` seconds overall. Each attempt
-gets the call's own ``timeout`` (``rpc_timeout`` when the call gives none), shortened to fit the total budget.
+``retry_max_backoff``), for at most ``rpc_retries`` retries (3 by default, flytekit's default: 4 attempts in all) and
+``retry_total_timeout`` seconds overall. Each attempt gets the call's own ``timeout`` (``rpc_timeout`` when the call
+gives none), shortened to fit the total budget.
+
+Apart from these retries, the auth interceptors re-send a call once with a refreshed token when it failed with
+UNAUTHENTICATED, or with UNKNOWN (a proxy or an identity provider may answer UNKNOWN for an expired token), as
+flytekit does. UNAUTHENTICATED means the server refused before applying anything; UNKNOWN may come from a request
+that was applied, so :func:`may_resend_after_unknown` keeps that re-send away from unnamed execution creates, the one
+kind of call a second copy of which would start a second execution.
 """
 
 from __future__ import annotations
@@ -101,6 +108,18 @@ def classify(method: str | bytes) -> RpcPlan:
     return RpcPlan(method, name, RpcKind.WRITE, _TRANSIENT_ALWAYS)
 
 
+def may_resend_after_unknown(method: str | bytes, request: Any) -> bool:
+    """Whether a call that failed with UNKNOWN may be re-sent (with a refreshed token) without risking a duplicate.
+
+    Every RPC may, except ``CreateExecution`` / ``RelaunchExecution`` / ``RecoverExecution`` without a name: if the
+    first attempt was applied, a second would start another execution. Other writes, re-sent after being applied,
+    answer ALREADY_EXISTS (registrations and named creates, which callers treat as success), FAILED_PRECONDITION (a
+    second terminate) or set the same state again (updates).
+    """
+    plan = classify(method)
+    return plan.kind is not RpcKind.NAMED_CREATE or bool(getattr(request, "name", ""))
+
+
 class Jitter(Protocol):
     """The part of :class:`random.Random` the backoff uses; tests inject a deterministic one."""
 
@@ -150,7 +169,8 @@ class RetryPolicy:
     :meth:`retrying` / :meth:`async_retrying` only after a retryable failure.
 
     Args:
-        max_attempts: Attempts in all, the first included (``rpc_retries + 1``).
+        max_attempts: Attempts in all, the first included (``rpc_retries + 1``; 4 with the default ``rpc_retries``
+            of 3, flytekit's default).
         initial_backoff: Upper bound of the first jittered sleep, in seconds.
         max_backoff: Cap on any one sleep, in seconds.
         total_timeout: Cap on the whole call including sleeps, in seconds.
@@ -163,7 +183,7 @@ class RetryPolicy:
     def __init__(
         self,
         *,
-        max_attempts: int = 5,
+        max_attempts: int = 4,
         initial_backoff: float = 0.2,
         max_backoff: float = 10.0,
         total_timeout: float = 120.0,

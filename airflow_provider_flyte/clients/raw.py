@@ -5,6 +5,10 @@ takes and returns protobuf messages while the interceptors add the default metad
 per-attempt deadline, retry transient failures and raise :mod:`airflow_provider_flyte.exceptions` instead of
 ``grpc.RpcError``. ``auth_metadata_service`` skips the token (its RPCs are how a client learns to authenticate).
 
+Both clients also have flytekit's request-level methods (``raw.create_task(task_create_request)``,
+``raw.get_execution(get_object_request)``, ``raw.list_projects()``..., the ``url`` property and
+``with_root_certificate``), defined once in :mod:`._raw_requests`; they call the same stubs.
+
 :class:`RawSynchronousFlyteClient` and :class:`RawAsyncFlyteClient` (grpc.aio) are built the same way from one
 :class:`~airflow_provider_flyte.configuration.PlatformConfig`; pass ``token_source=`` to make a sync and an asyncio
 client share one token cache.
@@ -27,6 +31,7 @@ from flyteidl.service import (
 )
 
 from airflow_provider_flyte.clients import aio_interceptors
+from airflow_provider_flyte.clients._raw_requests import RawRequestMethods
 from airflow_provider_flyte.clients.channel import ChannelOptions, create_aio_channel, create_channel
 from airflow_provider_flyte.clients.interceptors import (
     AuthInterceptor,
@@ -71,7 +76,7 @@ def _token_sources(
     return token_source, proxy_token_source
 
 
-class RawSynchronousFlyteClient:
+class RawSynchronousFlyteClient(RawRequestMethods):
     """Sync gRPC stubs for Flyte Admin with auth, retries, deadlines and exception mapping.
 
     Args:
@@ -81,6 +86,9 @@ class RawSynchronousFlyteClient:
         token_source: The bearer token source; built from ``config.auth_mode`` when not given, ``None`` for none.
         proxy_token_source: The ``proxy-authorization`` source; built from ``config.proxy_command`` when not given.
         retry_policy: Overrides the policy derived from ``config``'s ``rpc_*``/``retry_*`` fields.
+
+    The request-level methods (flytekit's raw client: ``create_task(task_create_request)``...) send through the same
+    stubs and return the response message.
 
     Attributes:
         config: The configuration this client was built from.
@@ -139,12 +147,13 @@ class RawSynchronousFlyteClient:
         self.close()
 
 
-class RawAsyncFlyteClient:
+class RawAsyncFlyteClient(RawRequestMethods):
     """The grpc.aio twin of :class:`RawSynchronousFlyteClient`; create it inside the event loop that uses it.
 
-    Takes the same arguments and exposes the same attributes; the stubs' methods return coroutines resolving to the
-    response (``await raw.admin_service.GetExecution(request)``). The interceptors run as plain coroutines (see
-    :func:`~.aio_interceptors.intercept_aio_channel`).
+    Takes the same arguments and exposes the same attributes and request-level methods; the stubs' methods, and so
+    the request-level methods, return coroutines resolving to the response
+    (``await raw.admin_service.GetExecution(request)``, ``await raw.get_execution(request)``). The interceptors run
+    as plain coroutines (see :func:`~.aio_interceptors.intercept_aio_channel`).
 
     Raises:
         RuntimeError: when created outside a running event loop.

@@ -10,8 +10,9 @@ text tells the cases apart (grpc-python 1.6x, BoringSSL):
   releases: ``Peer name ... is not in peer certificate``) -- the certificate does not name the endpoint's host;
 * ``... Tls handshake failed ...:WRONG_VERSION_NUMBER ...`` -- the server speaks plain text, not TLS.
 
-:func:`permanent_transport_error` turns those into a :class:`FlyteConfigurationException` naming the setting to
-change; the retry policy does not retry them. A plain-text client talking to a TLS server only sees ``Socket
+:func:`permanent_transport_error` turns those into a :class:`FlyteTransportConfigurationException` (a
+:class:`FlyteConfigurationException`, and a ``FlyteSystemException`` as flytekit's error for UNAVAILABLE is) naming the
+setting to change; the retry policy does not retry them. A plain-text client talking to a TLS server only sees ``Socket
 closed``, which a restarting server also causes, so that stays a transient UNAVAILABLE. Nothing here imports grpc.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from airflow_provider_flyte.exceptions import FlyteConfigurationException
+from airflow_provider_flyte.exceptions import FlyteTransportConfigurationException
 
 _CONNECTING = ("failed to connect", "handshake", "verification check")
 _VERIFY_FAILED = re.compile(r"CERTIFICATE_VERIFY_FAILED(?::\s*([^:]+))?", re.IGNORECASE)
@@ -30,7 +31,9 @@ _PEER = re.compile(r"\b(ipv4:[0-9.]+:\d+|ipv6:\[[0-9a-fA-F:.%]+\]:\d+)")
 _NOT_RETRIED = "Not retried: retrying cannot fix it."
 
 
-def permanent_transport_error(error: BaseException, rpc: str | None = None) -> FlyteConfigurationException | None:
+def permanent_transport_error(
+    error: BaseException, rpc: str | None = None
+) -> FlyteTransportConfigurationException | None:
     """Return the configuration error behind a failed call's UNAVAILABLE, or ``None`` when it may be transient.
 
     Args:
@@ -38,7 +41,7 @@ def permanent_transport_error(error: BaseException, rpc: str | None = None) -> F
         rpc: The full method name, for the exception's ``rpc`` attribute.
 
     Returns:
-        A :class:`FlyteConfigurationException` (``code="UNAVAILABLE"``, the server message kept) naming
+        A :class:`FlyteTransportConfigurationException` (``code="UNAVAILABLE"``, the server message kept) naming
         ``ca_cert_file_path`` / ``insecure_skip_verify`` for an untrusted certificate, ``endpoint`` for a host name
         the certificate does not cover, or ``insecure`` for a server without TLS.
     """
@@ -51,7 +54,7 @@ def permanent_transport_error(error: BaseException, rpc: str | None = None) -> F
     message = _explain(details, lowered)
     if message is None:
         return None
-    return FlyteConfigurationException(
+    return FlyteTransportConfigurationException(
         message, code="UNAVAILABLE", rpc=rpc.lstrip("/") if rpc else None, server_message=details
     )
 

@@ -21,9 +21,9 @@ The package re-exports every public name of its modules, so callers write ``_cal
 * :mod:`.pagination`: page sizes and order, :data:`Page`, :func:`next_page_token`;
 * :mod:`.checks`: the accepted argument forms (``IdentifierLike``...) and their conversions (``to_execution_id``...);
 * :mod:`.config`: :func:`resolve_config`;
-* the builders, one module per area: :mod:`.entities` (tasks, workflows, launch plans, named entities),
-  :mod:`.executions` (executions, node and task executions), :mod:`.projects` (projects, domains, attributes,
-  version), :mod:`.data_proxy` and :mod:`.signals`.
+* the builders, one module per area: :mod:`.entities` (tasks, workflows, launch plans, named entities, description
+  entities), :mod:`.executions` (executions, node and task executions), :mod:`.events` (the data plane's execution
+  events), :mod:`.projects` (projects, domains, attributes, version), :mod:`.data_proxy` and :mod:`.signals`.
 """
 
 from __future__ import annotations
@@ -68,11 +68,13 @@ from airflow_provider_flyte.clients._calls.entities import (
     create_task,
     create_workflow,
     get_active_launch_plan,
+    get_description_entity,
     get_launch_plan,
     get_named_entity,
     get_task,
     get_workflow,
     list_active_launch_plans_paginated,
+    list_description_entities_paginated,
     list_launch_plan_ids_paginated,
     list_launch_plans_paginated,
     list_named_entities_paginated,
@@ -83,6 +85,7 @@ from airflow_provider_flyte.clients._calls.entities import (
     update_launch_plan,
     update_named_entity,
 )
+from airflow_provider_flyte.clients._calls.events import create_node_event, create_task_event, create_workflow_event
 from airflow_provider_flyte.clients._calls.executions import (
     create_execution,
     get_dynamic_node_workflow,
@@ -111,6 +114,9 @@ from airflow_provider_flyte.clients._calls.pagination import (
     next_page_token,
 )
 from airflow_provider_flyte.clients._calls.projects import (
+    delete_project_attributes,
+    delete_project_domain_attributes,
+    delete_workflow_attributes,
     get_control_plane_version,
     get_domains,
     get_project,
@@ -159,11 +165,18 @@ __all__ = [
     "TaskExecutionIdentifierLike",
     "create_execution",
     "create_launch_plan",
+    "create_node_event",
     "create_task",
+    "create_task_event",
     "create_workflow",
+    "create_workflow_event",
+    "delete_project_attributes",
+    "delete_project_domain_attributes",
+    "delete_workflow_attributes",
     "get_active_launch_plan",
     "get_control_plane_version",
     "get_data",
+    "get_description_entity",
     "get_domains",
     "get_download_artifact_signed_url",
     "get_download_signed_url",
@@ -187,6 +200,7 @@ __all__ = [
     "get_workflow",
     "get_workflow_attributes",
     "list_active_launch_plans_paginated",
+    "list_description_entities_paginated",
     "list_executions_paginated",
     "list_launch_plan_ids_paginated",
     "list_launch_plans_paginated",

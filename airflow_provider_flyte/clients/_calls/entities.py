@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flyteidl.admin import common_pb2, launch_plan_pb2, task_pb2, workflow_pb2
+from flyteidl.admin import common_pb2, description_entity_pb2, launch_plan_pb2, task_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2
 
 from airflow_provider_flyte import identifiers
@@ -12,10 +12,12 @@ from airflow_provider_flyte.clients._calls.checks import (
     IdentifierLike,
     NamedEntityIdentifierLike,
     SortLike,
+    _describe,
     _enum,
     _filters,
     _limit,
     _message,
+    _require_fields,
     _text,
     _token,
     to_entity_id,
@@ -25,6 +27,7 @@ from airflow_provider_flyte.clients._calls.checks import (
 from airflow_provider_flyte.clients._calls.core import ADMIN, Call, _nothing, _same
 from airflow_provider_flyte.clients._calls.pagination import Page, _page
 from airflow_provider_flyte.clients.filters import FilterSpec
+from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 
 
 def _entity_cache_key(method: str, pb: identifier_pb2.Identifier) -> tuple[str, ...] | None:
@@ -257,3 +260,44 @@ def list_named_entities_paginated(
         sort_by=to_sort(sort_by),
     )
     return Call(ADMIN, "ListNamedEntities", request, _page("entities"))
+
+
+# ------------------------------------------------------------------------------------------------ description entities
+
+
+def get_description_entity(id: IdentifierLike) -> Call[description_entity_pb2.DescriptionEntity]:
+    """``GetDescriptionEntity``: the descriptions registered with a task or workflow version.
+
+    Raises:
+        FlyteInvalidInputException: when ``id`` does not say whether it is a task or a workflow (Admin needs its
+            ``resource_type``), or misses a part.
+    """
+    if isinstance(id, str):
+        id = identifiers.Identifier.from_python_std(id)
+    pb = _message(id, identifier_pb2.Identifier, "id")
+    _require_fields(pb, ("project", "domain", "name", "version"), "id")
+    if int(pb.resource_type) == identifiers.ResourceType.UNSPECIFIED:
+        raise FlyteInvalidInputException(
+            f"id must set resource_type (TASK or WORKFLOW), e.g. 'tsk:project:domain:name:version'; got {_describe(pb)}"
+        )
+    return Call(ADMIN, "GetDescriptionEntity", common_pb2.ObjectGetRequest(id=pb), _same)
+
+
+def list_description_entities_paginated(
+    resource_type: int,
+    identifier: NamedEntityIdentifierLike,
+    limit: int,
+    token: str | None,
+    filters: FilterSpec,
+    sort_by: SortLike,
+) -> Call[Page[description_entity_pb2.DescriptionEntity]]:
+    """``ListDescriptionEntities`` of every version of one task or workflow name."""
+    request = description_entity_pb2.DescriptionEntityListRequest(
+        resource_type=_resource_type(resource_type),  # type: ignore[arg-type]
+        id=to_named_entity_id(identifier, "identifier", require_name=True),
+        limit=_limit(limit),
+        token=_token(token),
+        filters=_filters(filters),
+        sort_by=to_sort(sort_by),
+    )
+    return Call(ADMIN, "ListDescriptionEntities", request, _page("descriptionEntities"))

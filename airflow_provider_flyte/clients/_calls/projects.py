@@ -151,6 +151,36 @@ def get_project_attributes(
     return Call(ADMIN, "GetProjectAttributes", request, _same)
 
 
+def delete_project_domain_attributes(project: str, domain: str, resource_type: int) -> Call[None]:
+    """``DeleteProjectDomainAttributes``."""
+    request = project_domain_attributes_pb2.ProjectDomainAttributesDeleteRequest(
+        project=_text(project, "project"),
+        domain=_text(domain, "domain"),
+        resource_type=_matchable_resource(resource_type),  # type: ignore[arg-type]
+    )
+    return Call(ADMIN, "DeleteProjectDomainAttributes", request, _nothing)
+
+
+def delete_workflow_attributes(project: str, domain: str, workflow: str, resource_type: int) -> Call[None]:
+    """``DeleteWorkflowAttributes``."""
+    request = workflow_attributes_pb2.WorkflowAttributesDeleteRequest(
+        project=_text(project, "project"),
+        domain=_text(domain, "domain"),
+        workflow=_text(workflow, "workflow"),
+        resource_type=_matchable_resource(resource_type),  # type: ignore[arg-type]
+    )
+    return Call(ADMIN, "DeleteWorkflowAttributes", request, _nothing)
+
+
+def delete_project_attributes(project: str, resource_type: int) -> Call[None]:
+    """``DeleteProjectAttributes``."""
+    request = project_attributes_pb2.ProjectAttributesDeleteRequest(
+        project=_text(project, "project"),
+        resource_type=_matchable_resource(resource_type),  # type: ignore[arg-type]
+    )
+    return Call(ADMIN, "DeleteProjectAttributes", request, _nothing)
+
+
 def list_matchable_attributes(resource_type: int) -> Call[matchable_resource_pb2.ListMatchableAttributesResponse]:
     """``ListMatchableAttributes``."""
     request = matchable_resource_pb2.ListMatchableAttributesRequest(

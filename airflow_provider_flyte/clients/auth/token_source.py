@@ -2,9 +2,11 @@
 
 A :class:`TokenSource` wraps one :class:`TokenFlow` (client credentials, device code, external command...). It
 fetches a token before the first call, serves it from a cache, refreshes it shortly before it expires and, when the
-server still answers UNAUTHENTICATED, once more on request. Whoever finds the token stale first (a thread or an
-asyncio task) performs the refresh; every other caller waits for that same refresh and reuses its result. Asyncio
-callers run the blocking fetch in a worker thread and wait on it without blocking their event loop.
+server still answers UNAUTHENTICATED or UNKNOWN
+(:func:`~airflow_provider_flyte.clients.interceptors.refresh_and_resend`), once more on request. Whoever finds the
+token stale first (a thread or an asyncio task) performs the refresh; every other caller waits for that same refresh
+and reuses its result. Asyncio callers run the blocking fetch in a worker thread and wait on it without blocking
+their event loop.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class TokenSource:
 
     @property
     def can_refresh(self) -> bool:
-        """Whether a refresh after UNAUTHENTICATED can help."""
+        """Whether a refresh after UNAUTHENTICATED or UNKNOWN can help."""
         return self.flow.refreshable
 
     @property

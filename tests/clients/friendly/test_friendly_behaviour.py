@@ -263,6 +263,7 @@ FILTERED_METHODS: dict[str, tuple[Any, ...]] = {
     "list_workflows_paginated": (NAMED,),
     "list_launch_plans_paginated": (NAMED,),
     "list_named_entities_paginated": (identifier_pb2.TASK, "p", "d"),
+    "list_description_entities_paginated": (identifier_pb2.WORKFLOW, NAMED),
     "list_executions_paginated": ("p", "d"),
     "list_node_executions": (EXEC_ID,),
     "list_node_executions_for_task_paginated": (TASK_EXEC_ID,),

@@ -1,4 +1,8 @@
-"""Every friendly method, through both clients: the request that reaches the server and the result returned."""
+"""Every friendly method, through both clients: the request that reaches the server and the result returned.
+
+The cases of the methods added to cover every RPC, and the checks that every method and every RPC has a case, are in
+``test_friendly_every_rpc.py``.
+"""
 
 from __future__ import annotations
 
@@ -735,15 +739,3 @@ async def test_request_and_result(case: Case, driver: Driver, server: RecordingS
     assert [rpc for rpc, _ in server.calls()] == [case.rpc]
     assert server.calls(case.rpc)[0] == case.request
     assert result == case.result
-
-
-def test_every_public_method_has_a_case() -> None:
-    from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
-
-    helpers = {"close", "clear_entity_cache", "paginate", "raw", "config"}
-    public = {
-        name
-        for name in dir(SynchronousFlyteClient)
-        if not name.startswith("_") and name not in helpers and not name.startswith("iter_")
-    }
-    assert public == {case.method for case in CASES}

@@ -2,7 +2,8 @@
 
 The sandbox (``auth=True``) advertises its token endpoint and header key through AuthMetadataService and answers
 UNAUTHENTICATED to calls without a valid token, so these tests follow a client from its first token to a refresh
-after ``expire_tokens()``, and check that secrets and tokens stay out of errors and logs.
+after ``expire_tokens()``, and check that secrets and tokens stay out of errors and logs. Its fault rules stand in for
+a proxy or identity provider that answers UNKNOWN instead: the client refreshes once on that too, and never loops.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import grpc
 import pytest
 from flyte_admin_sandbox import FlyteSandbox
 from flyte_admin_sandbox import auth as sandbox_auth
+from flyte_admin_sandbox import builders as b
+from flyteidl.admin import execution_pb2
 from integration_support import Driver, connect, count_calls
 
 from airflow_provider_flyte.clients.aio import AsyncFlyteClient
 from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
-from airflow_provider_flyte.exceptions import FlyteAuthenticationException
+from airflow_provider_flyte.exceptions import FlyteAuthenticationException, FlyteException, FlyteSystemException
 
 DOMAINS = ["development", "staging", "production"]
 
@@ -191,3 +194,72 @@ async def test_sync_and_async_clients_share_one_token_source(auth_sandbox: Flyte
             assert [domain.id for domain in sync_client.get_domains()] == DOMAINS
     assert token_source is not None
     assert (token_source.fetch_count, len(issued)) == (2, 2)
+
+
+# ---------------------------------------------------------------------------------------------------- UNKNOWN
+
+
+async def test_unknown_for_an_expired_token_refreshes_once_and_resends(
+    auth_sandbox: FlyteSandbox, kind: str, issued: IssuedTokens, received_metadata: list[dict[str, str]]
+) -> None:
+    calls = count_calls(auth_sandbox, "GetDomains")
+    async with connect(kind, auth_sandbox.config) as driver:
+        token_source = driver.client.raw.token_source
+        assert token_source is not None
+        await domain_ids(driver)
+
+        auth_sandbox.expire_tokens()
+        # A proxy in front of Admin that answers UNKNOWN, not UNAUTHENTICATED, to the expired token.
+        auth_sandbox.faults.fail("GetDomains", grpc.StatusCode.UNKNOWN, message="upstream rejected the credentials")
+        assert await domain_ids(driver) == DOMAINS
+        # The rejected attempt, one new token, the accepted re-send with it.
+        assert (calls.hits, token_source.fetch_count, len(issued)) == (3, 2, 2)
+    assert received_metadata[-1]["flyte-authorization"] == f"Bearer {issued[-1]}"
+
+
+async def test_a_second_unknown_after_the_refresh_is_raised_without_looping(
+    auth_sandbox: FlyteSandbox, kind: str
+) -> None:
+    calls = count_calls(auth_sandbox, "GetDomains")
+    auth_sandbox.faults.fail("GetDomains", grpc.StatusCode.UNKNOWN, times=4, message="failed database operation")
+    async with connect(kind, auth_sandbox.config) as driver:
+        token_source = driver.client.raw.token_source
+        assert token_source is not None
+        with pytest.raises(FlyteSystemException) as raised:
+            await domain_ids(driver)
+        assert (raised.value.code, raised.value.server_message) == ("UNKNOWN", "failed database operation")
+        assert (calls.hits, token_source.fetch_count) == (2, 2)  # one re-send after one refresh, no retry
+
+        with pytest.raises(FlyteSystemException):  # the next call gets the same one chance, no more
+            await domain_ids(driver)
+        assert (calls.hits, token_source.fetch_count) == (4, 3)
+        assert await domain_ids(driver) == DOMAINS
+        assert (calls.hits, token_source.fetch_count) == (5, 3)
+
+
+@pytest.mark.parametrize(("name", "attempts"), [(None, 1), ("named-run", 2)])
+async def test_unknown_never_resends_an_unnamed_execution_create(
+    auth_sandbox: FlyteSandbox, kind: str, name: str | None, attempts: int
+) -> None:
+    # A re-sent unnamed create could start a second execution if the first was applied; a named one lands on
+    # the same name (ALREADY_EXISTS), so it is re-sent like every other RPC.
+    calls = count_calls(auth_sandbox, "CreateExecution")
+    auth_sandbox.faults.fail("CreateExecution", grpc.StatusCode.UNKNOWN)
+    spec = execution_pb2.ExecutionSpec(launch_plan=b.identifier(b.RT.LAUNCH_PLAN, "not.registered"))
+    async with connect(kind, auth_sandbox.config) as driver:
+        with pytest.raises(FlyteException) as raised:
+            await driver.call("create_execution", "flytesnacks", "development", name, spec, None)
+    assert calls.hits == attempts
+    # The unnamed create reports the UNKNOWN; the named one was re-sent and Admin's own answer came back.
+    assert (raised.value.code == "UNKNOWN") is (name is None)
+
+
+async def test_unknown_without_auth_is_raised_at_once(sandbox: FlyteSandbox, kind: str) -> None:
+    calls = count_calls(sandbox, "GetDomains")
+    sandbox.faults.fail("GetDomains", grpc.StatusCode.UNKNOWN)
+    async with connect(kind, sandbox.config) as driver:
+        assert driver.client.raw.token_source is None
+        with pytest.raises(FlyteSystemException) as raised:
+            await domain_ids(driver)
+    assert raised.value.code == "UNKNOWN"
+    assert calls.hits == 1

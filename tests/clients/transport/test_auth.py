@@ -8,6 +8,7 @@ import sys
 import threading
 from urllib.parse import parse_qs, urlsplit
 
+import grpc
 import httpx
 import pytest
 from flyteidl.admin import execution_pb2
@@ -32,7 +33,11 @@ from airflow_provider_flyte.clients.auth.flows import basic_authorization
 from airflow_provider_flyte.clients.auth.token_source import jwt_expires_in
 from airflow_provider_flyte.clients.raw import RawAsyncFlyteClient, RawSynchronousFlyteClient
 from airflow_provider_flyte.configuration import AuthMode
-from airflow_provider_flyte.exceptions import FlyteAuthenticationException, FlyteConfigurationException
+from airflow_provider_flyte.exceptions import (
+    FlyteAuthenticationException,
+    FlyteConfigurationException,
+    FlyteSystemException,
+)
 from tests.support.clients import RecordedSleeps
 
 GET = execution_pb2.WorkflowExecutionGetRequest(
@@ -142,6 +147,66 @@ def test_unauthenticated_after_refresh_raises(admin: ScriptedAdmin, idp: FakeIde
     assert raised.value.code == "UNAUTHENTICATED"
     assert len(admin.calls_to("GetExecution")) == 2
     assert idp.issued == ["tok-1", "tok-2"]
+
+
+def test_unknown_triggers_one_refresh_and_a_resend_with_the_new_token(
+    admin: ScriptedAdmin, idp: FakeIdentityProvider
+) -> None:
+    config = admin.config(auth_mode="client_credentials", client_id=idp.client_id, client_credentials_secret=SECRET)
+    with RawSynchronousFlyteClient(config) as raw:
+        raw.get_execution(GET)
+        admin.fail("GetExecution", grpc.StatusCode.UNKNOWN)  # e.g. a proxy rejecting a token it considers expired
+        raw.get_execution(GET)
+    assert idp.issued == ["tok-1", "tok-2"]
+    assert [c.metadata["authorization"] for c in admin.calls_to("GetExecution")] == [
+        "Bearer tok-1",
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+
+
+async def test_async_unknown_after_the_refresh_raises(admin: ScriptedAdmin, idp: FakeIdentityProvider) -> None:
+    config = admin.config(auth_mode="client_credentials", client_id=idp.client_id, client_credentials_secret=SECRET)
+    admin.fail("GetExecution", grpc.StatusCode.UNKNOWN, times=2)
+    async with RawAsyncFlyteClient(config) as raw:
+        with pytest.raises(FlyteSystemException) as raised:
+            await raw.get_execution(GET)
+    assert raised.value.code == "UNKNOWN"
+    assert len(admin.calls_to("GetExecution")) == 2
+    assert idp.issued == ["tok-1", "tok-2"]
+
+
+def test_a_static_token_is_not_resent_after_unknown() -> None:
+    with serve_admin(with_auth_metadata=False) as admin:
+        admin.valid_tokens = {"static-abc"}
+        admin.fail("GetExecution", grpc.StatusCode.UNKNOWN)
+        config = admin.config(auth_mode=AuthMode.STATIC_TOKEN, static_token="static-abc")
+        with RawSynchronousFlyteClient(config) as raw, pytest.raises(FlyteSystemException):
+            raw.admin_service.GetExecution(GET)
+        assert len(admin.calls_to("GetExecution")) == 1  # refreshing cannot change a static token
+
+
+@pytest.mark.parametrize(
+    ("code", "rpc", "message", "resent"),
+    [
+        (grpc.StatusCode.UNAUTHENTICATED, "CreateExecution", execution_pb2.ExecutionCreateRequest(), True),
+        (grpc.StatusCode.UNKNOWN, "GetExecution", GET, True),
+        (grpc.StatusCode.UNKNOWN, "CreateTask", None, True),
+        (grpc.StatusCode.UNKNOWN, "CreateExecution", execution_pb2.ExecutionCreateRequest(name="run-1"), True),
+        (grpc.StatusCode.UNKNOWN, "CreateExecution", execution_pb2.ExecutionCreateRequest(), False),
+        (grpc.StatusCode.UNKNOWN, "RelaunchExecution", execution_pb2.ExecutionRelaunchRequest(), False),
+        (grpc.StatusCode.UNKNOWN, "RecoverExecution", execution_pb2.ExecutionRecoverRequest(), False),
+        (grpc.StatusCode.PERMISSION_DENIED, "GetExecution", GET, False),
+        (grpc.StatusCode.UNAVAILABLE, "GetExecution", GET, False),
+    ],
+)
+def test_which_failures_refresh_the_token_and_resend(
+    code: grpc.StatusCode, rpc: str, message: object, resent: bool
+) -> None:
+    from airflow_provider_flyte.clients.interceptors import refresh_and_resend
+
+    assert refresh_and_resend(code, f"/flyteidl.service.AdminService/{rpc}", message) is resent
+    assert refresh_and_resend(code, f"/flyteidl.service.AdminService/{rpc}".encode(), message) is resent  # grpc.aio
 
 
 def test_one_refresh_across_threads(admin: ScriptedAdmin, idp: FakeIdentityProvider) -> None:

@@ -16,6 +16,7 @@ from airflow_provider_flyte.exceptions import (
     FlyteConfigurationException,
     FlyteSystemException,
     FlyteSystemUnavailableException,
+    FlyteTransportConfigurationException,
     from_grpc_error,
 )
 
@@ -78,7 +79,10 @@ class FakeCallError(grpc.RpcError):
 def test_tls_failures_are_configuration_errors_and_not_retried(details: str, message: str) -> None:
     error = FakeCallError(grpc.StatusCode.UNAVAILABLE, details)
     mapped = permanent_transport_error(error, RPC)
-    assert type(mapped) is FlyteConfigurationException
+    assert type(mapped) is FlyteTransportConfigurationException
+    assert isinstance(mapped, FlyteConfigurationException)
+    assert isinstance(mapped, FlyteSystemException)
+    assert not isinstance(mapped, FlyteSystemUnavailableException)
     assert mapped.message == message
     assert (mapped.code, mapped.rpc, mapped.server_message) == ("UNAVAILABLE", RPC.lstrip("/"), details)
     policy = RetryPolicy(max_attempts=5)
