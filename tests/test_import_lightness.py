@@ -27,6 +27,7 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.operators.approval",
     "airflow_provider_flyte.links.flyte",
     "airflow_provider_flyte._airflow_common",
+    "airflow_provider_flyte.operators._lineage",
     # Client-layer modules the Airflow-facing ones import at module level.
     "airflow_provider_flyte.watch",
     "airflow_provider_flyte.remote.signals",
@@ -42,6 +43,17 @@ heavy = sorted({m.split('.')[0] for m in sys.modules if m.startswith(('grpc', 'f
 print(json.dumps(heavy))
 """
 
+# OpenLineage is optional and loads when a task reports lineage, never while a DAG file is parsed. Airflow itself
+# reads every installed provider's get_provider_info (its provider discovery), which is not ours to avoid.
+_OPENLINEAGE_PROBE = """
+import importlib, json, sys
+import airflow.sdk
+before = set(sys.modules)
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print(json.dumps(sorted(m for m in set(sys.modules) - before if 'openlineage' in m)))
+"""
+
 
 @pytest.mark.airflow
 def test_parse_time_modules_load_no_grpc_protobuf_or_flyteidl() -> None:
@@ -49,6 +61,25 @@ def test_parse_time_modules_load_no_grpc_protobuf_or_flyteidl() -> None:
         [sys.executable, "-c", _PROBE, *PARSE_TIME_MODULES], capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == []
+
+
+@pytest.mark.airflow
+def test_parse_time_modules_load_no_openlineage() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _OPENLINEAGE_PROBE, *PARSE_TIME_MODULES], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == []
+
+
+def test_openlineage_probe_detects_openlineage_imports() -> None:
+    pytest.importorskip("airflow.providers.openlineage.extractors")
+    out = subprocess.run(
+        [sys.executable, "-c", _OPENLINEAGE_PROBE, "airflow_provider_flyte.operators._lineage_facets"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "openlineage.client" in json.loads(out)
 
 
 def test_probe_detects_heavy_imports() -> None:
@@ -96,7 +127,13 @@ RUNTIME_ONLY = (
     "airflow_provider_flyte.remote.",
     "airflow_provider_flyte.clients.",
     "airflow_provider_flyte.literals",
+    "airflow_provider_flyte.operators._lineage_facets",
     "airflow.triggers.",
+    # Airflow's provider discovery may read the OpenLineage provider's get_provider_info; nothing else of it loads.
+    "airflow.providers.openlineage.plugins",
+    "airflow.providers.openlineage.extractors",
+    "airflow.providers.openlineage.utils",
+    "openlineage",
 )
 """Modules only a running task, trigger or the API server needs: a DAG processor parsing a DAG file never loads them."""
 

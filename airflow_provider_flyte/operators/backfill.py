@@ -28,10 +28,12 @@ from airflow_provider_flyte._airflow_common import (
 from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
+from airflow_provider_flyte.operators import _lineage
 from airflow_provider_flyte.operators._naming import base_execution_name
 from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_provider_flyte.hooks.flyte import FlyteHook
@@ -147,6 +149,7 @@ class FlyteBackfillOperator(BaseOperator):
         self.timeout = duration_argument(timeout, "timeout", self.task_id)
         self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
         self.flyte_conn_id = flyte_conn_id
+        self._lineage: _lineage.FlyteRunRecord | None = None
 
     @cached_property
     def hook(self) -> FlyteHook:
@@ -303,6 +306,7 @@ class FlyteBackfillOperator(BaseOperator):
     ) -> dict[str, Any]:
         from airflow_provider_flyte.remote.backfill import failed_children
 
+        self._lineage = _lineage.backfill_record(self.hook, self.launchplan_name, execution_id, phase, url)
         failed = failed_children(children)
         if phase != "SUCCEEDED" or failed:
             raise FlyteBackfillFailedError(execution_id, phase, failed, str(message or ""))
@@ -314,6 +318,10 @@ class FlyteBackfillOperator(BaseOperator):
             "plan": None,
             "children": children,
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
+        """OpenLineage facets of the backfill execution; the replayed launch plan is its job."""
+        return _lineage.operator_lineage(self._lineage, task_instance)
 
     def _abort(self, execution_id: str, cause: str) -> None:
         from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier

@@ -40,6 +40,7 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
+from airflow_provider_flyte.operators import _lineage
 from airflow_provider_flyte.operators._entities import EntityChoice
 from airflow_provider_flyte.operators._naming import (
     STATE_STORE_KEY,
@@ -54,6 +55,7 @@ from airflow_provider_flyte.operators._naming import (
 from airflow_provider_flyte.operators._resumable import ResumableJobMixin
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_provider_flyte.hooks.flyte import FlyteHook
@@ -153,6 +155,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         durable: Airflow 3.3+'s durable execution for the synchronous wait: keep the execution name in
             ``task_state_store`` and reconnect to it after a worker crash (default on; no effect below 3.3).
             Retries find their execution through its deterministic name either way.
+        openlineage_inject_parent_job_info: Annotate the execution with the Airflow task's OpenLineage run
+            (``openlineage.io/parent-run-id``...; default: ``[openlineage] spark_inject_parent_job_info``).
         **kwargs: Passed to ``BaseOperator``.
     """
 
@@ -211,6 +215,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         outage_tolerance: timedelta | float | None = None,
         on_retry: str = "recover",
         durable: bool | None = None,
+        openlineage_inject_parent_job_info: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if durable is not None:  # only an explicit choice reaches the mixin (it warns about it below Airflow 3.3)
@@ -250,6 +255,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self.timeout = duration_argument(timeout, "timeout", self.task_id)
         self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
         self.on_retry = on_retry
+        self.openlineage_inject_parent_job_info = _lineage.inject_parent_job_info(openlineage_inject_parent_job_info)
+        self._lineage: _lineage.FlyteRunRecord | None = None
         self._execution_id: WorkflowExecutionIdentifier | None = None
         self._followed: FlyteWorkflowExecution | None = None
         self._result: dict[str, Any] | None = None
@@ -309,6 +316,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         if status == "error":
             raise AirflowException(f"Watching Flyte execution {execution_id} failed: {event['message']}")
         if status == "failed":
+            self._lineage = _lineage.capture_by_id(self.hook, str(execution_id), event["console_url"])
             raise FlyteExecutionFailedError(str(execution_id), event["phase"], event["message"], event["console_url"])
         remote = self.hook.get_remote()
         execution = remote.fetch_execution(execution_id.project, execution_id.domain, execution_id.name)
@@ -445,7 +453,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         found = self._latest(remote, context, project, domain)
         base = self._base_name(context)
         if found is None:
-            return self._launch(remote, project, domain, base)
+            return self._launch(remote, project, domain, base, context)
         latest, generation = found
         if not latest.is_done:
             self.log.info("Reattaching to Flyte execution %s (%s)", latest.id, latest.phase_name)
@@ -465,7 +473,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             return remote.recover_execution(latest.id, name=successor)
         if self.on_retry == "relaunch":
             return remote.relaunch_execution(latest.id, name=successor)
-        return self._launch(remote, project, domain, successor)
+        return self._launch(remote, project, domain, successor, context)
 
     def _latest(
         self, remote: FlyteRemote, context: Context, project: str, domain: str
@@ -521,7 +529,9 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self._terminate(f"Airflow task {self.task_id} reached its timeout")
         raise AirflowException(f"{what} (the task's timeout of {timeout or 0:g}s); it was aborted. See {url}")
 
-    def _launch(self, remote: FlyteRemote, project: str, domain: str, name: str) -> FlyteWorkflowExecution:
+    def _launch(
+        self, remote: FlyteRemote, project: str, domain: str, name: str, context: Context
+    ) -> FlyteWorkflowExecution:
         entity = self._entity().fetch(remote, project, domain)
         return remote.execute(
             entity,
@@ -529,7 +539,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             project=project,
             domain=domain,
             execution_name=name,
-            options=self._options(),
+            options=self._options(context),
             overwrite_cache=self.overwrite_cache,
             interruptible=self.interruptible,
             envs=string_map(self.envs, "envs", self.task_id),
@@ -537,13 +547,14 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             cluster_pool=self.cluster_pool or None,
         )
 
-    def _options(self) -> Options:
+    def _options(self, context: Context) -> Options:
         from airflow_provider_flyte.operators._options import build_options
 
+        inject = self.openlineage_inject_parent_job_info
         return build_options(
             task_id=self.task_id,
             labels=self.labels,
-            annotations=self.annotations,
+            annotations=_lineage.with_parent_job_info(self.annotations, context, inject, self.task_id),
             max_parallelism=self.max_parallelism,
             raw_output_data_config=self.raw_output_data_config,
             kubernetes_service_account=self.kubernetes_service_account,
@@ -555,6 +566,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
 
     def _finish(self, execution: FlyteWorkflowExecution, url: str) -> dict[str, Any]:
         """The task's result for a finished (or not awaited) execution; raise for a failed one."""
+        self._lineage = _lineage.capture(self.hook, execution, url)
         if execution.is_done and not execution.is_successful:
             error = execution.error
             message = error.message if error is not None else execution.closure.abort_metadata.cause
@@ -573,6 +585,10 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             "console_url": url,
             "outputs": outputs,
         }
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
+        """OpenLineage facets of the execution this task followed (see :mod:`~.operators._lineage`)."""
+        return _lineage.operator_lineage(self._lineage, task_instance)
 
     def _terminate(self, cause: str) -> None:
         if self._execution_id is None:

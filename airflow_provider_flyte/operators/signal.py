@@ -137,7 +137,7 @@ class FlyteSignalOperator(BaseOperator):
         declared, literal = self._prepare(execution_id)
         deadline = None if self.timeout is None else time.time() + self.timeout
         if not self.wait_for_gate or self.deferrable:
-            if self._signal_exists(execution_id):
+            if self._first_look(execution_id, deadline):
                 return self._send(execution_id, declared, literal, url)
             if not self.wait_for_gate:
                 raise AirflowFailException(
@@ -250,6 +250,19 @@ class FlyteSignalOperator(BaseOperator):
         except FlyteInvalidInputException as error:
             raise AirflowFailException(f"{self.task_id}: {error}; nothing was set") from None
         return declared, literal
+
+    def _first_look(self, execution_id: WorkflowExecutionIdentifier, deadline: float | None) -> bool:
+        """Whether the signal exists now; one look that rides out a control-plane outage like every wait.
+
+        Raises:
+            AirflowFailException: when the timeout passes before Admin answers.
+        """
+        subject = f"the gate of signal {self.signal_id!r} in execution {execution_id}"
+        clock = task_wait_clock(self, subject, interval=self.poll_interval, deadline=deadline)
+        exists = poll(lambda: self._signal_exists(execution_id), clock)
+        if exists is None:
+            raise AirflowFailException(f"Flyte Admin did not answer about {subject} within {self.timeout:g}s")
+        return exists
 
     def _signal_exists(self, execution_id: WorkflowExecutionIdentifier) -> bool:
         from airflow_provider_flyte.remote.signals import list_signals

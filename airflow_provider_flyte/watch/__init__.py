@@ -31,6 +31,7 @@ Nothing here imports Airflow; importing this package loads no grpc, protobuf or 
 
 from __future__ import annotations
 
+from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES as TERMINAL_PHASES
 from airflow_provider_flyte.watch._pages import MAX_NAMES_PER_LIST
 from airflow_provider_flyte.watch._shared import _ASYNC_CLIENTS as _ASYNC_CLIENTS
 from airflow_provider_flyte.watch._shared import _WATCHERS as _WATCHERS
@@ -41,7 +42,7 @@ from airflow_provider_flyte.watch._shared import (
     shared_async_client,
     watcher_for,
 )
-from airflow_provider_flyte.watch._snapshots import TERMINAL_PHASES, ExecutionSnapshot, Subscription, WatchError
+from airflow_provider_flyte.watch._snapshots import ExecutionSnapshot, Subscription, WatchError
 from airflow_provider_flyte.watch._watcher import MAX_CONCURRENT_CALLS, ExecutionWatcher, WatcherStats
 
 __all__ = [
