@@ -4,7 +4,9 @@
     python3 scripts/dev.py test   # lint, type-check and run the whole test suite (what CI runs)
     python3 scripts/dev.py test --fast   # the inner loop: no live deployment, fault matrix or property tests
     python3 scripts/dev.py demo   # run the example end to end on the embedded sandbox
-    python3 scripts/dev.py smoke  # build both wheels, install them in a clean venv and check them (part of test)
+    python3 scripts/dev.py release-check  # build wheels and sdists, install them in a clean venv on the newest
+                                          # supported Python with only Airflow, check them (part of test)
+    python3 scripts/dev.py docs   # build the documentation site into build/site (part of test); `docs serve` previews
 
 A developer tool besides them: ``python3 scripts/dev.py fuzz`` runs the property tests (``tests/property/``) with
 the ``fuzz`` hypothesis profile, many more examples per test than the test suite's ``ci`` profile.
@@ -30,6 +32,7 @@ TOOLS = ROOT / ".tools"
 UV_VERSION = "0.13.9"
 MAIN_ENV = ROOT / ".venv"
 MIN_AIRFLOW_ENV = ROOT / ".venv-airflow-min"
+SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 
 
 def _bin(env: Path, name: str) -> Path:
@@ -139,6 +142,7 @@ def test(pytest_args: list[str]) -> None:
     _run(python, "-m", "ruff", "check", ".", env=env)
     _run(python, "-m", "ruff", "format", "--check", ".", env=env)
     _run(python, "-m", "mypy", env=env)
+    _build_docs(python, env)
     if fast:
         _run(python, "-m", "pytest", "-q", "-x", "-m", FAST_SELECTION, *pytest_args, env=env)
         return
@@ -147,21 +151,68 @@ def test(pytest_args: list[str]) -> None:
     if not pytest_args:
         min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min", python=_oldest_supported_python())
         _run(_bin(MIN_AIRFLOW_ENV, "python"), "-m", "pytest", "-m", "airflow", "-q", env=min_env)
-        smoke([])
+        release_check([])
 
 
-def smoke(_args: list[str]) -> None:
-    """Build both wheels, install them into a clean virtual environment with the locked dependencies, check them."""
-    wheels = ROOT / "build" / "wheels"
-    shutil.rmtree(wheels, ignore_errors=True)
-    _run(_uv(), "build", "--all-packages", "--wheel", "--out-dir", wheels, "--quiet")
-    provider = next(wheels.glob("airflow_provider_flyte-*.whl"))
-    sandbox = next(wheels.glob("flyte_admin_sandbox-*.whl"))
-    env_dir = ROOT / "build" / "smoke-venv"
-    _run(_uv(), "venv", "--quiet", "--clear", "--python", sys.executable, env_dir)
+def _build_docs(python: Path, env: dict[str, str], *mkdocs_args: str) -> None:
+    """Build the site (``mkdocs.yml``) into ``build/site`` in strict mode: any warning fails the build.
+
+    Warnings cover broken links and anchors between pages, pages missing from the nav, a missing included example
+    DAG and docstrings mkdocstrings cannot read (the API reference is generated from them).
+    """
+    env = dict(env, NO_MKDOCS_2_WARNING="1")  # Material for MkDocs' notice about MkDocs 2.0, printed on every build
+    # Not --quiet: it silences the warnings, and strict mode then counts none of them.
+    _run(python, "-m", "mkdocs", "build", "--strict", *mkdocs_args, env=env)
+
+
+def docs(args: list[str]) -> None:
+    """Build the documentation site into ``build/site``; ``docs serve`` previews it with live reload instead."""
+    env = _sync(MAIN_ENV)
+    python = _bin(MAIN_ENV, "python")
+    if args[:1] == ["serve"]:
+        env["NO_MKDOCS_2_WARNING"] = "1"
+        _run(python, "-m", "mkdocs", "serve", "--strict", *args[1:], env=env)
+        return
+    _build_docs(python, env, *args)
+    print(f"Documentation site built in {ROOT / 'build' / 'site'} (open index.html)", flush=True)
+
+
+def _newest_supported_python() -> str:
+    """The highest Python we support (3.13 down to 3.10) that this machine has, else the running interpreter.
+
+    The release check installs the built packages there, so the newest Python is checked with the newest Airflow
+    while the minimum-Airflow leg checks the oldest pair.
+    """
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    for minor in SUPPORTED_PYTHONS[::-1]:
+        candidates = [shutil.which(f"python{minor}") or ""]
+        candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", f"{minor}.*", "bin", f"python{minor}")))
+        for candidate in candidates:
+            if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+                return candidate
+    return sys.executable
+
+
+def release_check(_args: list[str]) -> None:
+    """Build both distributions (wheels and sdists) and check them as users install them (part of ``test``).
+
+    They go into a clean virtual environment on the newest supported Python, with only Apache Airflow and the
+    locked runtime dependencies (no flytekit): first the provider alone (``scripts/wheel_smoke.py provider``), then
+    the sandbox next to it with pytest (``sandbox``: its command, server, fixture and the demo from the installed
+    packages), then the release checks (``release``: the artifacts hold the license files and ``py.typed`` and no
+    tests, ``airflow providers list`` shows the provider with its documentation link, every public module imports).
+    """
+    dist = ROOT / "build" / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    _run(_uv(), "build", "--all-packages", "--out-dir", dist, "--quiet")
+    artifacts = sorted([*dist.glob("*.whl"), *dist.glob("*.tar.gz")])
+    provider = next(dist.glob("airflow_provider_flyte-*.whl"))
+    sandbox = next(dist.glob("flyte_admin_sandbox-*.whl"))
+    env_dir = ROOT / "build" / "release-venv"
+    _run(_uv(), "venv", "--quiet", "--clear", "--python", _newest_supported_python(), env_dir)
     python = _bin(env_dir, "python")
     export = [_uv(), "export", "--frozen", "--quiet", "--no-hashes", "--no-emit-workspace", "--no-default-groups"]
-    runtime, testing = ROOT / "build" / "smoke-runtime.txt", ROOT / "build" / "smoke-testing.txt"
+    runtime, testing = ROOT / "build" / "release-runtime.txt", ROOT / "build" / "release-testing.txt"
     _run(*export, "--output-file", runtime)  # what production installs with the provider
     _run(*export, "--extra", "sandbox", "--group", "test", "--output-file", testing)  # plus the sandbox and pytest
     install = [_uv(), "pip", "install", "--quiet", "--no-deps", "--python", python]
@@ -169,6 +220,7 @@ def smoke(_args: list[str]) -> None:
     _run(python, ROOT / "scripts" / "wheel_smoke.py", "provider")
     _run(*install, "-r", testing, sandbox)
     _run(python, ROOT / "scripts" / "wheel_smoke.py", "sandbox")
+    _run(python, ROOT / "scripts" / "wheel_smoke.py", "release", *artifacts)
 
 
 def fuzz(pytest_args: list[str]) -> None:
@@ -200,7 +252,7 @@ def demo(demo_args: list[str]) -> None:
 
 
 def main() -> None:
-    commands = {"test": test, "demo": demo, "fuzz": fuzz, "smoke": smoke}
+    commands = {"test": test, "demo": demo, "fuzz": fuzz, "release-check": release_check, "docs": docs}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(commands)}}} [args...]")
     commands[sys.argv[1]](sys.argv[2:])

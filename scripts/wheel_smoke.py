@@ -1,14 +1,17 @@
-"""Smoke checks of the two distributions as users install them, run inside a clean virtual environment.
+"""Checks of the two distributions as users install them, run inside a clean virtual environment.
 
-``python3 scripts/dev.py smoke`` (and the full ``test`` command) builds both wheels, installs the provider's alone
-into a new virtual environment with the locked dependencies, runs ``provider``, then adds the sandbox's wheel and runs
-``sandbox``:
+``python3 scripts/dev.py release-check`` (part of the full ``test`` command) builds both distributions, installs the
+provider's wheel alone into a new virtual environment on the newest supported Python with the locked dependencies,
+runs ``provider``, then adds the sandbox's wheel and runs ``sandbox`` and ``release``:
 
 * ``provider``: the wheel holds no emulator, no pytest plugin and no console script; the provider imports, DAG-facing
   modules load no grpc, and the ``flyte_admin_sandbox`` package is absent;
 * ``sandbox``: ``airflow-flyte sandbox --help`` works, a sandbox answers the provider's client and runs a seeded
   workflow, the ``flyte_sandbox`` pytest fixture works in a fresh pytest session, and ``airflow-flyte demo`` runs the
-  packaged example DAGs (no source checkout in sight: this runs from a temporary directory).
+  packaged example DAGs (no source checkout in sight: this runs from a temporary directory);
+* ``release`` (the wheels and sdists as arguments): each carries LICENSE and NOTICE, each wheel ``py.typed`` and no
+  tests, no sdist carries build or environment files; ``airflow providers list`` shows the provider and Airflow's
+  Providers page gets its documentation link; every public module imports, flytekit absent.
 """
 
 from __future__ import annotations

@@ -68,8 +68,9 @@ def test_the_links_are_written_once_and_used_alike() -> None:
         assert urls[name] in readme, name
     assert "Python 3.10 to 3.13" in readme
     assert "Airflow 3.1.8 to 3.3" in readme
-    mkdocs = ROOT / "mkdocs.yml"
-    if mkdocs.exists():
-        config = mkdocs.read_text()
-        assert f"site_url: {urls['Documentation']}" in config
-        assert f"repo_url: {urls['Source']}" in config
+    config = (ROOT / "mkdocs.yml").read_text()
+    assert f"site_url: {urls['Documentation']}" in config
+    assert f"repo_url: {urls['Source']}" in config
+    sandbox_docs = _project(SANDBOX / "pyproject.toml")["urls"]["Documentation"]  # type: ignore[index]
+    assert sandbox_docs == urls["Documentation"] + "sandbox/"
+    assert (ROOT / "docs" / "sandbox.md").exists()
