@@ -50,6 +50,7 @@ def provider() -> None:
     groups = {entry.group for entry in distribution.entry_points}
     _check(groups == {"apache_airflow_provider"}, f"its only entry point is Airflow's provider hook ({groups})")
     _check(importlib.util.find_spec("flyte_admin_sandbox") is None, "flyte_admin_sandbox is not installed with it")
+    _check(importlib.util.find_spec("flyteidl2") is None, "nor flyteidl2 (Flyte 2 comes with the flyte2 extra)")
     code = (
         "import sys, airflow_provider_flyte.operators.flyte, airflow_provider_flyte.sensors.flyte;"
         "print(any(m.startswith(('grpc', 'flyteidl')) for m in sys.modules))"
