@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.support.flytekit_peer import utc_time_zone
 
 
 class FlytekitPeer:
@@ -45,14 +45,5 @@ class FlytekitPeer:
 def flytekit_peer() -> Iterator[FlytekitPeer]:
     pytest.importorskip("flytekit")
     # flytekit turns naive datetimes (and dates) into UTC with the machine's local zone; pin it so `date` compares.
-    previous = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    try:
+    with utc_time_zone():
         yield FlytekitPeer()
-    finally:
-        if previous is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = previous
-        time.tzset()

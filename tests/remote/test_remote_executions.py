@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import time
 from typing import Any
 
 import grpc
@@ -40,6 +38,7 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.identifiers import Identifier, ResourceType, WorkflowExecutionIdentifier
 from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, Options
+from tests.support.flytekit_peer import utc_time_zone
 
 Mode = execution_pb2.ExecutionMetadata
 
@@ -442,17 +441,7 @@ def _flytekit_explain(span: Any) -> str:
     pytest.importorskip("flytekit")
     from flytekit.remote.metrics import FlyteExecutionSpan as FlytekitSpan
 
-    previous = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"  # flytekit prints local time; ours UTC
-    time.tzset()
-    try:
-        printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            FlytekitSpan(span).explain()
-        return printed.getvalue()
-    finally:
-        if previous is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = previous
-        time.tzset()
+    printed = io.StringIO()
+    with utc_time_zone(), contextlib.redirect_stdout(printed):  # flytekit prints local time; ours UTC
+        FlytekitSpan(span).explain()
+    return printed.getvalue()

@@ -7,9 +7,12 @@ environment).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,19 @@ def finish_package(process: subprocess.Popen[str], output: Path, timeout: float 
     assert process.returncode == 0, f"pyflyte package failed ({process.returncode}):\n{log}"
     assert output.is_file(), f"pyflyte package wrote no {output}:\n{log}"
     return output
+
+
+@contextlib.contextmanager
+def utc_time_zone() -> Iterator[None]:
+    """Run with the process time zone set to UTC (flytekit reads and prints local times), then restore it."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = previous
+        time.tzset()
