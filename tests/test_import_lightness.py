@@ -26,6 +26,11 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.triggers.backfill",
     "airflow_provider_flyte.operators.approval",
     "airflow_provider_flyte.links.flyte",
+    # The 0.0.5 import paths (flyte_provider): an unchanged old DAG parses as lightly.
+    "flyte_provider",
+    "flyte_provider.hooks.flyte",
+    "flyte_provider.operators.flyte",
+    "flyte_provider.sensors.flyte",
     "airflow_provider_flyte._airflow_common",
     "airflow_provider_flyte.operators._lineage",
     # Client-layer modules the Airflow-facing ones import at module level.
