@@ -27,6 +27,7 @@ SANDBOX_MODULES = {
     "flyte_admin_sandbox.faults",
     "flyte_admin_sandbox.pytest_plugin",
     "flyte_admin_sandbox.server",
+    "flyte_admin_sandbox.v2",
 }
 
 
