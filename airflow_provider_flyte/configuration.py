@@ -42,6 +42,8 @@ class AuthMode(str, enum.Enum):
     EXTERNAL_COMMAND = "external_command"
     PKCE = "pkce"
     STATIC_TOKEN = "static_token"
+    API_KEY = "api_key"
+    """Flyte 2's API key (``api_key`` or ``$FLYTE_API_KEY``), used as client credentials as the ``flyte`` SDK does."""
 
     @classmethod
     def parse(cls, value: str | AuthMode, key: str = "auth_mode") -> AuthMode:
@@ -67,12 +69,39 @@ class AuthMode(str, enum.Enum):
             "static_token": cls.STATIC_TOKEN,
             "static": cls.STATIC_TOKEN,
             "token": cls.STATIC_TOKEN,
+            "api_key": cls.API_KEY,
+            "apikey": cls.API_KEY,
             "none": cls.NONE,
             "": cls.NONE,
         }
         if normalized not in aliases:
             choices = ", ".join(mode.value for mode in cls)
             raise FlyteConfigurationException(f"{key}={shown(value)} is not a known auth mode; use one of {choices}")
+        return aliases[normalized]
+
+
+class Backend(str, enum.Enum):
+    """Which Flyte a connection talks to: Flyte Admin (Flyte 1) or Flyte 2, or ``AUTO`` to let the caller probe."""
+
+    FLYTE1 = "flyte1"
+    FLYTE2 = "flyte2"
+    AUTO = "auto"
+
+    @classmethod
+    def parse(cls, value: str | Backend, key: str = "backend") -> Backend:
+        """Accept ``flyte1``/``flyte2``/``auto`` (any case; ``v1``, ``v2``, ``1``, ``2`` too).
+
+        Raises:
+            FlyteConfigurationException: naming ``key`` and the value when it is none of them.
+        """
+        if isinstance(value, Backend):
+            return value
+        normalized = str(value).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+        aliases = {"flyte1": cls.FLYTE1, "v1": cls.FLYTE1, "1": cls.FLYTE1, "flyte2": cls.FLYTE2, "v2": cls.FLYTE2}
+        aliases.update({"2": cls.FLYTE2, "auto": cls.AUTO})
+        if normalized not in aliases:
+            choices = ", ".join(backend.value for backend in cls)
+            raise FlyteConfigurationException(f"{key}={shown(value)} is not a known backend; use one of {choices}")
         return aliases[normalized]
 
 
@@ -113,7 +142,12 @@ class PlatformConfig:
         retry_total_timeout: Cap on the whole call including retries, in seconds.
         outage_tolerance: How long, in seconds of wall time, a wait (for an execution, a signal, a backfill) rides
             out Flyte Admin being unreachable before it fails. Launches do not use it: they keep the per-call
-            budget above.
+            budget above. Flyte 2 watch streams also use it as their reconnect budget.
+        backend: Which Flyte this endpoint runs (see :class:`Backend`): ``flyte1`` (the default: Flyte Admin),
+            ``flyte2`` (the ``flyteidl2`` services, needs the ``flyte2`` extra) or ``auto``. The clients do not
+            read it; the Airflow layer picks its client from it.
+        api_key: A Flyte 2 API key (``auth_mode="api_key"``): the base64 of ``endpoint:client_id:client_secret:org``
+            that ``flyte create api-key`` prints; ``$FLYTE_API_KEY`` when unset. Hidden from ``repr``.
     """
 
     endpoint: str = SANDBOX_ENDPOINT
@@ -139,10 +173,13 @@ class PlatformConfig:
     retry_max_backoff: float = 10.0
     retry_total_timeout: float = 120.0
     outage_tolerance: float = 600.0
+    backend: Backend = Backend.FLYTE1
+    api_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "endpoint", normalize_endpoint(self.endpoint))
         object.__setattr__(self, "auth_mode", AuthMode.parse(self.auth_mode))
+        object.__setattr__(self, "backend", Backend.parse(self.backend))
         object.__setattr__(self, "scopes", _as_tuple(self.scopes, "scopes"))
         object.__setattr__(self, "command", _as_tuple(self.command, "command"))
         object.__setattr__(self, "proxy_command", _as_tuple(self.proxy_command, "proxy_command"))
@@ -161,6 +198,24 @@ class PlatformConfig:
             FlyteConfigurationException: as the constructor does, e.g. for ``insecure="nope"``.
         """
         return cls(endpoint=endpoint, insecure=insecure, **kwargs)
+
+    @classmethod
+    def from_api_key(cls, api_key: str | None = None, **kwargs: Any) -> PlatformConfig:
+        """Settings for a Flyte 2 API key: its endpoint over TLS, ``auth_mode="api_key"``, ``backend="flyte2"``.
+
+        Args:
+            api_key: The key ``flyte create api-key`` printed; ``$FLYTE_API_KEY`` when ``None``.
+            **kwargs: Other fields (``insecure``, ``ca_cert_file_path``...), validated as by the constructor.
+
+        Raises:
+            FlyteConfigurationException: when there is no key, or it does not decode (the key is never shown).
+        """
+        from airflow_provider_flyte.clients.auth.api_key import decode_api_key, resolve_api_key
+
+        key = resolve_api_key(api_key)
+        settings: dict[str, Any] = {"endpoint": decode_api_key(key).endpoint, "backend": Backend.FLYTE2}
+        settings.update(kwargs)
+        return cls(auth_mode=AuthMode.API_KEY, api_key=key, **settings)
 
     @classmethod
     def for_sandbox(cls, endpoint: str = SANDBOX_ENDPOINT) -> PlatformConfig:

@@ -85,7 +85,7 @@ def _sync(env_dir: Path, *groups: str, python: str = sys.executable) -> dict[str
 
 
 def _expose_flyteidl_stubs(env_dir: Path) -> None:
-    """Link flyteidl's .pyi files where mypy looks: the package ships them without a py.typed marker."""
+    """Link flyteidl's and flyteidl2's .pyi files where mypy looks: they ship without a py.typed marker."""
     python = _bin(env_dir, "python")
     site = subprocess.run(
         [str(python), "-c", "import flyteidl, os; print(os.path.dirname(flyteidl.__path__[0]))"],
@@ -95,7 +95,7 @@ def _expose_flyteidl_stubs(env_dir: Path) -> None:
     ).stdout.strip()
     typings = ROOT / "build" / "typings"
     typings.mkdir(parents=True, exist_ok=True)
-    for package in ("flyteidl",):
+    for package in ("flyteidl", "flyteidl2"):
         link = typings / package
         if link.is_symlink() or link.exists():
             link.unlink()

@@ -51,6 +51,8 @@ NAME_RENAMES = {
 """Whole-name renames of identifiers (module names of the pairs are added from :data:`PAIRS`)."""
 
 _CLIENT_WORD = re.compile(r"(?<!flytekit\.clients\.friendly\.)SynchronousFlyteClient")
+_V2_CLIENT_WORD = re.compile(r"(?<!Async)Flyte2Client")
+"""Renames the Flyte 2 client's names: ``Flyte2Client`` -> ``AsyncFlyte2Client``, ``RawFlyte2Client`` likewise."""
 
 AIO_MODULE_DOCSTRING = """\
 The asyncio twin of the friendly client, for triggers and other code running in an event loop.
@@ -71,6 +73,26 @@ Example:
     >>> async with AsyncFlyteClient("localhost:30080", insecure=True) as client:  # doctest: +SKIP
     ...     async for execution in client.iter_executions("flytesnacks", "development"):
     ...         print(execution.id.name, execution.closure.phase)
+"""
+
+
+V2_AIO_MODULE_DOCSTRING = """\
+The asyncio twin of the friendly Flyte 2 client, for triggers and other code running in an event loop.
+
+:class:`AsyncFlyte2Client` has the methods of :class:`~airflow_provider_flyte.clients.v2.friendly.Flyte2Client` with
+the same arguments, defaults, results and descriptions, as coroutines; ``watch_run_details``, ``watch_runs``,
+``iter_runs`` and :meth:`~AsyncFlyte2Client.paginate` return async iterators. Both build their requests with
+:mod:`airflow_provider_flyte.clients.v2._calls` and get retries, deadlines, auth, error mapping and stream
+reconnects from the raw layer, here :class:`~airflow_provider_flyte.clients.v2.raw.RawAsyncFlyte2Client` on a
+grpc.aio channel.
+
+This module and ``_aio_base`` are generated from ``friendly`` and ``_friendly_base`` by
+``scripts/generate_async_client.py``. Create the client inside the event loop that uses it.
+
+Example:
+    >>> async with AsyncFlyte2Client(PlatformConfig.from_api_key()) as client:  # doctest: +SKIP
+    ...     async for details in client.watch_run_details("flytesnacks:development:nightly-1"):
+    ...         print(RunPhase.of(details.action.status.phase).name)
 """
 
 
@@ -105,6 +127,32 @@ PAIRS = (
         module_docstring=AIO_MODULE_DOCSTRING,
         doc_edits=(
             ("Pythonic access to Flyte Admin's", "Asyncio access to Flyte Admin's"),
+            (
+                "nor an endpoint string.\n",
+                "nor an endpoint string.\n"
+                "        RuntimeError: when created outside a running event loop (and no ``raw`` client is given).\n",
+            ),
+        ),
+    ),
+)
+
+PAIRS += (
+    Pair(
+        "v2/_friendly_base.py",
+        "v2/_aio_base.py",
+        doc_edits=(
+            (
+                "the intercepted stubs (``run_service``...) this client calls.",
+                "the intercepted grpc.aio stubs (``run_service``...) this client awaits.",
+            ),
+        ),
+    ),
+    Pair(
+        "v2/friendly.py",
+        "v2/aio.py",
+        module_docstring=V2_AIO_MODULE_DOCSTRING,
+        doc_edits=(
+            ("Pythonic access to Flyte 2's", "Asyncio access to Flyte 2's"),
             (
                 "nor an endpoint string.\n",
                 "nor an endpoint string.\n"
@@ -215,10 +263,10 @@ def make_async(source: str) -> str:
 
 
 def _rename_text(text: str) -> str:
-    text = _CLIENT_WORD.sub("AsyncFlyteClient", text)
+    text = _V2_CLIENT_WORD.sub("AsyncFlyte2Client", _CLIENT_WORD.sub("AsyncFlyteClient", text))
     for old, new in _MODULE_RENAMES.items():
         # ``clients.friendly`` always; a bare stem only when it cannot be an English word (``_friendly_base``).
-        text = re.sub(rf"(?<!flytekit\.)\bclients\.{old}\b", f"clients.{new}", text)
+        text = re.sub(rf"(?<!flytekit\.)\bclients\.(v2\.)?{old}\b", rf"clients.\g<1>{new}", text)
         if old.startswith("_"):
             text = re.sub(rf"(?<![\w.]){old}\b", new, text)
     return text
@@ -229,7 +277,7 @@ def _rename_name(name: str) -> str:
         return NAME_RENAMES[name]
     if name in _MODULE_RENAMES:
         return _MODULE_RENAMES[name]
-    return name.replace("SynchronousFlyteClient", "AsyncFlyteClient")
+    return _V2_CLIENT_WORD.sub("AsyncFlyte2Client", name.replace("SynchronousFlyteClient", "AsyncFlyteClient"))
 
 
 _TEXT_TOKENS = {tokenize.STRING, tokenize.COMMENT} | (

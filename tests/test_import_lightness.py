@@ -152,3 +152,46 @@ def test_a_dag_file_loads_only_what_building_its_tasks_needs() -> None:
     # Small modules only: the package root, operators, sensors, links, argument and name checks (Airflow 3.1's
     # providers manager also loads the root package, its version and the hooks package).
     assert len(ours) <= 26, ours
+
+
+# Flyte 1 paths: the package and every v1 client module. None may load flyteidl2 (the `flyte2` extra, imported only
+# by airflow_provider_flyte.clients.v2), so a Flyte 1 installation without the extra keeps working.
+V1_CLIENT_MODULES = [
+    *PARSE_TIME_MODULES,
+    "airflow_provider_flyte.clients",
+    "airflow_provider_flyte.clients.v2",  # the subpackage itself loads lazily
+    "airflow_provider_flyte.clients.raw",
+    "airflow_provider_flyte.clients.friendly",
+    "airflow_provider_flyte.clients.aio",
+    "airflow_provider_flyte.clients.auth",
+    "airflow_provider_flyte.clients.policy",
+    "airflow_provider_flyte.literals",
+    "airflow_provider_flyte.remote",
+]
+
+_FLYTEIDL2_PROBE = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
+from airflow_provider_flyte.configuration import PlatformConfig
+SynchronousFlyteClient(PlatformConfig.for_sandbox("127.0.0.1:1")).close()
+print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'flyteidl2')))
+"""
+
+
+def test_flyte1_paths_load_no_flyteidl2() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _FLYTEIDL2_PROBE, *V1_CLIENT_MODULES], capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+def test_flyteidl2_probe_detects_the_v2_client() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _FLYTEIDL2_PROBE, "airflow_provider_flyte.clients.v2.friendly"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "flyteidl2" in out

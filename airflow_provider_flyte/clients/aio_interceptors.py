@@ -12,7 +12,7 @@ costs next to nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -89,11 +89,21 @@ class AsyncAuthInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryS
         return await continuation(with_metadata(client_call_details, await self._source.metadata_async()), request)
 
 
-class AsyncRetryInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    """Applies the per-attempt deadline, retries transient failures and raises our exceptions."""
+class AsyncRetryInterceptor(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+    """Applies the per-attempt deadline, retries transient failures and raises our exceptions.
+
+    Server streams only get the error mapping, as with :class:`~.interceptors.RetryInterceptor`.
+    """
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._policy = policy
+
+    async def intercept_unary_stream(
+        self, continuation: AsyncContinuation, client_call_details: grpc.aio.ClientCallDetails, request: Any
+    ) -> Any:
+        """Open the stream; its failures are raised as our exceptions while it is read."""
+        call = await continuation(client_call_details, request)
+        return MappedAioStream(call, self._policy.plan(client_call_details.method), self._policy)
 
     async def intercept_unary_unary(
         self, continuation: AsyncContinuation, client_call_details: grpc.aio.ClientCallDetails, request: Any
@@ -140,6 +150,93 @@ class AsyncRetryInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
                 return recovered
             raise policy.to_exception(plan, error) from error
         return response
+
+
+class MappedAioStream:
+    """A grpc.aio server-stream call whose failures are raised as our exceptions while it is read."""
+
+    __slots__ = ("_call", "_iterator", "_plan", "_policy")
+
+    def __init__(self, call: Any, plan: RpcPlan, policy: RetryPolicy) -> None:
+        self._call = call
+        self._iterator = call.__aiter__()
+        self._plan = plan
+        self._policy = policy
+
+    def __aiter__(self) -> MappedAioStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self._iterator.__anext__()
+        except grpc.RpcError as error:
+            raise self._policy.to_exception(self._plan, error) from error
+
+    def cancel(self) -> bool:
+        """Cancel the stream (the server sees CANCELLED)."""
+        return bool(self._call.cancel())
+
+
+async def _open_stream(
+    multicallable: grpc.aio.UnaryStreamMultiCallable[Any, Any], details: grpc.aio.ClientCallDetails, request: Any
+) -> Any:
+    return multicallable(
+        request,
+        timeout=details.timeout,
+        metadata=details.metadata,
+        credentials=details.credentials,
+        wait_for_ready=details.wait_for_ready,
+    )
+
+
+class InterceptedAioUnaryStream:
+    """A server-streaming method whose calls run through the grpc.aio interceptors that handle streams.
+
+    Calling it returns an async iterator of the responses; the call opens on the first ``__anext__`` and is
+    cancelled when the iterator is closed (``aclose()``, or leaving an ``async for`` early).
+    """
+
+    __slots__ = ("_chain", "_method", "_state")
+
+    def __init__(
+        self,
+        method: str,
+        multicallable: grpc.aio.UnaryStreamMultiCallable[Any, Any],
+        interceptors: Sequence[grpc.aio.UnaryStreamClientInterceptor],
+        state: ChannelState | None = None,
+    ) -> None:
+        self._method = method
+        self._state = state or ChannelState()
+        chain: AsyncContinuation = partial(_open_stream, multicallable)
+        for interceptor in reversed(interceptors):
+            chain = partial(interceptor.intercept_unary_stream, chain)
+        self._chain = chain
+
+    def __call__(
+        self,
+        request: Any,
+        *,
+        timeout: float | None = None,
+        metadata: Any = None,
+        credentials: grpc.CallCredentials | None = None,
+        wait_for_ready: bool | None = None,
+    ) -> AsyncIterator[Any]:
+        """Return the stream of responses to ``request``."""
+        details = grpc.aio.ClientCallDetails(self._method, timeout, metadata, credentials, wait_for_ready)
+        return self._stream(details, request)
+
+    async def _stream(self, details: grpc.aio.ClientCallDetails, request: Any) -> AsyncIterator[Any]:
+        try:
+            call = await self._chain(details, request)
+        except (grpc.aio.UsageError, ValueError) as error:  # gRPC's answers to a call on a closed channel
+            if self._state.closed:
+                raise self._state.closed_error(self._method) from error
+            raise
+        try:
+            async for response in call:
+                yield response
+        finally:
+            call.cancel()
 
 
 async def _innermost(
@@ -203,7 +300,8 @@ class InterceptedUnaryUnary:
 class InterceptedAioChannel:
     """Just enough of a grpc.aio channel for flyteidl's stubs, with every unary-unary method intercepted.
 
-    The services the raw client exposes have only unary-unary RPCs, so other call shapes are not offered.
+    Server-streaming methods (Flyte 2's watches) run through the interceptors that also handle streams; other call
+    shapes are not offered.
 
     Args:
         channel: The underlying grpc.aio channel (owned by the caller, who closes it and then sets ``state.closed``).
@@ -236,6 +334,23 @@ class InterceptedAioChannel:
             _registered_method=_registered_method,  # type: ignore[call-arg]
         )
         return InterceptedUnaryUnary(method, multicallable, self._interceptors, self.state)
+
+    def unary_stream(
+        self,
+        method: str,
+        request_serializer: Callable[[Any], bytes] | None = None,
+        response_deserializer: Callable[[bytes], Any] | None = None,
+        _registered_method: bool | None = False,
+    ) -> InterceptedAioUnaryStream:
+        """Return the intercepted server-streaming method (the signature the generated stubs call)."""
+        multicallable = self._channel.unary_stream(
+            method,
+            request_serializer=request_serializer,
+            response_deserializer=response_deserializer,
+            _registered_method=_registered_method,  # type: ignore[call-arg]
+        )
+        streaming = [i for i in self._interceptors if isinstance(i, grpc.aio.UnaryStreamClientInterceptor)]
+        return InterceptedAioUnaryStream(method, multicallable, streaming, self.state)
 
 
 def intercept_aio_channel(

@@ -30,7 +30,7 @@ from airflow_provider_flyte.exceptions import FlyteException, FlyteSystemExcepti
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.auth.token_source import TokenSource
-    from airflow_provider_flyte.clients.policy import RetryPolicy
+    from airflow_provider_flyte.clients.policy import RetryPolicy, RpcPlan
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -197,8 +197,11 @@ class AuthInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientIn
         return continuation(with_metadata(client_call_details, self._source.metadata()), request)
 
 
-class RetryInterceptor(grpc.UnaryUnaryClientInterceptor):
+class RetryInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
     """Applies the per-attempt deadline, retries transient failures and raises our exceptions.
+
+    Server streams (Flyte 2's watches) only get the error mapping: no deadline unless the call gives one, and no
+    retry, since only the reader knows where to resume a cut stream.
 
     Args:
         policy: The shared retry, deadline and error policy.
@@ -206,6 +209,11 @@ class RetryInterceptor(grpc.UnaryUnaryClientInterceptor):
 
     def __init__(self, policy: RetryPolicy) -> None:
         self._policy = policy
+
+    def intercept_unary_stream(self, continuation: Continuation, client_call_details: Any, request: Any) -> Any:
+        """Open the stream; its failures are raised as our exceptions while it is read."""
+        call = continuation(client_call_details, request)
+        return MappedStream(call, self._policy.plan(client_call_details.method), self._policy)
 
     def intercept_unary_unary(self, continuation: Continuation, client_call_details: Any, request: Any) -> Any:
         """Make the first attempt directly; enter the tenacity loop only after a retryable failure."""
@@ -252,6 +260,36 @@ class RetryInterceptor(grpc.UnaryUnaryClientInterceptor):
                 return Succeeded(recovered)
             raise policy.to_exception(plan, error) from error
         return outcome
+
+
+class MappedStream:
+    """A sync server-stream call whose failures are raised as :mod:`airflow_provider_flyte.exceptions` while read.
+
+    Iterating it yields the responses; ``cancel()`` and the other ``grpc.Call`` methods are the call's own.
+    """
+
+    __slots__ = ("_call", "_plan", "_policy")
+
+    def __init__(self, call: Any, plan: RpcPlan, policy: RetryPolicy) -> None:
+        self._call = call
+        self._plan = plan
+        self._policy = policy
+
+    def __iter__(self) -> MappedStream:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._call)
+        except grpc.RpcError as error:
+            raise self._policy.to_exception(self._plan, error) from error
+
+    def cancel(self) -> bool:
+        """Cancel the stream (the server sees CANCELLED)."""
+        return bool(self._call.cancel())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._call, name)
 
 
 def _innermost(
@@ -375,10 +413,65 @@ class InterceptedUnaryUnary:
         return self._run(details, request).result()
 
 
+def _open_stream(
+    multicallable: grpc.UnaryStreamMultiCallable[Any, Any], details: grpc.ClientCallDetails, request: Any
+) -> Any:
+    return multicallable(
+        request,
+        timeout=details.timeout,
+        metadata=details.metadata,
+        credentials=details.credentials,
+        wait_for_ready=getattr(details, "wait_for_ready", None),
+        compression=getattr(details, "compression", None),
+    )
+
+
+class InterceptedUnaryStream:
+    """A server-streaming method whose calls run through the chain of the interceptors that handle streams.
+
+    Calling it returns the stream (an iterator of responses with ``cancel()``), as a gRPC stub's method does.
+    """
+
+    __slots__ = ("_chain", "_method", "_state")
+
+    def __init__(
+        self,
+        method: str,
+        multicallable: grpc.UnaryStreamMultiCallable[Any, Any],
+        interceptors: Sequence[grpc.UnaryStreamClientInterceptor],
+        state: ChannelState | None = None,
+    ) -> None:
+        self._method = method
+        self._state = state or ChannelState()
+        chain: Continuation = partial(_open_stream, multicallable)
+        for interceptor in reversed(interceptors):
+            chain = partial(interceptor.intercept_unary_stream, chain)
+        self._chain = chain
+
+    def __call__(
+        self,
+        request: Any,
+        timeout: float | None = None,
+        metadata: Any = None,
+        credentials: grpc.CallCredentials | None = None,
+        wait_for_ready: bool | None = None,
+        compression: grpc.Compression | None = None,
+    ) -> Any:
+        """Open the stream for ``request`` through the interceptors."""
+        details = _CallDetails(self._method, timeout, metadata, credentials, wait_for_ready, compression)
+        try:
+            return self._chain(details, request)
+        except ValueError as error:  # gRPC's answer to a call on a closed channel
+            if self._state.closed:
+                raise self._state.closed_error(self._method) from error
+            raise
+
+
 class InterceptedChannel:
     """Just enough of a ``grpc.Channel`` for flyteidl's stubs, with every unary-unary method intercepted.
 
-    The services the raw client exposes have only unary-unary RPCs, so other call shapes are not offered.
+    Server-streaming methods (Flyte 2's watches) run through the interceptors that also handle streams; other call
+    shapes are not offered.
 
     Args:
         channel: The underlying channel (owned by the caller, who closes it and then sets ``state.closed``).
@@ -411,6 +504,23 @@ class InterceptedChannel:
             _registered_method=_registered_method,  # type: ignore[call-arg]
         )
         return InterceptedUnaryUnary(method, multicallable, self._interceptors, self.state)
+
+    def unary_stream(
+        self,
+        method: str,
+        request_serializer: Callable[[Any], bytes] | None = None,
+        response_deserializer: Callable[[bytes], Any] | None = None,
+        _registered_method: bool | None = False,
+    ) -> InterceptedUnaryStream:
+        """Return the intercepted server-streaming method (the signature the generated stubs call)."""
+        multicallable = self._channel.unary_stream(
+            method,
+            request_serializer=request_serializer,
+            response_deserializer=response_deserializer,
+            _registered_method=_registered_method,  # type: ignore[call-arg]
+        )
+        streaming = [i for i in self._interceptors if isinstance(i, grpc.UnaryStreamClientInterceptor)]
+        return InterceptedUnaryStream(method, multicallable, streaming, self.state)
 
 
 def intercept_channel(

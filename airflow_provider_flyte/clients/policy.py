@@ -120,6 +120,22 @@ def may_resend_after_unknown(method: str | bytes, request: Any) -> bool:
     return plan.kind is not RpcKind.NAMED_CREATE or bool(getattr(request, "name", ""))
 
 
+@dataclass(frozen=True, slots=True)
+class NamedCreate:
+    """A create RPC outside Flyte Admin's three whose request names what it creates (Flyte 2's ``CreateRun``).
+
+    It is retried and recovered like a named ``CreateExecution`` (see the module table): retried on all three codes
+    when :attr:`name_of` finds a name, never without one, and ALREADY_EXISTS on a retry becomes :attr:`recovered`.
+
+    Attributes:
+        name_of: The name the request gives what it creates (``""`` when it leaves the choice to the server).
+        recovered: The response to return when a retry finds that an earlier attempt created it.
+    """
+
+    name_of: Callable[[Any], str]
+    recovered: Callable[[Any], Any]
+
+
 class Jitter(Protocol):
     """The part of :class:`random.Random` the backoff uses; tests inject a deterministic one."""
 
@@ -178,6 +194,8 @@ class RetryPolicy:
         sleep: Sync sleep function (injectable for tests).
         async_sleep: Asyncio sleep function (injectable for tests).
         jitter: Source of the jitter draw (defaults to a private :class:`random.Random`).
+        named_creates: More create RPCs that name what they create, by short RPC name (Flyte 2's ``CreateRun``);
+            Flyte Admin's three are built in.
     """
 
     def __init__(
@@ -191,6 +209,7 @@ class RetryPolicy:
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Jitter | None = None,
+        named_creates: dict[str, NamedCreate] | None = None,
     ) -> None:
         self.max_attempts = max(1, max_attempts)
         self.initial_backoff = initial_backoff
@@ -201,6 +220,7 @@ class RetryPolicy:
         self._async_sleep = async_sleep
         self._jitter: Jitter = jitter if jitter is not None else random.Random()
         self._plans: dict[str | bytes, RpcPlan] = {}
+        self._named_creates = dict(named_creates or {})
 
     @classmethod
     def from_config(cls, config: PlatformConfig, **overrides: Any) -> RetryPolicy:
@@ -226,8 +246,15 @@ class RetryPolicy:
         """Return the (cached) plan for a method path."""
         plan = self._plans.get(method)
         if plan is None:
-            plan = self._plans[method] = classify(method)
+            plan = classify(method)
+            if plan.name in self._named_creates:
+                plan = RpcPlan(plan.method, plan.name, RpcKind.NAMED_CREATE, _TRANSIENT_FOR_READS)
+            self._plans[method] = plan
         return plan
+
+    def _created_name(self, plan: RpcPlan, request: Any) -> str:
+        rule = self._named_creates.get(plan.name)
+        return rule.name_of(request) if rule is not None else getattr(request, "name", "")
 
     def start(self, timeout: float | None) -> tuple[float, float]:
         """Begin a call: return ``(first attempt timeout, overall deadline)`` as seconds and a monotonic time."""
@@ -241,7 +268,7 @@ class RetryPolicy:
 
     def is_retryable(self, plan: RpcPlan, request: Any, error: BaseException) -> bool:
         """Whether ``error`` from one attempt of ``plan`` may be retried for this ``request``."""
-        if plan.kind is RpcKind.NAMED_CREATE and not getattr(request, "name", ""):
+        if plan.kind is RpcKind.NAMED_CREATE and not self._created_name(plan, request):
             return False
         if permanent_transport_error(error) is not None:  # a TLS misconfiguration reported as UNAVAILABLE
             return False
@@ -290,13 +317,22 @@ class RetryPolicy:
         """Turn ALREADY_EXISTS on a retried named execution create into the response the first attempt got.
 
         Returns:
-            An ``ExecutionCreateResponse`` for the execution named in the request, or ``None`` when ``error`` must
-            be raised.
+            An ``ExecutionCreateResponse`` for the execution named in the request (for a :class:`NamedCreate`, its
+            ``recovered`` response), or ``None`` when ``error`` must be raised.
         """
         if attempt < 2 or plan.kind is not RpcKind.NAMED_CREATE:
             return None
         if _error_code(error) is not grpc.StatusCode.ALREADY_EXISTS:
             return None
+        rule = self._named_creates.get(plan.name)
+        if rule is not None:
+            log.info(
+                "%s answered ALREADY_EXISTS on attempt %d: an earlier attempt created %s",
+                plan.name,
+                attempt,
+                rule.name_of(request),
+            )
+            return rule.recovered(request)
         from flyteidl.admin import execution_pb2
         from flyteidl.core import identifier_pb2
 

@@ -45,6 +45,7 @@ from airflow_provider_flyte.clients.policy import RetryPolicy
 from airflow_provider_flyte.configuration import AuthMode
 
 if TYPE_CHECKING:
+    from airflow_provider_flyte.clients.auth.server_metadata import AuthMetadataApi
     from airflow_provider_flyte.clients.auth.token_source import TokenSource
     from airflow_provider_flyte.configuration import PlatformConfig
 
@@ -57,9 +58,15 @@ def _stub(stub_class: Any, channel: Any) -> Any:
 
 
 def _token_sources(
-    config: PlatformConfig, token_source: TokenSource | None, proxy_token_source: TokenSource | None
+    config: PlatformConfig,
+    token_source: TokenSource | None,
+    proxy_token_source: TokenSource | None,
+    auth_api: AuthMetadataApi | None = None,
 ) -> tuple[TokenSource | None, TokenSource | None]:
-    """Resolve the bearer and proxy token sources; ``_UNSET`` means "build from ``config``"."""
+    """Resolve the bearer and proxy token sources; ``_UNSET`` means "build from ``config``".
+
+    ``auth_api`` names the ``AuthMetadataService`` that advertises the token's header (Flyte Admin's by default).
+    """
     # The auth package (and httpx with it) is imported only when some auth is configured.
     if proxy_token_source is _UNSET:
         proxy_token_source = None
@@ -72,7 +79,7 @@ def _token_sources(
         if config.auth_mode is not AuthMode.NONE:
             from airflow_provider_flyte.clients.auth import token_source_for
 
-            token_source = token_source_for(config, proxy_token_source=proxy_token_source)
+            token_source = token_source_for(config, proxy_token_source=proxy_token_source, auth_api=auth_api)
     return token_source, proxy_token_source
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from airflow_provider_flyte.clients.auth.api_key import ApiKey, decode_api_key, resolve_api_key
 from airflow_provider_flyte.clients.auth.flows import (
     ClientCredentialsFlow,
     DeviceCodeFlow,
@@ -18,6 +19,7 @@ from airflow_provider_flyte.clients.auth.flows import (
     is_interactive,
 )
 from airflow_provider_flyte.clients.auth.server_metadata import (
+    AuthMetadataApi,
     AuthServerMetadata,
     ServerMetadataCache,
     fetch_auth_server_metadata,
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from airflow_provider_flyte.configuration import PlatformConfig
 
 __all__ = [
+    "ApiKey",
+    "AuthMetadataApi",
     "AuthServerMetadata",
     "ClientCredentialsFlow",
     "DeviceCodeFlow",
@@ -45,6 +49,7 @@ __all__ = [
     "Token",
     "TokenFlow",
     "TokenSource",
+    "decode_api_key",
     "fetch_auth_server_metadata",
     "is_interactive",
     "proxy_token_source_for",
@@ -65,6 +70,7 @@ def token_source_for(
     *,
     proxy_token_source: TokenSource | None = None,
     server_metadata: ServerMetadataCache | None = None,
+    auth_api: AuthMetadataApi | None = None,
 ) -> TokenSource | None:
     """The bearer token source for ``config.auth_mode``, or ``None`` for ``AuthMode.NONE``.
 
@@ -75,6 +81,7 @@ def token_source_for(
         config: The settings naming the flow and its credentials.
         proxy_token_source: Sent along when fetching the server's auth metadata through an authenticating proxy.
         server_metadata: A metadata cache to reuse (one is created otherwise).
+        auth_api: The ``AuthMetadataService`` to ask for it (Flyte Admin's by default; Flyte 2 passes its own).
 
     Raises:
         FlyteConfigurationException: when the mode's required settings are missing.
@@ -83,7 +90,7 @@ def token_source_for(
     if mode is AuthMode.NONE:
         return None
     metadata = server_metadata or ServerMetadataCache(
-        lambda: fetch_auth_server_metadata(config, proxy_token_source=proxy_token_source)
+        lambda: fetch_auth_server_metadata(config, proxy_token_source=proxy_token_source, api=auth_api)
     )
     flow: TokenFlow
     if mode is AuthMode.CLIENT_CREDENTIALS:
@@ -98,6 +105,14 @@ def token_source_for(
         flow = ExternalCommandFlow(config.command)
     elif mode is AuthMode.STATIC_TOKEN:
         flow = StaticTokenFlow(config.static_token or "")
+    elif mode is AuthMode.API_KEY:
+        flow = ClientCredentialsFlow(_api_key_credentials(config), metadata)
     else:  # pragma: no cover - AuthMode is closed; a new member must be wired here
         raise FlyteConfigurationException(f"auth_mode={mode.value!r} has no token flow")
     return TokenSource(flow, header_key=metadata.header_key)
+
+
+def _api_key_credentials(config: PlatformConfig) -> PlatformConfig:
+    """``config`` with the client id and secret of its API key (``config.api_key`` or ``$FLYTE_API_KEY``)."""
+    key = decode_api_key(resolve_api_key(config.api_key))
+    return config.with_overrides(client_id=key.client_id, client_credentials_secret=key.client_secret)

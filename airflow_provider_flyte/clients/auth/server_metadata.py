@@ -3,11 +3,14 @@
 ``AuthMetadataService.GetPublicClientConfig`` names the metadata key for the token (``flyte-authorization`` behind
 proxies that own ``authorization``), the public client id, redirect URI, scopes and audience;
 ``GetOAuth2Metadata`` names the identity provider's endpoints. A server with auth off may not implement the
-service at all, which yields the defaults.
+service at all, which yields the defaults. Flyte 2 serves the same service (same fields) as
+``flyteidl2.auth.AuthMetadataService``: pass its :class:`AuthMetadataApi` (see
+:mod:`airflow_provider_flyte.clients.v2.raw`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -49,17 +52,45 @@ class AuthServerMetadata:
     device_authorization_endpoint: str | None = None
 
 
+@dataclass(frozen=True)
+class AuthMetadataApi:
+    """Which ``AuthMetadataService`` to ask: its stub class and its two request messages.
+
+    Attributes:
+        stub: The generated stub class (called with a channel).
+        public_client_config_request: Builds the ``GetPublicClientConfig`` request.
+        oauth2_metadata_request: Builds the ``GetOAuth2Metadata`` request.
+    """
+
+    stub: Callable[[Any], Any]
+    public_client_config_request: Callable[[], Any]
+    oauth2_metadata_request: Callable[[], Any]
+
+
+def flyteidl_auth_metadata_api() -> AuthMetadataApi:
+    """Flyte Admin's (Flyte 1) ``flyteidl.service.AuthMetadataService``."""
+    from flyteidl.service import auth_pb2, auth_pb2_grpc
+
+    return AuthMetadataApi(
+        auth_pb2_grpc.AuthMetadataServiceStub, auth_pb2.PublicClientAuthConfigRequest, auth_pb2.OAuth2MetadataRequest
+    )
+
+
 def fetch_auth_server_metadata(
-    config: PlatformConfig, *, proxy_token_source: TokenSource | None = None
+    config: PlatformConfig, *, proxy_token_source: TokenSource | None = None, api: AuthMetadataApi | None = None
 ) -> AuthServerMetadata:
     """Ask the server at ``config.endpoint`` for its auth settings over a short-lived channel, without a token.
+
+    Args:
+        config: Where the server is and how to reach it.
+        proxy_token_source: Sent along through an authenticating proxy.
+        api: The service to ask; Flyte Admin's (:func:`flyteidl_auth_metadata_api`) by default.
 
     Raises:
         FlyteException: the mapped gRPC error when the server cannot answer (UNIMPLEMENTED and NOT_FOUND give the
             defaults instead: the server has auth off).
     """
     import grpc
-    from flyteidl.service import auth_pb2, auth_pb2_grpc
 
     from airflow_provider_flyte.clients.channel import create_channel
     from airflow_provider_flyte.clients.interceptors import (
@@ -69,22 +100,22 @@ def fetch_auth_server_metadata(
     )
     from airflow_provider_flyte.clients.policy import RetryPolicy
 
+    api = api or flyteidl_auth_metadata_api()
     channel = create_channel(config)
     try:
         proxy = [AuthInterceptor(proxy_token_source)] if proxy_token_source is not None else []
         intercepted = grpc.intercept_channel(
             channel, RetryInterceptor(RetryPolicy.from_config(config)), *proxy, DefaultMetadataInterceptor()
         )
-        stub: Any = auth_pb2_grpc.AuthMetadataServiceStub(intercepted)  # type: ignore[no-untyped-call]
+        stub: Any = api.stub(intercepted)
         try:
-            public = stub.GetPublicClientConfig(auth_pb2.PublicClientAuthConfigRequest())
+            public = stub.GetPublicClientConfig(api.public_client_config_request())
         except (FlyteNotImplementedException, FlyteEntityNotExistException):
             log.info("%s does not publish a public client config; using defaults", config.endpoint)
             return AuthServerMetadata()
-        try:
-            oauth = stub.GetOAuth2Metadata(auth_pb2.OAuth2MetadataRequest())
-        except (FlyteNotImplementedException, FlyteEntityNotExistException):
-            oauth = auth_pb2.OAuth2MetadataResponse()
+        oauth: Any = None
+        with contextlib.suppress(FlyteNotImplementedException, FlyteEntityNotExistException):
+            oauth = stub.GetOAuth2Metadata(api.oauth2_metadata_request())
     finally:
         channel.close()
     return AuthServerMetadata(
@@ -93,9 +124,9 @@ def fetch_auth_server_metadata(
         redirect_uri=public.redirect_uri or None,
         scopes=tuple(public.scopes),
         audience=public.audience or None,
-        token_endpoint=oauth.token_endpoint or None,
-        authorization_endpoint=oauth.authorization_endpoint or None,
-        device_authorization_endpoint=oauth.device_authorization_endpoint or None,
+        token_endpoint=getattr(oauth, "token_endpoint", "") or None,
+        authorization_endpoint=getattr(oauth, "authorization_endpoint", "") or None,
+        device_authorization_endpoint=getattr(oauth, "device_authorization_endpoint", "") or None,
     )
 
 
