@@ -61,6 +61,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Flyte",
                 "python-modules": [
                     f"{_MODULES}.triggers.flyte",
+                    f"{_MODULES}.triggers.flyte2",
                     f"{_MODULES}.triggers.signal",
                     f"{_MODULES}.triggers.backfill",
                 ],

@@ -7,8 +7,9 @@ documentation link) are checked by ``scripts/dev.py release-check`` on the insta
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 from airflow_provider_flyte.version import __version__
 

@@ -49,12 +49,30 @@ CONN_FIELDS: dict[str, Any] = {
         "Path on the workers of a PEM file of CAs to trust instead of the system roots, e.g. /etc/flyte/ca.pem.",
         dict(_OPTIONAL_TEXT),
     ),
-    "auth_mode": _field(
-        "Auth mode",
-        "How to obtain tokens. Automatic: client credentials when a client secret is set, else no token.",
+    "backend": _field(
+        "Flyte version",
+        "Which Flyte the host runs: Flyte 1 (Flyte Admin, the default), Flyte 2, or Automatic (probe once).",
         {
             **_OPTIONAL_TEXT,
-            "enum": [None, "none", "client_credentials", "external_command", "static_token", "device_flow", "pkce"],
+            "enum": [None, "flyte1", "flyte2", "auto"],
+            "values_display": {
+                "null": "Flyte 1 (default)",
+                "flyte1": "Flyte 1 (Flyte Admin)",
+                "flyte2": "Flyte 2",
+                "auto": "Automatic (probe the server)",
+            },
+        },
+    ),
+    "auth_mode": _field(
+        "Auth mode",
+        "How to obtain tokens. Automatic: client credentials when a client secret is set, else no token. "
+        "API key (Flyte 2): the password field holds the key that `flyte create api-key` printed.",
+        {
+            **_OPTIONAL_TEXT,
+            "enum": [
+                *(None, "none", "client_credentials", "external_command", "static_token"),
+                *("device_flow", "pkce", "api_key"),
+            ],
             "values_display": {
                 "null": "Automatic",
                 "none": "No token",
@@ -63,6 +81,7 @@ CONN_FIELDS: dict[str, Any] = {
                 "static_token": "Static token",
                 "device_flow": "Device flow",
                 "pkce": "PKCE (browser login)",
+                "api_key": "API key (Flyte 2; the key in the password field)",
             },
         },
     ),
@@ -96,12 +115,12 @@ CONN_FIELDS: dict[str, Any] = {
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema"],
-    "relabeling": {"host": "Flyte Admin host", "login": "Client ID", "password": "Client secret"},
+    "relabeling": {"host": "Flyte Admin host", "login": "Client ID", "password": "Client secret or API key"},
     "placeholders": {
         "host": "flyte.example.com (dns:///flyte.example.com also works)",
         "port": "443 (TLS); 30080 or 8089 for a local sandbox",
         "login": "OAuth2 client id (client credentials)",
-        "password": "OAuth2 client secret",
+        "password": "OAuth2 client secret, or the Flyte 2 API key (auth mode API key)",
     },
 }
 """Hidden, relabelled and placeholder-bearing standard fields, in the provider-info form (Airflow 3.2+)."""

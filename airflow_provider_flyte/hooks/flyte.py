@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_flyte.configuration import AuthMode, PlatformConfig
+from airflow_provider_flyte.configuration import AuthMode, Backend, PlatformConfig
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
 from airflow_provider_flyte.hooks._connection_form import CONN_TYPE, DEFAULT_CONN_ID, hook_ui_field_behaviour
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_flyte.clients.aio import AsyncFlyteClient
     from airflow_provider_flyte.clients.friendly import SynchronousFlyteClient
+    from airflow_provider_flyte.clients.v2 import AsyncFlyte2Client, Flyte2Client
     from airflow_provider_flyte.remote import FlyteRemote
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ _EXTRA_KINDS: dict[str, str] = {
     "ca_cert_file_path": "str",
     "console_endpoint": "str",
     "auth_mode": "str",
+    "backend": "str",
     "client_credentials_secret_file": "str",
     "client_credentials_secret_env_var": "str",
     "scopes": "strings",
@@ -170,10 +172,11 @@ def settings_from_connection(
         values["auth_mode"] = AuthMode.CLIENT_CREDENTIALS
     elif "static_token" in values:
         values["auth_mode"] = AuthMode.STATIC_TOKEN
+    secret = password or None
+    if values.get("auth_mode") is AuthMode.API_KEY:
+        values["api_key"], secret = secret, None  # the password holds the Flyte 2 API key, not a client secret
     try:
-        config = PlatformConfig(
-            endpoint=endpoint, client_id=login or None, client_credentials_secret=password or None, **values
-        )
+        config = PlatformConfig(endpoint=endpoint, client_id=login or None, client_credentials_secret=secret, **values)
     except FlyteConfigurationException as error:
         raise FlyteConfigurationException(f"connection {conn_id!r}: {error}") from None
     return FlyteConnectionSettings(config=config, project=project, domain=domain)
@@ -276,6 +279,7 @@ class FlyteHook(BaseHook):
         self._domain = domain
         self._client: SynchronousFlyteClient | None = None
         self._remote: FlyteRemote | None = None
+        self._flyte2: Flyte2Client | None = None
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -317,6 +321,21 @@ class FlyteHook(BaseHook):
             self._client = SynchronousFlyteClient(self.platform_config)
         return self._client
 
+    @property
+    def backend(self) -> Backend:
+        """Which Flyte the connection talks to: its ``backend`` extra, probed once per connection for ``auto``."""
+        from airflow_provider_flyte.hooks._backend import resolve_backend
+
+        return resolve_backend(self.flyte_conn_id, self.platform_config)
+
+    def get_flyte2_client(self) -> Flyte2Client:
+        """Return the Flyte 2 client (the ``flyte2`` extra), created on first call and reused afterwards."""
+        if self._flyte2 is None:
+            from airflow_provider_flyte.clients.v2 import Flyte2Client
+
+            self._flyte2 = Flyte2Client(self.platform_config)
+        return self._flyte2
+
     def get_remote(self) -> FlyteRemote:
         """Return a :class:`~airflow_provider_flyte.remote.FlyteRemote` sharing the hook's client."""
         if self._remote is None:
@@ -349,6 +368,8 @@ class FlyteHook(BaseHook):
         """
         try:
             config = self.platform_config
+            if self.backend is Backend.FLYTE2:
+                return True, _printable(self._test_flyte2())
             client = self.get_client()
             version = client.get_control_plane_version() or "(version not reported)"
             where = config.endpoint
@@ -361,11 +382,29 @@ class FlyteHook(BaseHook):
         finally:
             self.close()
 
+    def _test_flyte2(self) -> str:
+        """One authenticated Flyte 2 call (the project, when one is set); the success message."""
+        from flyteidl2.project import project_service_pb2
+
+        client = self.get_flyte2_client()
+        where = self.platform_config.endpoint
+        if self.project:
+            client.raw.project_service.GetProject(
+                project_service_pb2.GetProjectRequest(id=self.project, org=client.org)
+            )
+            where += f", project {self.project!r}"
+        else:
+            client.raw.project_service.ListProjects(project_service_pb2.ListProjectsRequest(limit=1, org=client.org))
+        return f"Connected to Flyte 2 at {where}"
+
     def close(self) -> None:
-        """Close the client's channel, if one was opened."""
+        """Close the clients' channels, if any were opened."""
         client, self._client, self._remote = self._client, None, None
+        flyte2, self._flyte2 = self._flyte2, None
         if client is not None:
             client.close()
+        if flyte2 is not None:
+            flyte2.close()
 
 
 def resolve_execution_id(name: str, project: str | None, domain: str | None) -> WorkflowExecutionIdentifier:
@@ -433,6 +472,25 @@ class FlyteAsyncHook:
         settings = await self.get_settings()
         async with leased_async_client(self.flyte_conn_id, settings.config) as client:
             yield client
+
+    async def get_backend(self) -> Backend:
+        """Which Flyte the connection talks to (an ``auto`` probe runs off the event loop, once per connection)."""
+        from airflow_provider_flyte.hooks._backend import aresolve_backend
+
+        settings = await self.get_settings()
+        return await aresolve_backend(self.flyte_conn_id, settings.config)
+
+    async def get_flyte2_client(self) -> AsyncFlyte2Client:
+        """A new asyncio Flyte 2 client of the connection (the ``flyte2`` extra); the caller closes it.
+
+        Its modules (grpc.aio, ``flyteidl2``) are imported on a worker thread the first time, off the event loop.
+        """
+        settings = await self.get_settings()
+        if _ASYNC_FLYTE2_MODULE not in sys.modules:
+            await asyncio.to_thread(importlib.import_module, _ASYNC_FLYTE2_MODULE)
+        from airflow_provider_flyte.clients.v2.aio import AsyncFlyte2Client
+
+        return AsyncFlyte2Client(settings.config)
 
 
 SETTINGS_TTL = 30.0
@@ -502,6 +560,7 @@ async def _amask_secrets(password: str | None, extra: Mapping[str, Any]) -> None
 
 # The module of the async client, imported off the event loop before the first shared client is created.
 _ASYNC_CLIENT_MODULE = "airflow_provider_flyte.clients.aio"
+_ASYNC_FLYTE2_MODULE = "airflow_provider_flyte.clients.v2.aio"
 
 __all__ = [
     "CONN_TYPE",

@@ -29,6 +29,8 @@ T = TypeVar("T")
 STATE_STORE_KEY = "flyte_execution_name"
 """``task_state_store`` key holding the name of the execution the task is following (Airflow 3.3+); it is also the
 external id of Airflow's durable-execution contract."""
+RUN_NAME_MAX = 30
+"""Longest Flyte 2 run name (``flyteidl2.common.RunIdentifier.name``)."""
 NAME_MAX = EXECUTION_NAME_MAX
 """Longest execution name (Flyte Admin's rule, kept in :mod:`airflow_provider_flyte.identifiers`)."""
 _GENERATION_SUFFIX = re.compile(r"-r([0-9]+)$")
@@ -50,15 +52,15 @@ def execution_name_for(dag_id: str, run_id: str, task_id: str, map_index: int = 
     return retry_name(base, generation)
 
 
-def retry_name(base: str, generation: int) -> str:
-    """``base`` for generation 1, else ``base`` (shortened if needed) with ``-r<generation>``."""
+def retry_name(base: str, generation: int, limit: int = NAME_MAX) -> str:
+    """``base`` for generation 1, else ``base`` (shortened to fit ``limit`` if needed) with ``-r<generation>``."""
     if generation <= 1:
         return base
     suffix = f"-r{generation}"
-    return base[: NAME_MAX - len(suffix)].rstrip("-") + suffix
+    return base[: limit - len(suffix)].rstrip("-") + suffix
 
 
-def generation_of(name: str, base: str) -> int | None:
+def generation_of(name: str, base: str, limit: int = NAME_MAX) -> int | None:
     """The generation ``name`` has in the line of ``base``, or ``None`` when it is not of that line."""
     if name == base:
         return 1
@@ -66,23 +68,26 @@ def generation_of(name: str, base: str) -> int | None:
     if match is None:
         return None
     generation = int(match.group(1))
-    return generation if generation >= 2 and retry_name(base, generation) == name else None
+    return generation if generation >= 2 and retry_name(base, generation, limit) == name else None
 
 
-def latest_generation(fetch: Callable[[str], T], base: str, known: str | None = None) -> tuple[T, int] | None:
+def latest_generation(
+    fetch: Callable[[str], T], base: str, known: str | None = None, limit: int = NAME_MAX
+) -> tuple[T, int] | None:
     """The newest existing execution of the line of ``base`` and its generation, or ``None`` when there is none.
 
     Args:
         fetch: Fetches an execution by name; raises ``FlyteEntityNotExistException`` when there is none.
         base: The generation-1 name.
         known: A name of the line known to exist (kept in Airflow's ``task_state_store``): probing starts there.
+        limit: The longest name of the line (Flyte 2 run names: :data:`RUN_NAME_MAX`).
     """
-    start = generation_of(known, base) if known else None
+    start = generation_of(known, base, limit) if known else None
     found: tuple[T, int] | None = None
     generation = start or 1
     while generation <= MAX_GENERATIONS:
         try:
-            found = (fetch(retry_name(base, generation)), generation)
+            found = (fetch(retry_name(base, generation, limit)), generation)
         except FlyteEntityNotExistException:
             if found is None and generation != 1:
                 generation = 1  # the stored name is gone (deleted or another line): look from the start
@@ -90,6 +95,34 @@ def latest_generation(fetch: Callable[[str], T], base: str, known: str | None = 
             return found
         generation += 1
     return found
+
+
+def run_name_for(dag_id: str, run_id: str, task_id: str, map_index: int = -1, generation: int = 1) -> str:
+    """The deterministic Flyte 2 run name of one task instance's ``generation`` (at most :data:`RUN_NAME_MAX`).
+
+    Derived as :func:`execution_name_for` (the same key, so mapped instances and DAG runs never collide), shortened
+    to Flyte 2's limit: ``af-<task slug, 10>-<hash, 14>``, later generations ``...-r<generation>``.
+    """
+    key = "\x1f".join((dag_id, run_id, task_id, str(map_index))).encode()
+    digest = hashlib.sha256(key).hexdigest()[:14]
+    slug = re.sub(r"[^a-z0-9]+", "-", task_id.lower()).strip("-")[:10].rstrip("-")
+    base = f"af-{slug}-{digest}" if slug else f"af-{digest}"
+    return retry_name(base, generation, RUN_NAME_MAX)
+
+
+def base_run_name(context: Mapping[str, Any], run_name: str | None = None) -> str:
+    """The generation-1 Flyte 2 run name of the task instance running in ``context`` (or ``run_name``, checked).
+
+    Raises:
+        FlyteInvalidInputException: when ``run_name`` is not a valid Flyte 2 run name (at most 30 characters).
+    """
+    if run_name:
+        from airflow_provider_flyte.clients.v2 import check_run_name
+
+        return check_run_name(run_name)
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    return run_name_for(ti.dag_id, ti.run_id, ti.task_id, -1 if map_index is None else int(map_index))
 
 
 def base_execution_name(context: Mapping[str, Any], execution_name: str | None = None) -> str:
@@ -133,12 +166,15 @@ def _state_store(context: Mapping[str, Any]) -> Any:
 __all__ = [
     "MAX_GENERATIONS",
     "NAME_MAX",
+    "RUN_NAME_MAX",
     "STATE_STORE_KEY",
     "base_execution_name",
+    "base_run_name",
     "execution_name_for",
     "generation_of",
     "latest_generation",
     "retry_name",
+    "run_name_for",
     "store_name",
     "stored_name",
     "validate_execution_name",

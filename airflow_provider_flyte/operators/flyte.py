@@ -40,7 +40,7 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.operators import _lineage
+from airflow_provider_flyte.operators import _flyte2, _lineage
 from airflow_provider_flyte.operators._entities import EntityChoice
 from airflow_provider_flyte.operators._naming import (
     STATE_STORE_KEY,
@@ -155,6 +155,10 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         durable: Airflow 3.3+'s durable execution for the synchronous wait: keep the execution name in
             ``task_state_store`` and reconnect to it after a worker crash (default on; no effect below 3.3).
             Retries find their execution through its deterministic name either way.
+        trigger_name: Flyte 2: run this trigger of ``task_name`` (the successor of a launch plan).
+        backend: ``"flyte1"`` or ``"flyte2"`` to check the arguments against that backend when the DAG is parsed;
+            default: the connection's ``backend`` extra, checked when the task starts, before anything is launched.
+            On Flyte 2 the run name has at most 30 characters; see :mod:`~airflow_provider_flyte.operators._flyte2`.
         openlineage_inject_parent_job_info: Annotate the execution with the Airflow task's OpenLineage run
             (``openlineage.io/parent-run-id``...; default: ``[openlineage] spark_inject_parent_job_info``).
         **kwargs: Passed to ``BaseOperator``.
@@ -167,6 +171,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         "launchplan_name",
         "task_name",
         "workflow_name",
+        "trigger_name",
         "version",
         "inputs",
         "execution_name",
@@ -216,6 +221,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         on_retry: str = "recover",
         durable: bool | None = None,
         openlineage_inject_parent_job_info: bool | None = None,
+        trigger_name: str | None = None,
+        backend: str | None = None,
         **kwargs: Any,
     ) -> None:
         if durable is not None:  # only an explicit choice reaches the mixin (it warns about it below Airflow 3.3)
@@ -260,6 +267,11 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self._execution_id: WorkflowExecutionIdentifier | None = None
         self._followed: FlyteWorkflowExecution | None = None
         self._result: dict[str, Any] | None = None
+        self.trigger_name = trigger_name
+        self.backend = _flyte2.backend_argument(backend, self.task_id)
+        self._flyte2_run: str | None = None  # project:domain:name of the Flyte 2 run followed
+        if self.backend in _flyte2.KNOWN_BACKENDS:
+            _flyte2.check_arguments(self, self.backend)
 
     @cached_property
     def hook(self) -> FlyteHook:
@@ -273,6 +285,10 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Launch (or find) the execution, then wait for it in the way the operator is configured to."""
         self._check_rendered_inputs()
+        backend = self.backend if self.backend in _flyte2.KNOWN_BACKENDS else self.hook.backend.value
+        if backend == "flyte2":
+            return _flyte2.execute(self, context)
+        _flyte2.check_arguments(self, backend)
         if self.wait_for_completion and not self.deferrable:
             return self.execute_resumable(context)  # type: ignore[no-any-return]
         execution = self._start(context)
@@ -305,6 +321,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             AirflowException: for a missing or malformed event, the ``timeout`` deadline or a watch error.
             FlyteExecutionFailedError: when the execution failed, was aborted or timed out in Flyte.
         """
+        if isinstance(event, dict) and "run_id" in event:
+            return _flyte2.execute_complete(self, context, event)
         event = validate_event(event)
         from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 
@@ -591,6 +609,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         return _lineage.operator_lineage(self._lineage, task_instance)
 
     def _terminate(self, cause: str) -> None:
+        if self._flyte2_run is not None:
+            return _flyte2.abort(self, cause)
         if self._execution_id is None:
             return
         try:

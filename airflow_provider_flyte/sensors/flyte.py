@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
     """Succeed when a Flyte execution reaches one of ``target_phases``; fail if it finishes in another phase.
 
+    On a Flyte 2 connection (``backend`` extra) ``execution_id`` names a run (``project:domain:name`` or a bare
+    name) and Flyte 2's phases map onto the Flyte 1 names (see :mod:`~airflow_provider_flyte.sensors._flyte2`).
+
     The execution is ``execution_id``: an ``ex:project:domain:name`` string, a bare name (with ``project`` and
     ``domain`` or the connection's defaults), or the dict a :class:`FlyteOperator` returns (so
     ``execution_id=launch.output`` works). Poke mode keeps one client for all pokes; deferrable mode waits in the
@@ -91,6 +94,10 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
 
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
+    def _on_flyte2(self) -> bool:
+        """Whether the connection's backend is Flyte 2 (then ``execution_id`` names a run)."""
+        return self.hook.backend.value == "flyte2"
+
     def _resolved_id(self) -> WorkflowExecutionIdentifier:
         return self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
 
@@ -101,6 +108,10 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
         result = self.poke(context)
         if result.is_done:
             return result.xcom_value
+        if self._on_flyte2():
+            from airflow_provider_flyte.sensors import _flyte2
+
+            return _flyte2.defer(self)
         from airflow_provider_flyte.triggers.flyte import FlyteExecutionTrigger
 
         self.defer(
@@ -120,6 +131,10 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         """One ``GetExecution``: done when the phase is a target; fail when it finished otherwise."""
+        if self._on_flyte2():
+            from airflow_provider_flyte.sensors import _flyte2
+
+            return _flyte2.poke(self, context)
         execution_id = self._resolved_id()
         url = self.hook.console_url(execution_id)
         if not self._url_pushed:
@@ -148,6 +163,17 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
             AirflowSensorTimeout: the deferral reached the sensor's timeout.
             AirflowException: the execution finished outside ``target_phases``, or the watch failed.
         """
+        if isinstance(event, dict) and "run_id" in event:  # a Flyte2RunTrigger's event
+            from airflow_provider_flyte.sensors import _flyte2
+            from airflow_provider_flyte.triggers.flyte2 import validate_run_event
+
+            event = validate_run_event(event)
+            if event["status"] == "success":
+                return _flyte2.result(event["run_id"], event["phase"], event["console_url"])
+            if event["status"] == "timeout":
+                raise AirflowSensorTimeout(event["message"])
+            what = f"Flyte 2 run {event['run_id']} ended {event.get('flyte_phase')}"
+            raise AirflowException(f"{what}: {event['message']} (see {event['console_url']})")
         event = validate_event(event)
         from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 

@@ -285,3 +285,76 @@ def test_test_connection_outside_the_cli_leaves_the_message_as_it_is(
     assert ok is False
     assert "project [nope] not found" in message
     assert "\\[" not in message  # the UI shows it as plain text
+
+
+# ------------------------------------------------------------------------------------------------ Flyte 2 extras
+
+
+def test_backend_extra_is_coerced_and_named_when_wrong() -> None:
+    from airflow_provider_flyte.configuration import Backend
+
+    assert settings({}).config.backend is Backend.FLYTE1
+    assert settings({"backend": "flyte2"}).config.backend is Backend.FLYTE2
+    assert settings({"extra__flyte__backend": "Auto"}).config.backend is Backend.AUTO
+    with pytest.raises(FlyteConfigurationException, match="backend"):
+        settings({"backend": "flyte3"})
+
+
+def test_api_key_auth_takes_the_key_from_the_password_and_never_shows_it() -> None:
+    config = settings({"auth_mode": "api_key", "backend": "flyte2"}, password="c2VjcmV0LWtleQ==").config
+    assert config.auth_mode is AuthMode.API_KEY
+    assert config.api_key == "c2VjcmV0LWtleQ=="
+    assert config.client_credentials_secret is None  # the key is not a client secret
+    assert "c2VjcmV0LWtleQ" not in repr(config)
+
+
+def test_the_form_offers_the_backend_and_api_key_auth() -> None:
+    (conn_type,) = get_provider_info()["connection-types"]
+    fields = conn_type["conn-fields"]
+    assert fields["backend"]["schema"]["enum"] == [None, "flyte1", "flyte2", "auto"]
+    assert "api_key" in fields["auth_mode"]["schema"]["enum"]
+    assert "API key" in conn_type["ui-field-behaviour"]["relabeling"]["password"]
+
+
+def test_auto_backend_probes_once_per_connection(monkeypatch: pytest.MonkeyPatch, flyte2_sandbox: Any) -> None:
+    from airflow_provider_flyte.configuration import Backend
+    from airflow_provider_flyte.hooks import _backend
+
+    _backend.forget_backends()
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_AUTO2", flyte_conn_json(flyte2_sandbox.grpc_endpoint, backend="auto"))
+    probes: list[str] = []
+    real_probe = _backend.probe_backend
+    monkeypatch.setattr(
+        _backend, "probe_backend", lambda conn_id, config: probes.append(conn_id) or real_probe(conn_id, config)
+    )
+    assert FlyteHook("flyte_auto2").backend is Backend.FLYTE2
+    assert asyncio.run(FlyteAsyncHook("flyte_auto2").get_backend()) is Backend.FLYTE2
+    assert probes == ["flyte_auto2"]
+    ok, message = FlyteHook("flyte_auto2").test_connection()
+    assert ok, message
+    assert "Flyte 2" in message
+
+
+def test_auto_backend_probes_flyte1(monkeypatch: pytest.MonkeyPatch, sandbox: Any) -> None:
+    from airflow_provider_flyte.configuration import Backend
+    from airflow_provider_flyte.hooks import _backend
+
+    _backend.forget_backends()
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_AUTO1", flyte_conn_json(sandbox.endpoint, backend="auto"))
+    assert FlyteHook("flyte_auto1").backend is Backend.FLYTE1
+
+
+def test_flyte2_clients_come_from_the_hooks(monkeypatch: pytest.MonkeyPatch, flyte2_sandbox: Any) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_FLYTE_V2", flyte_conn_json(flyte2_sandbox.grpc_endpoint, backend="flyte2"))
+    hook = FlyteHook("flyte_v2")
+    assert hook.get_flyte2_client() is hook.get_flyte2_client()
+    hook.close()
+
+    async def async_client() -> str:
+        client = await FlyteAsyncHook("flyte_v2").get_flyte2_client()
+        try:
+            return type(client).__name__
+        finally:
+            await client.close()
+
+    assert asyncio.run(async_client()) == "AsyncFlyte2Client"
