@@ -30,7 +30,14 @@ from airflow_provider_flyte.configuration import AuthMode, Backend, PlatformConf
 from airflow_provider_flyte.exceptions import FlyteConfigurationException
 from airflow_provider_flyte.hooks._connection_form import CONN_TYPE, DEFAULT_CONN_ID, hook_ui_field_behaviour
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.watch import leased_async_client, release_async_client, shared_async_client
+from airflow_provider_flyte.watch import (
+    ExecutionWatcher,
+    leased_async_client,
+    leased_flyte2_client,
+    release_async_client,
+    run_watcher_for,
+    shared_async_client,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -486,11 +493,30 @@ class FlyteAsyncHook:
         Its modules (grpc.aio, ``flyteidl2``) are imported on a worker thread the first time, off the event loop.
         """
         settings = await self.get_settings()
-        if _ASYNC_FLYTE2_MODULE not in sys.modules:
-            await asyncio.to_thread(importlib.import_module, _ASYNC_FLYTE2_MODULE)
+        await _import_flyte2_modules()
         from airflow_provider_flyte.clients.v2.aio import AsyncFlyte2Client
 
         return AsyncFlyte2Client(settings.config)
+
+    @contextlib.asynccontextmanager
+    async def leased_flyte2_client(self) -> AsyncIterator[AsyncFlyte2Client]:
+        """The Flyte 2 client shared on the running loop, kept open while the context lasts.
+
+        See :func:`~airflow_provider_flyte.watch.leased_flyte2_client`; its modules are imported off the event loop.
+        """
+        settings = await self.get_settings()
+        await _import_flyte2_modules()
+        async with leased_flyte2_client(self.flyte_conn_id, settings.config) as client:
+            yield client
+
+    async def flyte2_watcher(self) -> ExecutionWatcher:
+        """The connection's Flyte 2 run watcher on the running loop (one ``ListRuns`` per project/domain and tick).
+
+        See :func:`~airflow_provider_flyte.watch.run_watcher_for`; its modules are imported off the event loop.
+        """
+        settings = await self.get_settings()
+        await _import_flyte2_modules()
+        return run_watcher_for(self.flyte_conn_id, settings.config)
 
 
 SETTINGS_TTL = 30.0
@@ -537,6 +563,12 @@ async def _import_client_modules() -> None:
     """
     if _ASYNC_CLIENT_MODULE not in sys.modules:
         await asyncio.to_thread(importlib.import_module, _ASYNC_CLIENT_MODULE)
+
+
+async def _import_flyte2_modules() -> None:
+    """Import the Flyte 2 client stack on a worker thread, once per process (as :func:`_import_client_modules`)."""
+    if _ASYNC_FLYTE2_MODULE not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, _ASYNC_FLYTE2_MODULE)
 
 
 async def _async_extra(conn: Connection) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """Flyte2RunTrigger: wait in the triggerer until a Flyte 2 run reaches a phase of interest.
 
-Each trigger polls its run with ``RunService.GetRunDetails`` over an asyncio Flyte 2 client, on the schedule and with
-the outage tolerance of every wait of this package (:mod:`airflow_provider_flyte.waiting`). Watches of many runs are
-not coalesced yet (the v1 trigger's one ``ListExecutions`` per project/domain tick has no Flyte 2 twin here): each
-trigger makes its own calls.
+Triggers of one connection are served together, as Flyte 1's are: the connection's run watcher
+(:func:`~airflow_provider_flyte.watch.run_watcher_for`, on the Flyte 2 client shared on the triggerer's event loop)
+looks at every watched run of a project/domain with one ``RunService.ListRuns`` per tick (filtered with ``VALUE_IN``
+on the run names), looks at a new run right away (``GetRunDetails``), and wakes only the triggers whose run changed.
+Outages are ridden out for the trigger's ``outage_tolerance`` (:mod:`airflow_provider_flyte.waiting`), and a progress
+line is logged every few minutes between phase changes.
 
 Events are the flat JSON dicts of :class:`~airflow_provider_flyte.triggers.flyte.FlyteExecutionTrigger`, with the
 run's id (``project:domain:name``) as ``execution_id`` and as ``run_id``, and phases named in Flyte 1's vocabulary
@@ -18,7 +20,8 @@ Importing this module loads no grpc, protobuf or flyteidl2 code.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -27,10 +30,11 @@ from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timin
 from airflow_provider_flyte._phases import normalize_phases
 from airflow_provider_flyte.exceptions import FlyteException, FlyteFailedPreconditionException
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
-from airflow_provider_flyte.waiting import WaitClock, apoll, check_seconds, seconds_until
+from airflow_provider_flyte.progress import ProgressReport
+from airflow_provider_flyte.waiting import check_seconds, seconds_until
 
 if TYPE_CHECKING:
-    from airflow_provider_flyte.clients.v2 import AsyncFlyte2Client
+    from airflow_provider_flyte.watch import ExecutionWatcher
 
 __all__ = ["Flyte2RunTrigger", "split_run_id", "v1_phase_name", "validate_run_event"]
 
@@ -144,61 +148,77 @@ class Flyte2RunTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the run reaches a phase of interest, finishes or the deadline passes; yield one event."""
+        """Watch until the run reaches a phase of interest, finishes or the deadline passes; yield one event.
+
+        The event is held as the Flyte 1 trigger's is (:mod:`airflow_provider_flyte.triggers._resume_guard`).
+        """
+        from airflow_provider_flyte.triggers._resume_guard import guarded
+
+        async for event in guarded(self._watch()):
+            yield event
+
+    async def _watch(self) -> AsyncGenerator[TriggerEvent, None]:
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook
+        from airflow_provider_flyte.watch import WatchError
 
         hook = FlyteAsyncHook(self.flyte_conn_id)
         url: str | None = None
         seen: list[str] = []
         try:
             settings = await hook.get_settings()
-            client = await hook.get_flyte2_client()
+            watcher = await hook.flyte2_watcher()
         except Exception as error:
             yield self._event("error", None, f"{type(error).__name__}: {error}", None)
             return
+        from airflow_provider_flyte.clients.v2.phases import run_url  # loaded with the watcher, off the event loop
+
         try:
-            url = client.run_url(*split_run_id(self.run_id))
+            url = run_url(settings.config, *split_run_id(self.run_id))
             tolerance = self.outage_tolerance or settings.config.outage_tolerance
-            event = await self._wait(client, tolerance, url, seen)
+            event = await self._wait(watcher, tolerance, url, seen)
+        except WatchError as error:  # not found, outage tolerance spent, a non-transient error
+            event = self._event("error", seen[-1] if seen else None, str(error), url)
         except Exception as error:
             self.log.exception("Watching Flyte 2 run %s failed", self.run_id)
             event = self._event("error", seen[-1] if seen else None, f"{type(error).__name__}: {error}", url)
-        finally:
-            await client.close()
         yield event
 
-    async def _wait(self, client: AsyncFlyte2Client, tolerance: float, url: str, seen: list[str]) -> TriggerEvent:
-        """Poll the run with the wait clock; the event to fire (``seen`` collects the phases seen, in order)."""
-        from airflow_provider_flyte.clients.v2.phases import RunPhase
+    async def _wait(self, watcher: ExecutionWatcher, tolerance: float, url: str, seen: list[str]) -> TriggerEvent:
+        """Follow the run's snapshots from the shared watcher; the event to fire (``seen``: the phases seen, in order).
 
-        clock = WaitClock(
-            f"Flyte 2 run {self.run_id}",
-            interval=self.poll_interval,
-            timeout=seconds_until(self.deadline),
-            outage_tolerance=tolerance,
-            logger=self.log,
-        )
+        Between phase changes, a progress line is logged every few minutes, as the Flyte 1 trigger does.
+        """
+        progress = ProgressReport(f"Flyte 2 run {self.run_id}", url)
+        async with watcher.subscribe(self.run_id, self.poll_interval, tolerance, self.log) as subscription:
+            while True:
+                remaining = seconds_until(self.deadline)
+                if remaining is not None and remaining <= 0:
+                    last = seen[-1] if seen else None
+                    return self._event("timeout", last, f"run {self.run_id} is still {last} at its deadline", url)
+                # Wake for the next snapshot, or when a progress line is due (whichever comes first).
+                silence = max(progress.seconds_until_due(), 0.0)
+                try:
+                    snapshot = await subscription.next(timeout=min(remaining or silence, silence))
+                except asyncio.TimeoutError:
+                    if not progress.due():
+                        continue  # the deadline: checked at the top of the loop
+                    self.log.info("%s", progress.line(seen[-1] if seen else None))
+                    continue
+                if not seen or seen[-1] != snapshot.phase:
+                    seen.append(snapshot.phase)
+                    self.log.info("Flyte 2 run %s is %s (%s)", self.run_id, snapshot.phase, url)
+                    progress.logged()
+                event = self._outcome(snapshot.phase, snapshot.is_terminal, snapshot.message, url)
+                if event is not None:
+                    return event
 
-        async def check() -> tuple[str, str] | None:
-            details = await client.get_run_details(self.run_id)
-            phase = RunPhase.of(details.action.status.phase)
-            if not seen or seen[-1] != phase.name:
-                seen.append(phase.name)
-                self.log.info("Flyte 2 run %s is %s (%s)", self.run_id, phase.name, url)
-            name = v1_phase_name(phase.name)
-            if name in self.target_phases or phase.is_terminal:
-                message = details.action.error_info.message or details.action.abort_info.reason
-                return phase.name, message
-            return None
-
-        found = await apoll(check, clock)
-        if found is None:
-            last = seen[-1] if seen else None
-            return self._event("timeout", last, f"run {self.run_id} is still {last} at its deadline", url)
-        phase, message = found
+    def _outcome(self, phase: str, terminal: bool, message: str, url: str) -> TriggerEvent | None:
+        """The event a snapshot ends the wait with, or ``None`` to keep waiting."""
         if v1_phase_name(phase) in self.target_phases:
             return self._event("success", phase, message, url)
-        return self._event("failed", phase, message or f"run ended {phase}", url)
+        if terminal:
+            return self._event("failed", phase, message or f"run ended {phase}", url)
+        return None
 
     async def on_kill(self) -> None:
         """Abort the run when the user kills the deferred task (Airflow 3.3+; never on triggerer restarts)."""
@@ -206,13 +226,11 @@ class Flyte2RunTrigger(BaseTrigger):
             return
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook
 
-        client = await FlyteAsyncHook(self.flyte_conn_id).get_flyte2_client()
-        try:
-            await client.abort_run(self.run_id, "Killed by Airflow: the deferred task was stopped by a user")
-            self.log.info("Aborted Flyte 2 run %s", self.run_id)
-        except FlyteFailedPreconditionException:
-            self.log.info("Flyte 2 run %s had already finished", self.run_id)
-        except FlyteException:
-            self.log.exception("Could not abort Flyte 2 run %s", self.run_id)
-        finally:
-            await client.close()
+        async with FlyteAsyncHook(self.flyte_conn_id).leased_flyte2_client() as client:
+            try:
+                await client.abort_run(self.run_id, "Killed by Airflow: the deferred task was stopped by a user")
+                self.log.info("Aborted Flyte 2 run %s", self.run_id)
+            except FlyteFailedPreconditionException:
+                self.log.info("Flyte 2 run %s had already finished", self.run_id)
+            except FlyteException:
+                self.log.exception("Could not abort Flyte 2 run %s", self.run_id)

@@ -23,8 +23,14 @@ loop) share resources per event loop and per string key (a connection id): :func
 client (one ``grpc.aio`` channel) per ``(key, config)`` and loop, and :func:`watcher_for` one watcher per key and
 loop, which releases its shared client when its last subscription closes.
 
+Flyte 2 runs are watched by the same poller with the Flyte 2 backend: one ``ListRuns`` filtered with ``VALUE_IN`` on
+the run names per project/domain per tick (:func:`run_watcher_for` on the :func:`shared_flyte2_client`, or
+``ExecutionWatcher(async_flyte2_client, backend=FLYTE2)``); its snapshots are :class:`RunSnapshot` (Flyte 2 phase
+names).
+
 The package's modules: ``_snapshots`` (what callers get), ``_pages`` (the watched executions per project/domain and
-the listing pages kept between ticks), ``_watcher`` (the poller), ``_shared`` (the per-loop resources).
+the listing pages kept between ticks), ``_backends`` (what a tick fetches from Flyte 1 or Flyte 2, and how it reads
+the answers), ``_watcher`` (the poller), ``_shared`` (the per-loop resources).
 
 Nothing here imports Airflow; importing this package loads no grpc, protobuf or flyteidl code.
 """
@@ -32,31 +38,42 @@ Nothing here imports Airflow; importing this package loads no grpc, protobuf or 
 from __future__ import annotations
 
 from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES as TERMINAL_PHASES
+from airflow_provider_flyte.watch._backends import FLYTE1, FLYTE2, RunSnapshot, WatchBackend
 from airflow_provider_flyte.watch._pages import MAX_NAMES_PER_LIST
 from airflow_provider_flyte.watch._shared import _ASYNC_CLIENTS as _ASYNC_CLIENTS
 from airflow_provider_flyte.watch._shared import _WATCHERS as _WATCHERS
 from airflow_provider_flyte.watch._shared import (
     has_watcher,
     leased_async_client,
+    leased_flyte2_client,
     release_async_client,
+    run_watcher_for,
     shared_async_client,
+    shared_flyte2_client,
     watcher_for,
 )
 from airflow_provider_flyte.watch._snapshots import ExecutionSnapshot, Subscription, WatchError
 from airflow_provider_flyte.watch._watcher import MAX_CONCURRENT_CALLS, ExecutionWatcher, WatcherStats
 
 __all__ = [
+    "FLYTE1",
+    "FLYTE2",
     "MAX_CONCURRENT_CALLS",
     "MAX_NAMES_PER_LIST",
     "TERMINAL_PHASES",
     "ExecutionSnapshot",
     "ExecutionWatcher",
+    "RunSnapshot",
     "Subscription",
+    "WatchBackend",
     "WatchError",
     "WatcherStats",
     "has_watcher",
     "leased_async_client",
+    "leased_flyte2_client",
     "release_async_client",
+    "run_watcher_for",
     "shared_async_client",
+    "shared_flyte2_client",
     "watcher_for",
 ]

@@ -11,8 +11,8 @@ mostly empty by executions that went away are packed again, at most once per tic
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
 
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.watch._snapshots import ExecutionSnapshot, Subscription
@@ -25,10 +25,18 @@ FILTER_KEY = "execution_name"
 
 
 class ListRequest(NamedTuple):
-    """One ``ListExecutions`` of a page: its filter string and the names it asks for."""
+    """One listing call of a page: its filters and the names it asks for.
 
-    filters: str
+    The filters are what the backend's listing call takes: a ``value_in`` string for Flyte 1's ``ListExecutions``,
+    ``flyteidl2`` ``Filter`` messages for Flyte 2's ``ListRuns``; built once per page and kept between ticks.
+    """
+
+    filters: Any
     names: tuple[str, ...]
+
+
+RequestMaker = Callable[[Iterable[str]], ListRequest]
+"""Builds the listing request of some names (a backend's :attr:`~._backends.WatchBackend.list_request`)."""
 
 
 def list_request(names: Iterable[str]) -> ListRequest:
@@ -79,10 +87,10 @@ class Page:
         del self.names[name]
         self._request = None
 
-    def request(self) -> ListRequest:
-        """The page's request, formatted again only if the page changed since it was last asked for."""
+    def request(self, make: RequestMaker = list_request) -> ListRequest:
+        """The page's request (built by ``make``), built again only if the page changed since it was last asked for."""
         if self._request is None:
-            self._request = list_request(self.names)
+            self._request = make(self.names)
         return self._request
 
 
@@ -93,14 +101,18 @@ class Group:
         project: The project.
         domain: The domain.
         page_size: Names per page.
+        make_request: Builds a page's listing request (default: Flyte 1's ``value_in`` filter string).
     """
 
-    def __init__(self, project: str, domain: str, page_size: int = MAX_NAMES_PER_LIST) -> None:
+    def __init__(
+        self, project: str, domain: str, page_size: int = MAX_NAMES_PER_LIST, make_request: RequestMaker = list_request
+    ) -> None:
         self.project = project
         self.domain = domain
         self.watched: dict[str, Watched] = {}
         self.unreachable = False  # the last round's calls failed with a transient error
         self._page_size = page_size
+        self._make_request = make_request
         self._pages: dict[Page, None] = {}  # ordered sets
         self._roomy: dict[Page, None] = {}  # pages with room for another name
 
@@ -109,7 +121,7 @@ class Group:
 
     @property
     def pages(self) -> int:
-        """Number of pages (one ``ListExecutions`` each per tick)."""
+        """Number of pages (one listing call each per tick)."""
         return len(self._pages)
 
     def add(self, entry: Watched) -> None:
@@ -136,12 +148,13 @@ class Group:
         """One request per page, for a tick; pages mostly left empty are packed again first."""
         if len(self._pages) > 2 * math.ceil(len(self.watched) / self._page_size):
             self._pack()
-        return [page.request() for page in self._pages]
+        return [page.request(self._make_request) for page in self._pages]
 
     def requests_for(self, names: Iterable[str]) -> list[ListRequest]:
         """Requests for some of the names only (a first look), in pages of their own that are not kept."""
         asked = list(names)
-        return [list_request(asked[start : start + self._page_size]) for start in range(0, len(asked), self._page_size)]
+        size, make = self._page_size, self._make_request
+        return [make(asked[start : start + size]) for start in range(0, len(asked), size)]
 
     def subscriptions(self) -> Iterator[Subscription]:
         """Every subscription to an execution of this group."""

@@ -1,4 +1,8 @@
-"""The execution watcher: one poller for many subscriptions, coalesced ``ListExecutions`` per project/domain."""
+"""The execution watcher: one poller for many subscriptions, coalesced listings per project/domain.
+
+What a tick fetches and how it reads the answers is the watcher's :class:`~._backends.WatchBackend`: Flyte 1's
+``ListExecutions`` (the default) or Flyte 2's ``ListRuns``.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +23,18 @@ from airflow_provider_flyte.exceptions import (
 )
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.waiting import DEFAULT_OUTAGE_TOLERANCE, WaitClock, WaitLogger, is_transient
-from airflow_provider_flyte.watch._pages import MAX_NAMES_PER_LIST, Group, ListRequest, Watched, check_name
-from airflow_provider_flyte.watch._snapshots import ExecutionSnapshot, Subscription, WatchError
+from airflow_provider_flyte.watch._backends import FLYTE1, WatchBackend
+from airflow_provider_flyte.watch._pages import MAX_NAMES_PER_LIST, Group, ListRequest, Watched
+from airflow_provider_flyte.watch._snapshots import Subscription, WatchError
 
 if TYPE_CHECKING:
     from airflow_provider_flyte.clients.aio import AsyncFlyteClient
+    from airflow_provider_flyte.clients.v2 import AsyncFlyte2Client
 
 log = logging.getLogger("airflow_provider_flyte.watch")
 
 MAX_CONCURRENT_CALLS = 8
-"""Listing pages (and ``GetExecution`` fallbacks) one tick has in flight at once."""
+"""Listing pages (and ``GetExecution``/``GetRunDetails`` fallbacks) one tick has in flight at once."""
 
 
 @dataclass
@@ -38,8 +44,9 @@ class WatcherStats:
     Attributes:
         ticks: Polling rounds done (each looks at every watched execution).
         first_looks: Rounds that looked only at newly watched executions.
-        list_calls: ``ListExecutions`` calls made.
-        get_calls: ``GetExecution`` calls made (for executions the listings did not return).
+        list_calls: Listing calls made (``ListExecutions``, ``ListRuns``).
+        get_calls: Single looks made (``GetExecution``, ``GetRunDetails``): for executions the listings did not
+            return, Flyte 2 runs that finished, and lone new Flyte 2 subscriptions.
         wakeups: Snapshots handed to subscriptions (only when an execution changed, or to a new subscription).
     """
 
@@ -71,18 +78,22 @@ class ExecutionWatcher:
     client stays open: it belongs to the caller).
 
     Args:
-        client: Async client whose ``list_executions_paginated`` and ``get_execution`` coroutines are used.
+        client: Async client whose ``list_executions_paginated`` and ``get_execution`` coroutines are used (with
+            ``backend=FLYTE2``: an ``AsyncFlyte2Client``, its ``list_runs`` and ``get_run_details``).
         on_idle: Awaited after the last subscription closed and the poller stopped (releases shared resources).
         max_concurrent_calls: Calls of one round in flight at once.
+        backend: What a tick fetches and how it reads the answers (:data:`~._backends.FLYTE1` by default).
     """
 
     def __init__(
         self,
-        client: AsyncFlyteClient,
+        client: AsyncFlyteClient | AsyncFlyte2Client,
         on_idle: Callable[[], Awaitable[None]] | None = None,
         max_concurrent_calls: int = MAX_CONCURRENT_CALLS,
+        backend: WatchBackend = FLYTE1,
     ) -> None:
         self._client = client
+        self._backend = backend
         self._on_idle = on_idle
         self._groups: dict[tuple[str, str], Group] = {}
         self._intervals: Counter[float] = Counter()
@@ -121,7 +132,8 @@ class ExecutionWatcher:
         self._task = self._first_look = None
         for group in list(self._groups.values()):
             for subscription in group.subscriptions():
-                subscription.fail(WatchError(f"the watcher of execution {subscription.execution_id} was closed"))
+                described = self._backend.describe(subscription.execution_id)
+                subscription.fail(WatchError(f"the watcher of {described} was closed"))
 
     def subscribe(
         self,
@@ -133,7 +145,8 @@ class ExecutionWatcher:
         """Watch ``execution_id`` while the context is open; the first snapshot comes from a first look right away.
 
         Args:
-            execution_id: The execution to watch, or its ``ex:project:domain:name`` form.
+            execution_id: The execution to watch, or its ``ex:project:domain:name`` form (a Flyte 2 run:
+                ``project:domain:name``).
             poll_interval: Longest time between two looks at it, in seconds.
             outage_tolerance: Seconds of Flyte Admin failing before this watch fails.
             logger: Where this watch's outage warnings go (default: this module's logger).
@@ -144,9 +157,9 @@ class ExecutionWatcher:
             filters cannot carry).
         """
         if isinstance(execution_id, str):
-            execution_id = WorkflowExecutionIdentifier.from_python_std(execution_id)
+            execution_id = self._backend.parse_id(execution_id)
         outage = WaitClock(
-            f"execution {execution_id}",
+            self._backend.describe(execution_id),
             interval=poll_interval,
             outage_tolerance=outage_tolerance,
             logger=logger if logger is not None else log,
@@ -160,12 +173,12 @@ class ExecutionWatcher:
         entry = None if group is None else group.watched.get(execution_id.name)
         if entry is None:
             try:
-                check_name(execution_id.name)
+                self._backend.check_name(execution_id.name)
             except FlyteException as error:
-                subscription.fail(WatchError(f"cannot watch execution {execution_id}: {error}"))
+                subscription.fail(WatchError(f"cannot watch {self._backend.describe(execution_id)}: {error}"))
                 return
             if group is None:
-                group = self._groups[key] = Group(*key)
+                group = self._groups[key] = Group(*key, make_request=self._backend.list_request)
             entry = Watched(execution_id)
             group.add(entry)  # joins the next tick
             self._new[entry] = None
@@ -220,7 +233,13 @@ class ExecutionWatcher:
                 group = self._groups.get((execution_id.project, execution_id.domain))
                 if group is not None and group.watched.get(execution_id.name) is entry:
                     names.setdefault(group, []).append(execution_id.name)
-            await self._poll({group: group.requests_for(asked) for group, asked in names.items()})
+            await self._poll({group: self._first_look_of(group, asked) for group, asked in names.items()})
+
+    def _first_look_of(self, group: Group, names: list[str]) -> tuple[list[ListRequest], list[str]]:
+        """A first look's listing pages and single looks: a few names are cheaper looked at one by one."""
+        if len(names) <= self._backend.first_look_gets:
+            return [], names
+        return group.requests_for(names), []
 
     async def _run(self) -> None:
         """Tick every poll interval, from the end of the previous tick's start (a tightened interval applies now)."""
@@ -238,14 +257,17 @@ class ExecutionWatcher:
     async def poll_once(self) -> None:
         """One tick: refresh every watched execution and wake the subscriptions of those that changed."""
         self.stats.ticks += 1
-        await self._poll({group: group.requests() for group in list(self._groups.values())})
+        await self._poll({group: (group.requests(), []) for group in list(self._groups.values())})
 
-    async def _poll(self, requests: dict[Group, list[ListRequest]]) -> None:
-        await asyncio.gather(*(self._poll_group(group, pages) for group, pages in requests.items() if pages))
+    async def _poll(self, requests: dict[Group, tuple[list[ListRequest], list[str]]]) -> None:
+        """Poll each group's listing pages, then look one by one at its names listed nowhere (or asked for so)."""
+        await asyncio.gather(
+            *(self._poll_group(group, pages, gets) for group, (pages, gets) in requests.items() if pages or gets)
+        )
 
-    async def _poll_group(self, group: Group, pages: list[ListRequest]) -> None:
+    async def _poll_group(self, group: Group, pages: list[ListRequest], gets: list[str]) -> None:
         started = time.monotonic()
-        missing: list[str] = []
+        missing = list(gets)
         try:
             await asyncio.gather(*(self._list_page(group, page, missing) for page in pages))
             await asyncio.gather(*(self._get(group, name) for name in missing))
@@ -268,46 +290,53 @@ class ExecutionWatcher:
             self._fail(group, f"{type(error).__name__}: {error}")
 
     async def _list_page(self, group: Group, page: ListRequest, missing: list[str]) -> None:
+        backend = self._backend
         async with self._calls:
             self.stats.list_calls += 1
-            items, _token = await self._client.list_executions_paginated(
-                group.project, group.domain, limit=len(page.names), token="", filters=page.filters
-            )
+            items = await backend.list_page(self._client, group.project, group.domain, page)
         # The hot loop of a tick (100,000 watched: 100,000 items): a dict lookup and a phase comparison per item.
-        watched = group.watched
+        watched, name_of, phase_of, complete = group.watched, backend.item_name, backend.item_phase, backend.complete
         found = 0
         for item in items:
-            entry = watched.get(item.id.name)
+            entry = watched.get(name_of(item))
             if entry is None:
                 continue  # unsubscribed while the call was in flight
             found += 1
             latest = entry.latest
-            if latest is None or latest.phase_number != item.closure.phase:
-                self._publish(entry, item)
+            phase = phase_of(item)
+            if latest is None or latest.phase_number != phase:
+                if complete is None or complete(phase):
+                    self._publish(entry, item)
+                else:
+                    missing.append(entry.execution_id.name)  # the listing's summary lacks what the snapshot needs
         if found < len(page.names):
-            listed = {item.id.name for item in items}
+            listed = {name_of(item) for item in items}
             missing.extend(name for name in page.names if name not in listed and name in watched)
 
     async def _get(self, group: Group, name: str) -> None:
-        """Fetch one execution a listing did not return (archived executions are hidden from listings)."""
+        """Fetch one execution a listing did not return, or did not describe in full.
+
+        Archived executions are hidden from listings; a listed Flyte 2 run that finished lacks its error.
+        """
         entry = group.watched.get(name)
         if entry is None:
             return
         async with self._calls:
             self.stats.get_calls += 1
             try:
-                execution = await self._client.get_execution(entry.execution_id)
+                execution = await self._backend.get(self._client, entry.execution_id)
             except FlyteEntityNotExistException:
                 for subscription in list(entry.subscriptions):
-                    subscription.fail(WatchError(f"execution {entry.execution_id} does not exist"))
+                    subscription.fail(WatchError(f"{self._backend.describe(entry.execution_id)} does not exist"))
                 return
         entry = group.watched.get(name)
-        if entry is not None and (entry.latest is None or entry.latest.phase_number != execution.closure.phase):
+        phase = self._backend.item_phase(execution)
+        if entry is not None and (entry.latest is None or entry.latest.phase_number != phase):
             self._publish(entry, execution)
 
     def _publish(self, entry: Watched, execution: Any) -> None:
         """Hand the new snapshot of ``entry`` to its subscriptions (its phase changed since the last look)."""
-        snapshot = ExecutionSnapshot.from_execution(execution, entry.execution_id)
+        snapshot = self._backend.snapshot(execution, entry.execution_id)
         entry.latest = snapshot
         for subscription in entry.subscriptions:
             subscription.publish(snapshot)

@@ -19,6 +19,7 @@ from airflow_fake_admin import FakeAdminServer
 from airflow_provider_flyte.triggers import _resume_guard
 from airflow_provider_flyte.triggers.backfill import FlyteBackfillTrigger
 from airflow_provider_flyte.triggers.flyte import FlyteExecutionTrigger
+from airflow_provider_flyte.triggers.flyte2 import Flyte2RunTrigger
 from airflow_provider_flyte.triggers.signal import FlyteSignalTrigger
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(60)]
@@ -68,8 +69,9 @@ async def test_an_execution_already_finished_resumes_no_sooner_than_the_floor(ad
     [
         FlyteSignalTrigger(EX + "ended", signal_id="go", poll_interval=0.05),
         FlyteBackfillTrigger(EX + "ended", scheduled_times={"n0": "2026-01-01T00:00:00+00:00"}, poll_interval=0.05),
+        Flyte2RunTrigger("flytesnacks:development:ended", poll_interval=0.05),
     ],
-    ids=["signal", "backfill"],
+    ids=["signal", "backfill", "flyte2"],
 )
 async def test_every_trigger_holds_its_event(admin: FakeAdminServer, trigger: BaseTrigger) -> None:
     admin.admin.set_phase(EX + "ended", "FAILED", "boom")
