@@ -108,6 +108,14 @@ log = logging.getLogger(__name__)
 
 GIVE_WAY_SECONDS = 0.002
 """How long the engine pauses at most after a batch of ticks while Admin calls wait for the store."""
+API_BUSY_SECONDS = 0.002
+"""The API counts as busy while a call began or ended this recently."""
+API_BUSY_SHARE = 0.1
+"""The share of the time the engine takes at most while the API stays busy (it pauses after each batch of ticks)."""
+MAX_PAUSE_SECONDS = 0.05
+"""The longest pause after one batch of ticks."""
+PAUSE_STEP_SECONDS = 0.0005
+"""How often a pausing engine looks whether it may go on."""
 BATCH_TICKS = 64
 """Ticks recorded in one transaction at most."""
 BATCH_SECONDS = 0.005
@@ -125,6 +133,7 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
             executions of another engine).
         run_containers: Run flytekit container tasks (``pyflyte-execute``) as local processes instead of giving
             them placeholder outputs (needs flytekit installed; see :mod:`flyte_admin_sandbox.containers`).
+        api_calls: When the gRPC API last served a call: the engine gives way while it is busy.
     """
 
     # Wiring and scripting ----------------------------------------------------------------------------------------
@@ -215,21 +224,33 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
             key = self._next_due()
             if key is None:
                 return
+            started = time.monotonic()
             self._tick_batch(key)
-            self._give_way()
+            self._give_way(time.monotonic() - started)
 
-    def _give_way(self) -> None:
-        """Let Admin calls waiting for the store go first, for :data:`GIVE_WAY_SECONDS` at most.
+    def _give_way(self, spent: float) -> None:
+        """Let Admin calls go first after a batch of ticks that took ``spent`` seconds.
 
-        Clients wait on those calls; executions can wait a little. The pause is bounded, so that the engine goes on
-        even when calls never stop coming.
+        Clients wait on those calls; executions can wait a little. The interpreter lock is shared, and a call spends
+        most of its time in gRPC's code, outside the store: so while the API stays busy (see
+        :data:`API_BUSY_SECONDS`) the engine pauses, up to long enough to take :data:`API_BUSY_SHARE` of the time.
+        It also pauses while calls wait for the store, for :data:`GIVE_WAY_SECONDS` at most. Every pause is bounded,
+        so that the engine goes on even when calls never stop coming.
         """
         store = self.records.store
-        if not store.waiting:
-            return
-        deadline = time.monotonic() + GIVE_WAY_SECONDS
-        while store.waiting and not self._stopping and time.monotonic() < deadline:
-            time.sleep(GIVE_WAY_SECONDS / 10)
+        started = time.monotonic()
+        api_until = started + min(spent * (1 / API_BUSY_SHARE - 1), MAX_PAUSE_SECONDS)
+        store_until = started + GIVE_WAY_SECONDS
+        while not self._stopping:
+            moment = time.monotonic()
+            if not (moment < api_until and self._api_busy()) and not (moment < store_until and store.waiting):
+                return
+            time.sleep(PAUSE_STEP_SECONDS)
+
+    def _api_busy(self) -> bool:
+        """Whether the gRPC API began or ended a call within :data:`API_BUSY_SECONDS`."""
+        calls = self.api_calls
+        return calls is not None and calls.idle_for() < API_BUSY_SECONDS
 
     def _next_due(self, wait: bool = True) -> ExecutionKey | None:
         """Take the next execution whose tick is due off the queue (waiting for one unless ``wait`` is false).
@@ -251,8 +272,9 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
     def _tick_batch(self, first: ExecutionKey) -> None:
         """Tick ``first`` and the executions due after it in one transaction, each tick in a savepoint of its own.
 
-        A tick that fails undoes its own writes only. The batch ends as soon as an Admin call waits for the store,
-        or after :data:`BATCH_TICKS` ticks or :data:`BATCH_SECONDS`. One commit for many ticks: fewer writes of a
+        A tick that fails undoes its own writes only. The batch ends as soon as an Admin call waits for the store
+        or the API is busy (its calls need the store soon), or after :data:`BATCH_TICKS` ticks or
+        :data:`BATCH_SECONDS`. One commit for many ticks: fewer writes of a
         database file, and less for a ``:memory:`` store, whose commits cost more as it grows.
         """
         deadline = time.monotonic() + BATCH_SECONDS
@@ -264,7 +286,7 @@ class LocalEngine(TaskNodes, ArrayNodes, GateNodes, ChildNodes, Aborts):
                 while key is not None:
                     ticked.append(key)
                     self._tick_in_savepoint(key)
-                    if store.waiting or len(ticked) >= BATCH_TICKS or time.monotonic() > deadline:
+                    if store.waiting or self._api_busy() or len(ticked) >= BATCH_TICKS or time.monotonic() > deadline:
                         break
                     key = self._next_due(wait=False)
         except Exception:  # the commit itself failed (a database file locked by another process): tick again

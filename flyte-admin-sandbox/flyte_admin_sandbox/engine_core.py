@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from flyte_admin_sandbox.executions import Executions
+    from flyte_admin_sandbox.services import CallActivity
 
 _DONE = frozenset({NodePhase.SUCCEEDED, NodePhase.RECOVERED, NodePhase.SKIPPED})
 _FAILED = frozenset({NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED})
@@ -105,8 +106,10 @@ class EngineCore:
         max_workers: int = 4,
         poll_interval: float = 0.1,
         run_containers: bool = False,
+        api_calls: CallActivity | None = None,
     ) -> None:
         self.records = records
+        self.api_calls = api_calls
         self.task_delay = task_delay
         self.max_workers = max_workers
         self.poll_interval = poll_interval
@@ -159,8 +162,10 @@ class EngineCore:
                 return
             self._due[key] = due
             self._sequence += 1
+            sooner = not self._queue or due < self._queue[0][0]
             heapq.heappush(self._queue, (due, self._sequence, key))
-            self._condition.notify()
+            if sooner:  # the engine waits for the head of the queue only: a later tick need not wake it
+                self._condition.notify()
 
     def _finished(self, key: ExecutionKey, spec: admin_execution_pb2.ExecutionSpec) -> None:
         """Drop what is kept for a finished execution and wake the execution that launched it, if any."""

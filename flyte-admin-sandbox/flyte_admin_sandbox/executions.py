@@ -39,6 +39,7 @@ class Executions(ExecutionCreation, WorkflowExecutions, NodeExecutions, TaskExec
         self.records = records
         self.store = records.store
         self.engine = engine
+        self._targets = {}
 
 
 __all__ = ["Engine", "Executions", "generate_execution_name", "principal_var"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import sqlite3
+from dataclasses import dataclass
 
 from flyteidl.admin import common_pb2, launch_plan_pb2, matchable_resource_pb2, workflow_pb2
 from flyteidl.admin import execution_pb2 as admin_pb2
@@ -21,7 +22,7 @@ from flyte_admin_sandbox.compiler import START_NODE
 from flyte_admin_sandbox.errors import duplicate_key, invalid, missing_argument, prototext
 from flyte_admin_sandbox.executions_base import ExecutionsBase, principal_var
 from flyte_admin_sandbox.records import ExecutionKey, WorkflowPhase, literal_map, stored_text, timestamp
-from flyte_admin_sandbox.registry_base import RT, validate_labels
+from flyte_admin_sandbox.registry_base import RT, entity_id, validate_labels
 from flyte_admin_sandbox.registry_entities import FLYTEGEN_PREFIX
 from flyte_admin_sandbox.store import now
 from flyte_admin_sandbox.typing_rules import literal_fits, literal_type_of
@@ -29,14 +30,38 @@ from flyte_admin_sandbox.typing_rules import literal_fits, literal_type_of
 _NAME_PATTERN = re.compile(r"^[a-z][a-z\-0-9]*$")
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _NODE_ID_SYMBOLS = re.compile(r"[^a-zA-Z0-9-]")
+_UNBIASED_BYTE_LIMIT = 256 - 256 % len(_NAME_ALPHABET)
 MAX_NAME_LENGTH = 63
 DEFAULT_MAX_PARALLELISM = 25
+TARGET_CACHE_LIMIT = 1024
+"""Launch targets kept per sandbox before the cache is dropped (each is a few protobuf messages)."""
 Mode = admin_pb2.ExecutionMetadata.ExecutionMode
+_UNDEFINED_PHASE = WorkflowPhase.Name(WorkflowPhase.UNDEFINED)
 
 
 def generate_execution_name() -> str:
     """Flyte Admin's generated names: ``a`` followed by 19 characters of Kubernetes' random-string alphabet."""
-    return "a" + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(19))
+    characters: list[str] = []
+    while len(characters) < 19:  # one read of random bytes, not one per character
+        # Bytes past the last whole multiple of the alphabet's size would favour its first letters: skip them.
+        usable = [byte for byte in secrets.token_bytes(32) if byte < _UNBIASED_BYTE_LIMIT]
+        characters += [_NAME_ALPHABET[byte % len(_NAME_ALPHABET)] for byte in usable]
+    return "a" + "".join(characters[:19])
+
+
+@dataclass(frozen=True)
+class LaunchTarget:
+    """What creating a run of a launch plan (or of a task's generated one) needs, resolved once per reference.
+
+    Registered launch plans, workflows and tasks never change (only a plan's state does, which creating ignores),
+    so this is cached; its messages are shared and must not be modified.
+    """
+
+    plan_row_id: int
+    workflow_row_id: int
+    task_row_id: int | None
+    workflow_id: identifier_pb2.Identifier
+    plan: launch_plan_pb2.LaunchPlan
 
 
 def _check_name(name: str) -> None:
@@ -96,17 +121,19 @@ def _default_run_settings(
 class ExecutionCreation(ExecutionsBase):
     """Flyte Admin's execution manager: creating runs."""
 
-    def CreateExecution(self, request: admin_pb2.ExecutionCreateRequest) -> admin_pb2.ExecutionCreateResponse:
-        """Validate, resolve inputs against the launch plan, store the run and hand it to the engine."""
-        with self.store.locked():  # its reads and its write in one go: fewer handoffs of the store between threads
-            return self._create_execution(request)
+    _targets: dict[tuple[int, str, str, str, str], LaunchTarget]
 
-    def _create_execution(self, request: admin_pb2.ExecutionCreateRequest) -> admin_pb2.ExecutionCreateResponse:
+    def CreateExecution(self, request: admin_pb2.ExecutionCreateRequest) -> admin_pb2.ExecutionCreateResponse:
+        """Validate, resolve inputs against the launch plan, store the run and hand it to the engine.
+
+        The project, the launch plan and the execution config come from caches, so that a create usually takes the
+        store for its INSERT alone.
+        """
         inputs = request.inputs if request.inputs.literals else request.spec.inputs
         require(request.project, "project")
         require(request.domain, "domain")
         _check_name(request.name)
-        self.registry.check_project_domain(request.project, request.domain)
+        project = self.registry.check_project_domain(request.project, request.domain)
         if not request.HasField("spec"):
             raise missing_argument("spec")
         reference = request.spec.launch_plan
@@ -125,7 +152,9 @@ class ExecutionCreation(ExecutionsBase):
             if literal.WhichOneof("value") is None:
                 raise invalid(f"missing valid literal in inputs {name}")
         validate_labels(request.spec.labels.values)
-        key = self.create(request.project, request.domain, request.name, request.spec, inputs)
+        key = self.create(
+            request.project, request.domain, request.name, request.spec, inputs, project_labels=project["labels"] or b""
+        )
         return admin_pb2.ExecutionCreateResponse(id=key.to_proto())
 
     def create(
@@ -136,44 +165,39 @@ class ExecutionCreation(ExecutionsBase):
         spec: admin_pb2.ExecutionSpec,
         user_inputs: literals_pb2.LiteralMap,
         source_row_id: int | None = None,
+        project_labels: bytes | None = None,
     ) -> ExecutionKey:
         """The shared path of Create, Relaunch and Recover: resolve, store, launch.
+
+        Args:
+            project: The new run's project.
+            domain: Its domain.
+            name: Its name; generated when empty.
+            spec: The spec as requested (its launch plan is what runs).
+            user_inputs: The inputs as requested.
+            source_row_id: The row of the execution a relaunch or recovery repeats.
+            project_labels: The project's stored labels when the caller has read them; ``None`` reads them.
 
         Returns:
             The new execution's key.
         """
-        reference = spec.launch_plan
-        task_row = None
-        if reference.resource_type == RT.TASK:
-            task_row = self.registry.task_row(reference)
-            plan_row = self._single_task_launch_plan(task_row)
-        else:
-            plan_row = self.registry.launch_plan_row(reference)
-        plan = self.registry.launch_plan_proto(plan_row)
+        target = self.launch_target(spec.launch_plan)
+        plan = target.plan
         merged = self._merge_inputs(user_inputs, plan)
-        workflow_row = self.store.one(
-            "SELECT id, project, domain, name, version FROM workflows WHERE id = ?", (plan_row["workflow_id"],)
-        )
-        assert workflow_row is not None
-        workflow_id = identifier_pb2.Identifier(
-            resource_type=RT.WORKFLOW,
-            project=workflow_row["project"],
-            domain=workflow_row["domain"],
-            name=workflow_row["name"],
-            version=workflow_row["version"],
-        )
         execution_name = name or generate_execution_name()
         key = ExecutionKey(project, domain, execution_name)
-        stored_spec = self._resolve_spec(spec, plan, key, workflow_row["name"])
+        stored_spec = self._resolve_spec(spec, plan, key, target.workflow_id.name, project_labels)
         moment = now()
         stamp = stored_text(moment)
+        at = timestamp(moment)
+        principal = principal_var.get()
         closure = admin_pb2.ExecutionClosure(
             phase=WorkflowPhase.UNDEFINED,
-            created_at=timestamp(moment),
-            updated_at=timestamp(moment),
-            workflow_id=workflow_id,
+            created_at=at,
+            updated_at=at,
+            workflow_id=target.workflow_id,
             state_change_details=admin_pb2.ExecutionStateChangeDetails(
-                state=admin_pb2.EXECUTION_ACTIVE, principal=principal_var.get(), occurred_at=timestamp(moment)
+                state=admin_pb2.EXECUTION_ACTIVE, principal=principal, occurred_at=at
             ),
         )
         if spec.HasField("notifications") and spec.notifications.notifications:
@@ -186,10 +210,10 @@ class ExecutionCreation(ExecutionsBase):
             "execution_project": project,
             "execution_domain": domain,
             "execution_name": execution_name,
-            "launch_plan_id": plan_row["id"],
-            "workflow_id": workflow_row["id"],
-            "task_id": task_row["id"] if task_row is not None else None,
-            "phase": WorkflowPhase.Name(WorkflowPhase.UNDEFINED),
+            "launch_plan_id": target.plan_row_id,
+            "workflow_id": target.workflow_row_id,
+            "task_id": target.task_row_id,
+            "phase": _UNDEFINED_PHASE,
             "closure": closure.SerializeToString(),
             "spec": stored_spec.SerializeToString(),
             "execution_created_at": stamp,
@@ -199,9 +223,9 @@ class ExecutionCreation(ExecutionsBase):
             "cluster": "",
             "inputs_uri": blobs.uri(f"{prefix}/inputs"),
             "user_inputs_uri": blobs.uri(f"{prefix}/user_inputs"),
-            "user": principal_var.get(),
+            "user": principal,
             "state": admin_pb2.EXECUTION_ACTIVE,
-            "launch_entity": "task" if task_row is not None else "launch_plan",
+            "launch_entity": "task" if target.task_row_id is not None else "launch_plan",
             "inputs": merged.SerializeToString(deterministic=True),
             "user_inputs": user_inputs.SerializeToString(deterministic=True),
             "created_at": stamp,
@@ -232,6 +256,44 @@ class ExecutionCreation(ExecutionsBase):
         self.engine.launch(key)
         return key
 
+    def launch_target(self, reference: identifier_pb2.Identifier) -> LaunchTarget:
+        """What a launch plan or task reference runs (a task's generated launch plan is created on first use).
+
+        Raises:
+            AdminError: ``NOT_FOUND`` for an unknown launch plan or task.
+        """
+        cache_key = (reference.resource_type, reference.project, reference.domain, reference.name, reference.version)
+        target = self._targets.get(cache_key)
+        if target is not None:
+            return target
+        with self.store.locked():  # two first runs of a task must not both create its launch plan
+            target = self._resolve_target(reference)
+            # Rows an open transaction wrote may yet be rolled back; an empty version means "the latest" for a task.
+            if reference.version and not self.store.in_transaction:
+                if len(self._targets) >= TARGET_CACHE_LIMIT:
+                    self._targets.clear()
+                self._targets[cache_key] = target
+        return target
+
+    def _resolve_target(self, reference: identifier_pb2.Identifier) -> LaunchTarget:
+        task_row = None
+        if reference.resource_type == RT.TASK:
+            task_row = self.registry.task_row(reference)
+            plan_row = self._single_task_launch_plan(task_row)
+        else:
+            plan_row = self.registry.launch_plan_row(reference)
+        workflow_row = self.store.one(
+            "SELECT project, domain, name, version FROM workflows WHERE id = ?", (plan_row["workflow_id"],)
+        )
+        assert workflow_row is not None
+        return LaunchTarget(
+            plan_row_id=plan_row["id"],
+            workflow_row_id=plan_row["workflow_id"],
+            task_row_id=task_row["id"] if task_row is not None else None,
+            workflow_id=entity_id(workflow_row, RT.WORKFLOW),
+            plan=self.registry.launch_plan_proto(plan_row),
+        )
+
     def _merge_inputs(
         self, user_inputs: literals_pb2.LiteralMap, plan: launch_plan_pb2.LaunchPlan
     ) -> literals_pb2.LiteralMap:
@@ -261,7 +323,12 @@ class ExecutionCreation(ExecutionsBase):
         return merged
 
     def _resolve_spec(
-        self, spec: admin_pb2.ExecutionSpec, plan: launch_plan_pb2.LaunchPlan, key: ExecutionKey, workflow_name: str
+        self,
+        spec: admin_pb2.ExecutionSpec,
+        plan: launch_plan_pb2.LaunchPlan,
+        key: ExecutionKey,
+        workflow_name: str,
+        project_labels: bytes | None,
     ) -> admin_pb2.ExecutionSpec:
         stored = admin_pb2.ExecutionSpec()
         stored.CopyFrom(spec)
@@ -282,10 +349,11 @@ class ExecutionCreation(ExecutionsBase):
                 stored.security_context.run_as.SetInParent()
         _default_labels_and_envs(stored, config, plan.spec)
         _default_run_settings(stored, config, plan.spec)
-        project_row = self.store.one("SELECT labels FROM projects WHERE identifier = ?", (key.project,))
-        if project_row is not None and project_row["labels"]:
-            project_labels = common_pb2.Labels.FromString(project_row["labels"])
-            for label, value in project_labels.values.items():
+        if project_labels is None:
+            project_row = self.store.one("SELECT labels FROM projects WHERE identifier = ?", (key.project,))
+            project_labels = project_row["labels"] if project_row is not None else None
+        if project_labels:
+            for label, value in common_pb2.Labels.FromString(project_labels).values.items():
                 stored.labels.values.setdefault(label, value)
         return stored
 

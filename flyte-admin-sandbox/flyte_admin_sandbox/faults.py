@@ -174,6 +174,8 @@ class Faults:
 
     def take(self, rpc: str) -> list[Fault]:
         """The rules applying to one call of ``rpc`` (counting the call against them)."""
+        if not self._rules:  # the usual case, and every call asks: no lock
+            return []
         moment = time.monotonic()
         with self._lock:
             self._rules = [rule for rule in self._rules if rule.deadline is None or rule.deadline >= moment]
@@ -192,6 +194,9 @@ class FaultInterceptor(grpc.ServerInterceptor):
 
     def __init__(self, faults: Faults) -> None:
         self.faults = faults
+        # The wrapped handler of each method, reused while the inner handler is the same object (it is, unless
+        # an interceptor after this one makes a handler per call).
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]] = {}
 
     def intercept_service(
         self,
@@ -202,8 +207,20 @@ class FaultInterceptor(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        inner = handler.unary_unary
-        rpc = _short(handler_call_details.method) or ""
+        method = handler_call_details.method
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(handler, handler.unary_unary, _short(method) or "")
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(
+        self,
+        handler: grpc.RpcMethodHandler[Any, Any],
+        inner: Callable[[Any, grpc.ServicerContext], Any],
+        rpc: str,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
         faults = self.faults
 
         def faulty(request: Any, context: grpc.ServicerContext) -> Any:

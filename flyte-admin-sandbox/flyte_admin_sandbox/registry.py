@@ -43,6 +43,8 @@ class Registry(Projects, Tasks, Workflows, LaunchPlans, NamedEntities, Matchable
         self.store = store
         self.domains = domains
         self.version = version
+        self._projects = {}
+        self._configs = {}
 
     # Version -----------------------------------------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ class MatchableAttributes(RegistryBase):
             "updated_at = excluded.updated_at",
             (stamp, stamp, project, domain, workflow, resource_type, _PRIORITY[level], attributes.SerializeToString()),
         )
+        self.settings_changed()
 
     def _most_specific(self, project: str, domain: str, workflow: str, resource_type: int) -> sqlite3.Row:
         row = self.store.one(
@@ -130,6 +131,7 @@ class MatchableAttributes(RegistryBase):
             "AND resource_type = ?",
             (project, domain, workflow, resource_type),
         )
+        self.settings_changed()
 
     def UpdateProjectAttributes(
         self, request: project_attributes_pb2.ProjectAttributesUpdateRequest
@@ -234,7 +236,11 @@ class MatchableAttributes(RegistryBase):
     def execution_config(
         self, project: str, domain: str, workflow: str
     ) -> matchable_resource_pb2.WorkflowExecutionConfig:
-        """The most specific WORKFLOW_EXECUTION_CONFIG for a launch, or an empty config."""
+        """The most specific WORKFLOW_EXECUTION_CONFIG for a launch, or an empty config (shared: do not modify)."""
+        key = (project, domain, workflow)
+        return self._cached(self._configs, key, lambda: self._read_config(*key))
+
+    def _read_config(self, project: str, domain: str, workflow: str) -> matchable_resource_pb2.WorkflowExecutionConfig:
         row = self.store.one(
             "SELECT attributes FROM resources WHERE project IN ('', ?) AND domain IN ('', ?) AND workflow IN ('', ?) "
             "AND launch_plan = '' AND resource_type = ? ORDER BY priority DESC",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flyteidl.admin import common_pb2, launch_plan_pb2, project_pb2, task_pb2, workflow_pb2
+from flyteidl.admin import common_pb2, launch_plan_pb2, matchable_resource_pb2, project_pb2, task_pb2, workflow_pb2
 from flyteidl.core import identifier_pb2, interface_pb2
 
 from flyte_admin_sandbox.common import PROJECT_ACTIVE, list_page, require, sort_of, where_query
@@ -20,6 +21,10 @@ from flyte_admin_sandbox.records import parse_stored, timestamp
 from flyte_admin_sandbox.store import Store
 
 RT = identifier_pb2.ResourceType
+SETTINGS_CACHE_LIMIT = 4096
+"""Project rows and execution configs kept before the caches are dropped."""
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _LABEL_MESSAGE = (
     "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
@@ -70,14 +75,46 @@ class RegistryBase:
 
     store: Store
     domains: tuple[str, ...]
+    _projects: dict[str, sqlite3.Row | None]
+    _configs: dict[tuple[str, str, str], matchable_resource_pb2.WorkflowExecutionConfig]
 
-    def check_project_domain(self, project: str, domain: str) -> None:
+    def _cached(self, cache: dict[_Key, _Value], key: _Key, read: Callable[[], _Value]) -> _Value:
+        """``read()``, kept in ``cache`` until :meth:`settings_changed` (``None`` is not kept).
+
+        Every create reads the project and its execution config; both change rarely, and only through the
+        registry, which calls :meth:`settings_changed` after each such write.
+        """
+        value = cache.get(key)
+        if value is not None:
+            return value
+        with self.store.locked():  # a write and its settings_changed() cannot slip in between the read and the fill
+            value = read()
+            # What an open transaction wrote may yet be rolled back: keep only committed state.
+            if value is not None and not self.store.in_transaction:
+                if len(cache) >= SETTINGS_CACHE_LIMIT:
+                    cache.clear()
+                cache[key] = value
+        return value
+
+    def settings_changed(self) -> None:
+        """Forget the cached project rows and execution configs (a project or matchable attributes were written)."""
+        self._projects.clear()
+        self._configs.clear()
+
+    def check_project_domain(self, project: str, domain: str) -> sqlite3.Row:
         """Flyte Admin's ``ValidateProjectAndDomain``.
+
+        Returns:
+            The project's ``state`` and ``labels`` (creating an execution needs them next).
 
         Raises:
             AdminError: unknown project, inactive project or unknown domain, with Flyte Admin's texts.
         """
-        row = self.store.one("SELECT state FROM projects WHERE identifier = ?", (project,))
+        row = self._cached(
+            self._projects,
+            project,
+            lambda: self.store.one("SELECT state, labels FROM projects WHERE identifier = ?", (project,)),
+        )
         if row is None:
             raise invalid(
                 f"failed to validate that project [{project}] and domain [{domain}] are registered, "
@@ -87,6 +124,7 @@ class RegistryBase:
             raise invalid(f"project [{project}] is not active", project_pb2.InactiveProject(id=project))
         if domain not in self.domains:
             raise invalid(f"domain [{domain}] is unrecognized by system")
+        return row
 
     @staticmethod
     def _id_columns(identifier: identifier_pb2.Identifier) -> dict[str, str]:

@@ -76,6 +76,7 @@ class Projects(RegistryBase):
             )
         except sqlite3.IntegrityError:
             raise duplicate_key("projects_pkey") from None
+        self.settings_changed()
         return project_pb2.ProjectRegisterResponse()
 
     def UpdateProject(self, request: project_pb2.Project) -> project_pb2.ProjectUpdateResponse:
@@ -105,6 +106,7 @@ class Projects(RegistryBase):
                     "body": stored.SerializeToString(),
                 },
             )
+            self.settings_changed()
         return project_pb2.ProjectUpdateResponse()
 
     def GetProject(self, request: project_pb2.ProjectGetRequest) -> project_pb2.Project:

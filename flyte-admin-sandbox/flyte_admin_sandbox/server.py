@@ -29,7 +29,7 @@ from flyte_admin_sandbox.httpd import PageHandler, SandboxHTTPServer
 from flyte_admin_sandbox.records import Records
 from flyte_admin_sandbox.registry import Registry
 from flyte_admin_sandbox.rpc_log import RpcLogInterceptor
-from flyte_admin_sandbox.services import service_handler
+from flyte_admin_sandbox.services import CallActivity, service_handler
 from flyte_admin_sandbox.store import Store
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,10 @@ class FlyteSandbox:
         self.blobs = BlobStore(blob_dir)
         self.records = Records(self.store, self.blobs)
         self.registry = Registry(self.store, domains)
-        self.engine = LocalEngine(self.records, task_delay=task_delay, run_containers=run_containers)
+        self._calls = CallActivity()
+        self.engine = LocalEngine(
+            self.records, task_delay=task_delay, run_containers=run_containers, api_calls=self._calls
+        )
         self.executions = Executions(self.registry, self.records, self.engine)
         self.engine.attach(self.executions)
         self.faults = Faults()
@@ -456,10 +459,13 @@ class FlyteSandbox:
 
     def _service_handlers(self) -> list[grpc.GenericRpcHandler]:
         dataproxy = DataProxy(self._http, self.executions)
-        handlers = [
-            service_handler(admin_pb2.DESCRIPTOR.services_by_name["AdminService"], [self.registry, self.executions]),
-            service_handler(signal_pb2.DESCRIPTOR.services_by_name["SignalService"], [self.executions]),
-            service_handler(dataproxy_pb2.DESCRIPTOR.services_by_name["DataProxyService"], [dataproxy]),
+        admin = admin_pb2.DESCRIPTOR.services_by_name["AdminService"]
+        signal = signal_pb2.DESCRIPTOR.services_by_name["SignalService"]
+        proxy = dataproxy_pb2.DESCRIPTOR.services_by_name["DataProxyService"]
+        handlers = [  # the engine gives way while they serve calls
+            service_handler(admin, [self.registry, self.executions], self._calls),
+            service_handler(signal, [self.executions], self._calls),
+            service_handler(proxy, [dataproxy], self._calls),
         ]
         if self.auth:
             metadata = self._metadata

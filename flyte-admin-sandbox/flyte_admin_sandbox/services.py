@@ -8,6 +8,7 @@ classes would.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,8 +30,29 @@ def _abort(context: grpc.ServicerContext, error: AdminError) -> None:
     context.abort(error.code, error.message)
 
 
-def _behavior(method: Callable[[Any], Any], rpc: str) -> Callable[[Any, grpc.ServicerContext], Any]:
+class CallActivity:
+    """When the gRPC API last began or ended a call: the engine gives way to an API that is serving calls."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last = float("-inf")
+
+    def touch(self) -> None:
+        """Note that a call begins or ends now."""
+        self.last = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since a call last began or ended."""
+        return time.monotonic() - self.last
+
+
+def _behavior(
+    method: Callable[[Any], Any], rpc: str, activity: CallActivity | None
+) -> Callable[[Any, grpc.ServicerContext], Any]:
     def handle(request: Any, context: grpc.ServicerContext) -> Any:
+        if activity is not None:
+            activity.touch()
         try:
             return method(request)
         except AdminError as error:
@@ -39,6 +61,9 @@ def _behavior(method: Callable[[Any], Any], rpc: str) -> Callable[[Any, grpc.Ser
         except Exception as error:
             log.exception("%s failed", rpc)
             context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
+        finally:
+            if activity is not None:
+                activity.touch()
         return None  # pragma: no cover - abort raises
 
     return handle
@@ -51,12 +76,15 @@ def _unimplemented(rpc: str) -> Callable[[Any, grpc.ServicerContext], Any]:
     return handle
 
 
-def service_handler(service: ServiceDescriptor, implementations: Sequence[object]) -> grpc.GenericRpcHandler:
+def service_handler(
+    service: ServiceDescriptor, implementations: Sequence[object], activity: CallActivity | None = None
+) -> grpc.GenericRpcHandler:
     """A handler serving every RPC of ``service`` from the first implementation that has a method of that name.
 
     Args:
         service: The service descriptor, e.g. ``admin_pb2.DESCRIPTOR.services_by_name["AdminService"]``.
         implementations: Objects with methods named like the RPCs, taking the request and returning the response.
+        activity: Told when each implemented call begins and ends.
     """
     handlers = {}
     for method in service.methods:
@@ -64,7 +92,7 @@ def service_handler(service: ServiceDescriptor, implementations: Sequence[object
         response_class = message_factory.GetMessageClass(method.output_type)
         rpc = f"/{service.full_name}/{method.name}"
         target = next((getattr(impl, method.name) for impl in implementations if hasattr(impl, method.name)), None)
-        behavior = _behavior(target, rpc) if target is not None else _unimplemented(rpc)
+        behavior = _behavior(target, rpc, activity) if target is not None else _unimplemented(rpc)
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
             behavior,
             request_deserializer=request_class.FromString,

@@ -106,9 +106,10 @@ def now() -> datetime.datetime:
 
 
 @functools.lru_cache(maxsize=256)
-def _insert_returning(table: str, columns: tuple[str, ...]) -> str:
+def _insert_sql(table: str, columns: tuple[str, ...], returning: bool = False) -> str:
     names = ", ".join(f'"{name}"' for name in columns)
-    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}) RETURNING *"
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"
+    return f"{sql} RETURNING *" if returning else sql
 
 
 @functools.lru_cache(maxsize=256)
@@ -149,6 +150,23 @@ class _CountedLock:
 
     def __exit__(self, *exc_info: object) -> None:
         self._lock.release()
+
+
+class _Transaction:
+    """One ``with store.transaction():`` block: a class, cheaper than a generator (the engine opens many)."""
+
+    __slots__ = ("_outer", "_store")
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._outer = False
+
+    def __enter__(self) -> Store:
+        self._outer = self._store._begin()
+        return self._store
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        self._store._end(self._outer, failed=exc_type is not None)
 
 
 class Store:
@@ -202,6 +220,11 @@ class Store:
             self._db.close()
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (ask while holding the store: it is the holder's transaction then)."""
+        return self._depth > 0
+
+    @property
     def waiting(self) -> int:
         """How many threads wait for the store now."""
         return self._lock.waiting
@@ -213,25 +236,34 @@ class Store:
         """
         return self._lock
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Store]:
+    def transaction(self) -> contextlib.AbstractContextManager[Store]:
         """Run a block atomically; nested blocks join the outer transaction."""
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
+        return _Transaction(self)
+
+    def _begin(self) -> bool:
+        """Enter a transaction block (holding the store); whether it is the outer one."""
+        self._lock.__enter__()
+        outer = self._depth == 0
+        if outer:
             try:
-                yield self
+                self._db.execute("BEGIN IMMEDIATE")
             except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._db.execute("ROLLBACK")
+                self._lock.__exit__()
                 raise
+        self._depth += 1
+        return outer
+
+    def _end(self, outer: bool, failed: bool) -> None:
+        """Leave a transaction block: the outer one commits, or rolls back when the block ``failed``."""
+        try:
             self._depth -= 1
-            if outer:
+            if outer and failed:
+                self._db.execute("ROLLBACK")
+            elif outer:
                 self._db.execute("COMMIT")
                 self._wrote()
+        finally:
+            self._lock.__exit__()
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[Store]:
@@ -289,9 +321,12 @@ class Store:
         if "created_at" not in values or "updated_at" not in values:
             stamp = format_timestamp(now())
             row = {"created_at": stamp, "updated_at": stamp, **values}
-        columns = ", ".join(f'"{name}"' for name in row)
-        marks = ", ".join("?" for _ in row)
-        return self.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+        sql = _insert_sql(table, tuple(row))
+        with self._lock:
+            cursor = self._db.execute(sql, tuple(row.values()))
+            if self._depth == 0:
+                self._wrote()
+            return cursor.lastrowid or cursor.rowcount
 
     def insert_row(self, table: str, values: dict[str, Any]) -> sqlite3.Row:
         """Insert a row (``created_at``/``updated_at`` must be given) and return it as stored, in one statement.
@@ -299,7 +334,7 @@ class Store:
         Raises:
             sqlite3.IntegrityError: on a unique-key collision.
         """
-        sql = _insert_returning(table, tuple(values))
+        sql = _insert_sql(table, tuple(values), returning=True)
         with self._lock:
             row: sqlite3.Row = self._db.execute(sql, tuple(values.values())).fetchone()
             return row

@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import grpc
 from flyte_admin_sandbox import FlyteSandbox
 from flyte_admin_sandbox import builders as b
-from flyteidl.admin import common_pb2, execution_pb2, node_execution_pb2, signal_pb2, task_execution_pb2, task_pb2
+from flyteidl.admin import (
+    common_pb2,
+    execution_pb2,
+    matchable_resource_pb2,
+    node_execution_pb2,
+    project_pb2,
+    signal_pb2,
+    task_execution_pb2,
+    task_pb2,
+    workflow_attributes_pb2,
+)
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2
 from google.rpc import status_pb2
@@ -195,6 +207,62 @@ def test_terminate_running_execution():
         aborted = wait_for(admin, execution_id)
         assert aborted.closure.phase == Phase.ABORTED
         assert aborted.closure.abort_metadata.cause == "no longer needed"
+
+
+def test_creates_follow_later_changes_of_project_and_execution_config(admin):
+    """A create reads the project and its execution config from caches: every change must reach the next create."""
+    inputs = b.literal_map({"numbers": [1]}, NUMBERS)
+
+    def spec_of(execution_id):
+        return admin.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=execution_id)).spec
+
+    first = spec_of(create(admin, inputs=inputs))
+    assert first.max_parallelism == 25
+    assert "team" not in first.labels.values
+    admin.UpdateProject(project_pb2.Project(id=P, labels=common_pb2.Labels(values={"team": "data"})))
+    config = matchable_resource_pb2.MatchingAttributes(
+        workflow_execution_config=matchable_resource_pb2.WorkflowExecutionConfig(max_parallelism=7)
+    )
+    admin.UpdateWorkflowAttributes(
+        workflow_attributes_pb2.WorkflowAttributesUpdateRequest(
+            attributes=workflow_attributes_pb2.WorkflowAttributes(
+                project=P, domain=D, workflow="demo.pipeline", matching_attributes=config
+            )
+        )
+    )
+    second = spec_of(create(admin, inputs=inputs))
+    assert second.max_parallelism == 7
+    assert second.labels.values["team"] == "data"
+    admin.DeleteWorkflowAttributes(
+        workflow_attributes_pb2.WorkflowAttributesDeleteRequest(
+            project=P,
+            domain=D,
+            workflow="demo.pipeline",
+            resource_type=matchable_resource_pb2.WORKFLOW_EXECUTION_CONFIG,
+        )
+    )
+    assert spec_of(create(admin, inputs=inputs)).max_parallelism == 25
+    admin.UpdateProject(project_pb2.Project(id=P, state=project_pb2.Project.ARCHIVED))
+    request = execution_pb2.ExecutionCreateRequest(
+        project=P, domain=D, spec=execution_pb2.ExecutionSpec(launch_plan=PIPELINE), inputs=inputs
+    )
+    assert rpc_error(admin.CreateExecution, request).details() == f"project [{P}] is not active"
+
+
+def test_first_runs_of_a_task_at_once_share_one_generated_launch_plan(admin):
+    task_id = b.identifier(b.RT.TASK, "demo.summarize")
+    inputs = b.literal_map({"numbers": [5, 5]}, NUMBERS)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda _: create(admin, launch_plan=task_id, inputs=inputs), range(8)))
+    assert len({execution_id.name for execution_id in ids}) == 8
+    plans = admin.ListLaunchPlans(
+        common_pb2.ResourceListRequest(
+            id=common_pb2.NamedEntityIdentifier(project=P, domain=D, name=".flytegen.demo.summarize"), limit=10
+        )
+    )
+    assert len(plans.launch_plans) == 1
+    for execution_id in ids:
+        assert wait_for(admin, execution_id).closure.phase == Phase.SUCCEEDED
 
 
 def test_single_task_execution_uses_hidden_flytegen_launch_plan(admin):
