@@ -1,4 +1,9 @@
-"""The single-value entry points: :func:`to_literal` and :func:`to_python`."""
+"""The single-value entry points: :func:`to_literal` and :func:`to_python`, and :class:`Codec` for many values.
+
+The functions find the compiled writer or reader of the declared type on every call, by the type's wire form: one
+``SerializeToString`` of the ``LiteralType``, about 0.5 µs for ``int`` but 10 µs for a dataclass whose type carries
+its JSON schema, as much as converting the value itself. A :class:`Codec` pays that once.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,8 @@ from flyteidl.core import literals_pb2, types_pb2
 
 from airflow_provider_flyte.literals import decode, encode, rebuild, structured
 from airflow_provider_flyte.literals._errors import Mismatch
-from airflow_provider_flyte.literals.decode import describe_literal, reader_for
-from airflow_provider_flyte.literals.encode import Uploader, WriteContext, writer_for
+from airflow_provider_flyte.literals.decode import Reader, describe_literal, reader_for
+from airflow_provider_flyte.literals.encode import Uploader, WriteContext, Writer, writer_for
 from airflow_provider_flyte.literals.types import literal_type_to_str
 
 
@@ -46,13 +51,28 @@ def to_literal(
         FlyteInvalidInputException: when the value does not fit the type, naming ``name``, the expected type
             (``list[int]``, ``Optional[str]``...), what was given and where inside the value the problem is.
     """
+    return _write(value, literal_type, writer_for(literal_type), name, uploader, python_type)
+
+
+_NO_UPLOADER = WriteContext()  # shared: most calls upload nothing, and the context is immutable
+
+
+def _write(
+    value: Any,
+    literal_type: types_pb2.LiteralType,
+    write: Writer,
+    name: str | None,
+    uploader: Uploader | None,
+    python_type: Any,
+) -> literals_pb2.Literal:
+    """:func:`to_literal` with the writer already found."""
     if isinstance(value, literals_pb2.Literal):
         return value
     try:
         if python_type is not None and isinstance(value, Mapping) and _is_record_type(python_type):
             value = rebuild.from_tree(value, python_type)
         literal = literals_pb2.Literal()
-        writer_for(literal_type)(value, literal, WriteContext(uploader))
+        write(value, literal, _NO_UPLOADER if uploader is None else WriteContext(uploader))
     except Mismatch as error:
         raise error.to_exception(_subject(name), literal_type_to_str(literal_type), value) from None
     except UnicodeEncodeError as error:
@@ -98,15 +118,27 @@ def to_python(
         FlyteInvalidInputException: when the literal does not match ``literal_type`` or cannot become
             ``python_type``, or is offloaded (the message names the offloaded URI).
     """
+    return _read(literal, literal_type, reader_for(literal_type), rebuild.compile_type(python_type), python_type, name)
+
+
+def _read(
+    literal: literals_pb2.Literal,
+    literal_type: types_pb2.LiteralType | None,
+    read: Reader,
+    convert: rebuild.Converter,
+    python_type: Any,
+    name: str | None,
+) -> Any:
+    """:func:`to_python` with the reader and the converter to ``python_type`` already found."""
     try:
-        value = reader_for(literal_type)(literal)
+        value = read(literal)
     except Mismatch as error:
         expected = literal_type_to_str(literal_type) if literal_type is not None else "its own type"
         raise error.to_exception(_subject(name), expected, describe_literal(literal)) from None
-    if python_type is None:
+    if convert is None:
         return value
     try:
-        return rebuild.from_tree(value, python_type)
+        return convert(value)
     except Mismatch as error:
         raise error.to_exception(_subject(name), rebuild.type_name(python_type), value) from None
 
@@ -121,3 +153,89 @@ def clear_caches() -> None:
     decode.clear_caches()
     structured.clear_caches()
     rebuild.clear_caches()
+
+
+class Codec:
+    """One declared type compiled once, to convert many values of it.
+
+    :func:`to_literal` and :func:`to_python` find the compiled converters by the declared type's wire form on every
+    call; a ``Codec`` finds them when it is made and keeps them, so each call costs the conversion alone. The type is
+    copied, so changing the message given afterwards changes nothing here. Values, bytes and errors are those of the
+    functions; :func:`clear_caches` does not affect a codec already made.
+
+    Example:
+        >>> codec = Codec(declared, python_type=MyRecord)  # doctest: +SKIP
+        >>> literals = [codec.to_literal(record) for record in records]  # doctest: +SKIP
+        >>> codec.to_python(literals[0]) == records[0]  # doctest: +SKIP
+        True
+
+    Args:
+        literal_type: The declared type; ``None`` reads each literal by its own shape (and cannot write).
+        python_type: As for :func:`to_literal` and :func:`to_python`: a dataclass or model class a dict value is
+            turned into before writing, and the type read values are rebuilt as (``None``: the decoded forms).
+    """
+
+    __slots__ = ("_convert", "_literal_type", "_python_type", "_read", "_record", "_write")
+
+    def __init__(self, literal_type: types_pb2.LiteralType | None, *, python_type: Any = None) -> None:
+        copied: types_pb2.LiteralType | None = None
+        if literal_type is not None:
+            copied = types_pb2.LiteralType()
+            copied.CopyFrom(literal_type)
+        self._literal_type = copied
+        self._python_type = python_type
+        self._write: Writer | None = writer_for(copied) if copied is not None else None
+        self._read = reader_for(copied)
+        self._convert = rebuild.compile_type(python_type)
+        # A record type only matters for dict values; with any other type, values are written as given.
+        self._record = python_type if _is_record_type(python_type) else None
+
+    @property
+    def literal_type(self) -> types_pb2.LiteralType | None:
+        """The declared type (a copy of the one given: do not change it)."""
+        return self._literal_type
+
+    @property
+    def python_type(self) -> Any:
+        """The Python type given, or ``None``."""
+        return self._python_type
+
+    def to_literal(
+        self, value: Any, *, name: str | None = None, uploader: Uploader | None = None
+    ) -> literals_pb2.Literal:
+        """:func:`to_literal` of ``value`` with this codec's types.
+
+        Args:
+            value: The Python value (a ``Literal`` is returned unchanged).
+            name: What to call the value in errors, e.g. ``"input 'x'"``; ``"value"`` when omitted.
+            uploader: ``(local_path, is_directory) -> remote URI``, for local files, directories and datasets.
+
+        Returns:
+            The literal.
+
+        Raises:
+            FlyteInvalidInputException: when the value does not fit the type (see :func:`to_literal`).
+            TypeError: when the codec was made without a literal type.
+        """
+        if self._write is None or self._literal_type is None:
+            raise TypeError("a Codec made without a literal type can only read")
+        return _write(value, self._literal_type, self._write, name, uploader, self._record)
+
+    def to_python(self, literal: literals_pb2.Literal, *, name: str | None = None) -> Any:
+        """:func:`to_python` of ``literal`` with this codec's types.
+
+        Args:
+            literal: The literal to read.
+            name: What to call the value in errors, e.g. ``"output 'o0'"``.
+
+        Returns:
+            The Python value, rebuilt as the codec's ``python_type`` when it has one.
+
+        Raises:
+            FlyteInvalidInputException: when the literal does not match the type or cannot become ``python_type``.
+        """
+        return _read(literal, self._literal_type, self._read, self._convert, self._python_type, name)
+
+    def __repr__(self) -> str:
+        python_type = "" if self._python_type is None else f", python_type={rebuild.type_name(self._python_type)}"
+        return f"Codec({literal_type_to_str(self._literal_type)}{python_type})"
