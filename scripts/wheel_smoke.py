@@ -94,6 +94,8 @@ DEMO_SAYS = (
     "waited until signal 'approve-report' (approval gate) was pending",
     "launched an execution and waited for it",
     "/console/projects/flytesnacks/domains/development/executions/",
+    "launched a Flyte 2 task run and waited for it",
+    "/v2/domain/development/project/flytesnacks/runs/",
 )
 """What the demo's summary says about what its tasks did."""
 NOT_IN_A_GOOD_RUN = ("WARNING", "ERROR", "[warning", "[error", "Traceback", "Got goaway", "DeprecationWarning")

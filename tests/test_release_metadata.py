@@ -7,9 +7,13 @@ documentation link) are checked by ``scripts/dev.py release-check`` on the insta
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 (the minimum-Airflow leg collects this file too); pytest brings tomli there
+    import tomli as tomllib
 
 from airflow_provider_flyte.version import __version__
 

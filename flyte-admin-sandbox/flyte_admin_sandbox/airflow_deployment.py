@@ -40,6 +40,7 @@ import httpx
 
 if TYPE_CHECKING:
     from flyte_admin_sandbox.server import FlyteSandbox
+    from flyte_admin_sandbox.v2.server import Flyte2Sandbox
 
 __all__ = [
     "SERVICES",
@@ -47,6 +48,7 @@ __all__ = [
     "ApiError",
     "DeploymentCancelled",
     "DeploymentError",
+    "flyte2_sandbox_connection",
     "flyte_connection",
     "free_port",
     "sandbox_connection",
@@ -142,6 +144,17 @@ def sandbox_connection(
         domain=domain,
         insecure=not sandbox.tls,
     )
+
+
+def flyte2_sandbox_connection(
+    sandbox: Flyte2Sandbox, *, project: str = "flytesnacks", domain: str = "development"
+) -> dict[str, Any]:
+    """The :func:`flyte_connection` to a started Flyte 2 sandbox (``backend`` ``flyte2``, its gRPC port and console)."""
+    connection = flyte_connection(
+        sandbox.grpc_endpoint, console_endpoint=sandbox.connect_endpoint, project=project, domain=domain
+    )
+    connection["extra"]["backend"] = "flyte2"
+    return connection
 
 
 class AirflowDeployment:

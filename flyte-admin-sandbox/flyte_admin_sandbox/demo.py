@@ -2,9 +2,12 @@
 
 What happens, all on this machine and in a throw-away directory:
 
-1. a Flyte sandbox (a local Flyte Admin that really runs the seeded ``flytesnacks`` workflows) starts on a free port;
+1. a Flyte sandbox (a local Flyte Admin that really runs the seeded ``flytesnacks`` workflows) starts on a free port,
+   and next to it a Flyte 2 sandbox with the ``demo.summarize`` task deployed (when the ``flyte2`` extra is
+   installed; without it ``example_flyte2`` is skipped);
 2. a temporary ``AIRFLOW_HOME`` gets a SQLite metadata database (``airflow db migrate``), the example DAGs in its
-   DAGs folder, and the ``flyte_default`` connection as an ``AIRFLOW_CONN_FLYTE_DEFAULT`` environment variable;
+   DAGs folder, and the ``flyte_default`` (and ``flyte2_default``, backend ``flyte2``) connections as
+   ``AIRFLOW_CONN_*`` environment variables;
 3. each example DAG runs with ``dag.test()``, deferrable operators included (their triggers run in-process);
 4. a summary per task is printed: Airflow state, Flyte execution, the phases an observer saw it go through, outputs and
    console URL. The exit status is non-zero when a DAG run failed.
@@ -15,6 +18,8 @@ Airflow yet (the CLI is such a process). Nothing here is imported at module leve
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -33,6 +38,14 @@ DEMO_PROJECT = "flytesnacks"
 DEMO_DOMAIN = "development"
 NEEDS_A_PERSON_TAG = "human-in-the-loop"
 """Example DAGs with this tag wait for a person (FlyteApprovalOperator) and are not run by the demo."""
+FLYTE2_TAG = "flyte2"
+"""Example DAGs with this tag run on Flyte 2 (connection ``flyte2_default``); skipped without the ``flyte2`` extra."""
+FLYTE2_CONNECTION = "flyte2_default"
+
+
+def flyte2_available() -> bool:
+    """Whether the Flyte 2 sandbox can run here (the ``flyte2`` extra of ``flyte-admin-sandbox`` is installed)."""
+    return all(importlib.util.find_spec(module) is not None for module in ("flyteidl2", "connectrpc", "uvicorn"))
 
 
 def run_demo(keep_home: bool = False, dags_folder: Path | None = None) -> int:
@@ -59,12 +72,15 @@ def run_demo(keep_home: bool = False, dags_folder: Path | None = None) -> int:
 
     home = Path(tempfile.mkdtemp(prefix="airflow-flyte-demo-"))
     try:
-        with FlyteSandbox(port=0) as sandbox:
+        with FlyteSandbox(port=0) as sandbox, contextlib.ExitStack() as flyte2:
             _prepare_airflow_home(home, dag_files, sandbox.endpoint, sandbox.console_endpoint)
+            with_flyte2 = flyte2_available()
+            if with_flyte2:
+                _start_flyte2_sandbox(flyte2)
             observer = _PhaseObserver(sandbox.config)
             observer.start()
             try:
-                outcomes = _run_dags(home / "dags")
+                outcomes = _run_dags(home / "dags", with_flyte2)
             finally:
                 observer.stop()
             _print_summary(outcomes, observer.phases)
@@ -125,8 +141,21 @@ def _prepare_airflow_home(home: Path, dag_files: list[Path], endpoint: str, cons
     )
 
 
-def _run_dags(dags_folder: Path) -> list[dict[str, Any]]:
-    """``dag.test()`` each DAG of the folder; one outcome dict per task instance."""
+def _start_flyte2_sandbox(stack: contextlib.ExitStack) -> None:
+    """Start a Flyte 2 sandbox (closed with ``stack``), deploy ``demo.summarize`` and set ``flyte2_default``."""
+    from flyte_admin_sandbox.airflow_deployment import flyte2_sandbox_connection
+    from flyte_admin_sandbox.v2 import Flyte2Sandbox
+    from flyte_admin_sandbox.v2.demo import deploy_demo_task
+
+    sandbox = stack.enter_context(Flyte2Sandbox())
+    deploy_demo_task(sandbox, duration=1.0)
+    connection = flyte2_sandbox_connection(sandbox, project=DEMO_PROJECT, domain=DEMO_DOMAIN)
+    os.environ[f"AIRFLOW_CONN_{FLYTE2_CONNECTION.upper()}"] = json.dumps(connection)
+    print(f"Flyte 2 sandbox on {sandbox.grpc_endpoint}, its console at {sandbox.console_endpoint}", flush=True)
+
+
+def _run_dags(dags_folder: Path, with_flyte2: bool = True) -> list[dict[str, Any]]:
+    """``dag.test()`` each DAG of the folder (the Flyte 2 ones only ``with_flyte2``); one outcome per task instance."""
     dags = _load_dags(dags_folder)
     if not dags:
         print(f"No DAG found in {dags_folder}", file=sys.stderr)
@@ -136,6 +165,9 @@ def _run_dags(dags_folder: Path) -> list[dict[str, Any]]:
         if NEEDS_A_PERSON_TAG in dag.tags:
             # dag.test() would wait for an answer in Airflow's "Required actions" page that nobody gives.
             print(f"Skipping DAG {dag_id}: it waits for a person's answer (tag {NEEDS_A_PERSON_TAG!r})", flush=True)
+            continue
+        if FLYTE2_TAG in dag.tags and not with_flyte2:
+            print(f"Skipping DAG {dag_id}: Flyte 2 needs the flyte2 extra (flyte-admin-sandbox[flyte2])", flush=True)
             continue
         print(f"Running DAG {dag_id} ...", flush=True)
         run = dag.test()
@@ -243,7 +275,7 @@ def _summary_lines(outcome: dict[str, Any], phases: dict[str, list[str]]) -> lis
     seen = phases.get(name, [])
     lines = [("did", _what_it_did(outcome["operator"], result))]
     if execution_id:
-        lines.append(("execution", str(execution_id)))
+        lines.append(("run" if result.get("backend") == "flyte2" else "execution", str(execution_id)))
         lines.append(("final phase", str(result.get("phase") or (seen[-1] if seen else "unknown"))))
     if result.get("outputs") is not None:
         lines.append(("outputs", _short(result["outputs"])))
@@ -266,6 +298,8 @@ def _what_it_did(operator: str, result: dict[str, Any]) -> str:
         return f"waited until signal {result.get('signal_id')!r} ({result.get('kind')} gate) was pending"
     if operator == "FlyteExecutionSensor":
         return "watched an execution until it finished"
+    if result.get("backend") == "flyte2":
+        return "launched a Flyte 2 task run and waited for it"
     return "launched an execution and waited for it"
 
 

@@ -3,12 +3,13 @@
 What runs, all on this machine, until Ctrl+C (SIGINT), SIGTERM or SIGHUP:
 
 1. a Flyte sandbox (a local Flyte Admin that really runs the seeded ``flytesnacks`` workflows) with its read-only
-   console;
+   console, and a Flyte 2 sandbox with ``demo.summarize`` deployed (with the ``flyte2`` extra);
 2. a real Airflow deployment (:class:`~flyte_admin_sandbox.airflow_deployment.AirflowDeployment`: API server,
    scheduler, DAG processor and triggerer; SQLite; no login) in a temporary ``AIRFLOW_HOME`` unless one is given,
    with the example DAGs (:data:`~flyte_admin_sandbox.demo.EXAMPLE_DAGS`);
-3. the ``flyte_default`` connection to the sandbox, stored in Airflow's database (so the Connections page lists it
-   and its Test button works), console URL included, so "Flyte Console" links open the sandbox's pages;
+3. the ``flyte_default`` connection to the sandbox (and ``flyte2_default``, backend ``flyte2``, to the Flyte 2 one),
+   stored in Airflow's database (so the Connections page lists it and its Test button works), console URL included,
+   so "Flyte Console" links open the sandbox's pages;
 4. the example DAGs unpaused (``example_flyte_backfill`` has a daily schedule, so it runs once right away).
 
 Then it prints where everything is and waits. On the way out it stops every process it started and removes the
@@ -18,6 +19,7 @@ Airflow itself runs in child processes.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sys
@@ -26,15 +28,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from flyte_admin_sandbox.airflow_deployment import (
     AirflowDeployment,
     DeploymentCancelled,
     DeploymentError,
+    flyte2_sandbox_connection,
     sandbox_connection,
 )
-from flyte_admin_sandbox.demo import DEMO_DOMAIN, DEMO_PROJECT, EXAMPLE_DAGS
+from flyte_admin_sandbox.demo import DEMO_DOMAIN, DEMO_PROJECT, EXAMPLE_DAGS, FLYTE2_CONNECTION, flyte2_available
 
 __all__ = ["DEFAULT_AIRFLOW_PORT", "run_demo_ui"]
 
@@ -103,8 +106,9 @@ def _run(
     from flyte_admin_sandbox import FlyteSandbox
 
     _say(out, "Starting the Flyte sandbox...")
-    with FlyteSandbox(port=port, http_port=http_port) as sandbox:
+    with FlyteSandbox(port=port, http_port=http_port) as sandbox, contextlib.ExitStack() as flyte2:
         _say(out, f"Flyte sandbox: Flyte Admin on {sandbox.endpoint}, console at {sandbox.console_endpoint}/console")
+        flyte2_connection = _start_flyte2_sandbox(flyte2, out)
         deployment = AirflowDeployment(
             dag_files=dag_files,
             port=_airflow_port(airflow_port),
@@ -122,8 +126,12 @@ def _run(
             deployment.put_connection(
                 CONNECTION_ID, sandbox_connection(sandbox, project=DEMO_PROJECT, domain=DEMO_DOMAIN)
             )
+            if flyte2_connection is not None:
+                deployment.put_connection(FLYTE2_CONNECTION, flyte2_connection)
             for dag_id in dag_ids:
                 deployment.set_paused(dag_id, False)
+            if flyte2_connection is not None:
+                _say(out, f"Connection {FLYTE2_CONNECTION} (backend flyte2) points at the Flyte 2 sandbox.")
             _print_ready(out, deployment, sandbox.endpoint, f"{sandbox.console_endpoint}/console", dag_ids)
             while not stop.wait(_SIGNAL_POLL_SECONDS):
                 deployment.check_alive()
@@ -134,6 +142,20 @@ def _run(
                 _say(out, f"AIRFLOW_HOME kept at {deployment.home}")
     _say(out, "Stopped.")
     return 0
+
+
+def _start_flyte2_sandbox(stack: contextlib.ExitStack, out: TextIO) -> dict[str, Any] | None:
+    """Start a Flyte 2 sandbox with ``demo.summarize`` (closed with ``stack``); its connection, or ``None``."""
+    if not flyte2_available():
+        _say(out, "No Flyte 2 sandbox: it needs the flyte2 extra (flyte-admin-sandbox[flyte2]).")
+        return None
+    from flyte_admin_sandbox.v2 import Flyte2Sandbox
+    from flyte_admin_sandbox.v2.demo import deploy_demo_task
+
+    sandbox = stack.enter_context(Flyte2Sandbox())
+    deploy_demo_task(sandbox, duration=1.0)
+    _say(out, f"Flyte 2 sandbox: gRPC on {sandbox.grpc_endpoint}, console at {sandbox.console_endpoint}")
+    return flyte2_sandbox_connection(sandbox, project=DEMO_PROJECT, domain=DEMO_DOMAIN)
 
 
 def _print_ready(out: TextIO, deployment: AirflowDeployment, endpoint: str, console: str, dag_ids: list[str]) -> None:
