@@ -228,3 +228,25 @@ def task_wait_clock(task: Any, subject: str, *, interval: float, deadline: float
     return WaitClock(
         subject, interval=interval, timeout=seconds_until(deadline), outage_tolerance=tolerance, logger=task.log
     )
+
+
+def require_flyte1(task: Any, hook: Any, feature: str) -> None:
+    """Fail a Flyte-1-only task before it sends anything when its connection talks to Flyte 2.
+
+    Args:
+        task: The operator or sensor (its ``task_id`` and ``flyte_conn_id`` name the problem).
+        hook: Its :class:`~airflow_provider_flyte.hooks.flyte.FlyteHook` (``auto`` backends are probed once).
+        feature: What has no Flyte 2 counterpart yet, e.g. ``"signals"``.
+
+    Raises:
+        AirflowFailException: naming the feature, the connection and its backend.
+    """
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    backend = hook.backend.value
+    if backend == "flyte2":
+        raise AirflowFailException(
+            f"{task.task_id}: {type(task).__name__} uses Flyte 1 {feature}, which Flyte 2 does not have yet, but "
+            f"connection {task.flyte_conn_id!r} has backend {backend!r}; use a Flyte 1 connection "
+            "(nothing was sent)"
+        )

@@ -29,6 +29,7 @@ from airflow_provider_flyte._airflow_common import (
     DEFER_TIMEOUT_GRACE,
     duration_argument,
     execution_id_argument,
+    require_flyte1,
     task_wait_clock,
     validate_signal_event,
 )
@@ -209,6 +210,7 @@ class FlyteApprovalOperator(_HITLBase):
 
     def execute(self, context: Context) -> Any:
         """Find the gate's signal (waiting for it if needed), then ask the person."""
+        require_flyte1(self, self.hook, "approval gates (signals)")
         execution_id = self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
         url = self.hook.console_url(execution_id)
         push_console_link(context, url)

@@ -22,6 +22,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_flyte._airflow_common import (
     DEFER_TIMEOUT_GRACE,
     duration_argument,
+    require_flyte1,
     task_wait_clock,
     validate_backfill_event,
 )
@@ -160,6 +161,7 @@ class FlyteBackfillOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Plan the backfill, launch it (or find the one an earlier try launched) and follow it to the end."""
+        require_flyte1(self, self.hook, "launch plan backfills")
         from airflow_provider_flyte.remote.backfill import WorkflowFailurePolicy
 
         remote = self.hook.get_remote()

@@ -24,6 +24,7 @@ from airflow_provider_flyte._airflow_common import (
     DEFER_TIMEOUT_GRACE,
     duration_argument,
     execution_id_argument,
+    require_flyte1,
     task_wait_clock,
     validate_signal_event,
 )
@@ -131,6 +132,7 @@ class FlyteSignalOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Check the signal and value against the workflow, then set it now or once the gate is reached."""
+        require_flyte1(self, self.hook, "signals (gates)")
         execution_id = self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
         url = self.hook.console_url(execution_id)
         push_console_link(context, url)

@@ -18,6 +18,7 @@ from airflow_provider_flyte._airflow_common import (
     DEFER_TIMEOUT_GRACE,
     duration_argument,
     execution_id_argument,
+    require_flyte1,
     validate_signal_event,
 )
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
@@ -89,6 +90,7 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Poke once; if nothing waits yet and deferrable, defer to :class:`FlyteSignalTrigger`."""
+        require_flyte1(self, self.hook, "signals (gates)")
         if not self.deferrable:
             return super().execute(context)
         result = self.poke(context)

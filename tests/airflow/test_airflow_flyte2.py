@@ -189,3 +189,29 @@ def test_operator_runs_a_task_the_flyte_sdk_deployed(flyte2_sandbox: Any, flyte_
     operator = FlyteOperator(task_id="sdk_add", task_name="sbx.add", inputs={"x": 40}, poll_interval=0.1)
     result = run(operator, FakeTaskInstance("sdk_add"))
     assert result["outputs"] == {"o0": 42}  # y took the default the SDK deployed
+
+
+def _flyte1_only_task(kind: str) -> Any:
+    from airflow_provider_flyte.operators.approval import FlyteApprovalOperator
+    from airflow_provider_flyte.operators.backfill import FlyteBackfillOperator
+    from airflow_provider_flyte.operators.signal import FlyteSignalOperator
+    from airflow_provider_flyte.sensors.signal import FlyteSignalSensor
+
+    execution = f"ex:{PROJECT}:{DOMAIN}:somerun"
+    if kind == "signal":
+        return FlyteSignalOperator(task_id="set_gate", execution_id=execution, signal_id="go", action="approve")
+    if kind == "approval":
+        return FlyteApprovalOperator(task_id="ask", execution_id=execution, signal_id="go")
+    if kind == "backfill":
+        return FlyteBackfillOperator(
+            task_id="replay", launchplan_name="nightly", from_date="2026-01-01", to_date="2026-01-03"
+        )
+    return FlyteSignalSensor(task_id="wait_gate", execution_id=execution, signal_id="go")
+
+
+@pytest.mark.parametrize("kind", ["signal", "approval", "backfill", "signal_sensor"])
+def test_flyte1_only_tasks_refuse_a_flyte2_connection_before_sending_anything(v2: Any, kind: str) -> None:
+    task = _flyte1_only_task(kind)
+    with pytest.raises(AirflowException, match=r"Flyte 1 .* but connection 'flyte_default' has backend 'flyte2'"):
+        task.execute(context(FakeTaskInstance(task.task_id)))
+    assert run_names(v2, "") == []  # nothing launched
