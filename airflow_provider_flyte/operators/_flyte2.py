@@ -180,9 +180,7 @@ def _launch(
     spec = _run_spec(operator)
     if again is not None:  # relaunch/recover: the failed run's own inputs
         inputs = client.get_action_data(_run_id(again)).inputs
-        spec.related_to.CopyFrom(again.action.id.run)
-        if operator.on_retry == "recover":
-            spec.recover.SetInParent()
+        _relate(spec, again, recover=operator.on_retry == "recover")
     elif trigger is not None and not values:
         inputs = None  # the trigger's own inputs
     else:
@@ -196,6 +194,18 @@ def _launch(
     except FlyteEntityAlreadyExistsException:
         operator.log.info("Flyte 2 run %s:%s:%s already exists; reattaching to it", project, domain, name)
     return client.get_run_details(f"{project}:{domain}:{name}")
+
+
+def _relate(spec: run_pb2.RunSpec, earlier: run_definition_pb2.RunDetails, *, recover: bool) -> None:
+    """Link the new run to the failed one as the flyte SDK does: ``relation`` (RECOVER or RERUN).
+
+    ``related_to`` is set too, for backends that predate ``relation``.
+    """
+    from flyteidl2.common import run_pb2 as common_run_pb2
+
+    kind = common_run_pb2.RELATION_TYPE_RECOVER if recover else common_run_pb2.RELATION_TYPE_RERUN
+    spec.relation.CopyFrom(common_run_pb2.Relation(related_to=earlier.action.id.run, relation_type=kind))
+    spec.related_to.CopyFrom(earlier.action.id.run)
 
 
 def _run_spec(operator: FlyteOperator) -> run_pb2.RunSpec:

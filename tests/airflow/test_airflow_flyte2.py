@@ -215,3 +215,27 @@ def test_flyte1_only_tasks_refuse_a_flyte2_connection_before_sending_anything(v2
     with pytest.raises(AirflowException, match=r"Flyte 1 .* but connection 'flyte_default' has backend 'flyte2'"):
         task.execute(context(FakeTaskInstance(task.task_id)))
     assert run_names(v2, "") == []  # nothing launched
+
+
+def test_recover_retry_is_a_new_run_related_to_the_failed_one(v2: Any) -> None:
+    from flyteidl2.common import run_pb2 as common_run_pb2
+
+    from airflow_provider_flyte.clients.v2 import Flyte2Client
+
+    v2.behave(TASK, fail="boom")
+    with pytest.raises(FlyteExecutionFailedError, match="FAILED"):
+        run(FlyteOperator(task_id="mend", task_name=TASK, inputs={"x": 4}, poll_interval=0.1), FakeTaskInstance("mend"))
+    (failed,) = run_names(v2, "af-mend")
+    v2.behave(TASK, function=lambda x: x * 2)
+    retry = FlyteOperator(task_id="mend", task_name=TASK, inputs={"x": 4}, poll_interval=0.1, on_retry="recover")
+    result = run(retry, FakeTaskInstance("mend", try_number=2))
+    assert result["name"] == f"{failed}-r2"
+    assert result["phase"] == "SUCCEEDED"
+    assert result["outputs"] == {"o0": 8}  # the failed run's root action again, with its inputs
+    with Flyte2Client(v2.grpc_endpoint, insecure=True) as client:
+        details = client.get_run_details(result["run_id"])
+    assert details.run_spec.related_to.name == failed
+    assert details.run_spec.relation.relation_type == common_run_pb2.RELATION_TYPE_RECOVER  # as the flyte SDK sends
+    assert details.action.metadata.relation.related_to.name == failed
+    assert details.action.metadata.relation.relation_type == common_run_pb2.RELATION_TYPE_RECOVER
+    assert run_names(v2, "af-mend") == [failed, result["name"]]

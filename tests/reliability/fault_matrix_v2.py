@@ -9,9 +9,9 @@ faults are in force on ``CreateRun`` while the trials launch. After a round ever
 reported its true outcome.
 
 The Flyte 2 sandbox's faults (:attr:`Flyte2Sandbox.faults`, the Flyte 1 :class:`~flyte_admin_sandbox.faults.Faults`
-applied by its dispatcher to both gRPC and Connect) cover failures, latency, commit-then-fail and late commits; it
-has no ``outage()`` (stopping the servers or the engine), so the Flyte 1 matrix's restart and outage kinds have no
-Flyte 2 counterpart here.
+applied by its dispatcher to both gRPC and Connect) cover failures, latency, commit-then-fail and late commits;
+:meth:`Flyte2Sandbox.outage` takes both servers down (connections refused) with the engine kept running (a run ends
+unseen) or stopped and resumed with the servers (a control plane restart), as the Flyte 1 matrix's outage kinds do.
 """
 
 from __future__ import annotations
@@ -193,6 +193,13 @@ def _slow_reads(seconds: float) -> Callable[[Any, int], Callable[[], object]]:
     return inject
 
 
+def _outage(seconds: float, engine: bool) -> Callable[[Any, int], Callable[[], object]]:
+    def inject(sandbox: Flyte2Sandbox, trials: int) -> Callable[[], object]:
+        return sandbox.outage(seconds, engine=engine).wait
+
+    return inject
+
+
 def _creates(apply: Callable[[Flyte2Sandbox, int], object]) -> Callable[[Any, int], Callable[[], object]]:
     def inject(sandbox: Flyte2Sandbox, trials: int) -> Callable[[], object]:
         apply(sandbox, trials)
@@ -213,6 +220,16 @@ FAULT_KINDS: dict[str, FaultKind] = {
             "v2-unavailable-run-fails",
             "wait",
             _window(grpc.StatusCode.UNAVAILABLE, 3.0),
+            run_seconds=1.5,
+            fails=True,
+            paths=tuple(PATHS),
+        ),
+        FaultKind("v2-admin-restart-4s", "wait", _outage(4.0, engine=False), paths=tuple(PATHS)),
+        FaultKind("v2-admin-down-run-ends", "wait", _outage(4.0, engine=True), run_seconds=1.5, paths=tuple(PATHS)),
+        FaultKind(
+            "v2-admin-down-run-fails",
+            "wait",
+            _outage(4.0, engine=True),
             run_seconds=1.5,
             fails=True,
             paths=tuple(PATHS),

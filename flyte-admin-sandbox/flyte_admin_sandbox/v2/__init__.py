@@ -10,6 +10,7 @@ Stable API (the provider's Flyte 2 client tests rely on it)::
         sandbox.console_endpoint    # "http://127.0.0.1:PORT/v2"; sandbox.run_url(project, domain, name)
         sandbox.behave("env.task", function=..., outputs=..., fail=..., duration=..., hang=True)
         sandbox.faults.fail("CreateRun", grpc.StatusCode.UNAVAILABLE, times=2)
+        sandbox.outage(3.0, engine=True).wait()   # both servers down 3 s (engine=False: a restart); restart()
         sandbox.wait(run_id)        # the stored run once terminal
 
 Constructor: ``Flyte2Sandbox(port=0, connect_port=0, *, host="127.0.0.1", db_path=None, blob_dir=None, seed=True,

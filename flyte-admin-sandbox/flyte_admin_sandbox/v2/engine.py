@@ -49,25 +49,50 @@ class RunEngine:
         self._workers: dict[tuple[str, str, str], _Worker] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        self._paused = False
 
     @staticmethod
     def _key(record: RunRecord) -> tuple[str, str, str]:
         return record.run_id.project, record.run_id.domain, record.run_id.name
 
     def start(self, record: RunRecord) -> None:
-        """Run a stored run's root action on a new worker thread."""
+        """Run a stored run's root action on a new worker thread.
+
+        Nothing happens while the engine is stopped (:meth:`stop`) or when the run already has a live worker:
+        :meth:`resume` starts the run later.
+        """
         worker = _Worker()
         name = f"flyte2-run-{record.run_id.name}"
         worker.thread = threading.Thread(target=self._run, args=(record, worker), name=name, daemon=True)
         with self._lock:
+            existing = self._workers.get(self._key(record))
+            if self._paused or (existing is not None and existing.thread is not None and existing.thread.is_alive()):
+                return
             self._workers[self._key(record)] = worker
         worker.thread.start()
 
     def resume(self) -> None:
-        """Start again every run a previous sandbox on the same database left unfinished."""
+        """Start again every unfinished run: left by a previous sandbox on the same database, or by :meth:`stop`."""
+        with self._lock:
+            self._paused = False
         for record in self.store.list_runs():
             if not record.terminal:
                 self.start(record)
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop every worker, leaving their runs as stored, until :meth:`resume` (a control plane restarting).
+
+        Args:
+            timeout: Seconds to wait, in all, for the workers to stop (a task function already called finishes).
+        """
+        with self._lock:
+            self._paused = True
+            workers = list(self._workers.values())  # kept: resume() skips a run whose task is still finishing
+        deadline = time.monotonic() + timeout
+        for worker in workers:
+            worker.abort.set()  # no reason: the run is left as it is
+            if worker.thread is not None:
+                worker.thread.join(max(0.0, deadline - time.monotonic()))
 
     def abort(self, record: RunRecord, reason: str, wait: float = 2.0) -> RunRecord:
         """Abort a run that is not terminal; wait up to ``wait`` seconds for ABORTED to be written.
@@ -144,7 +169,7 @@ class RunEngine:
     def _drive(self, record: RunRecord, worker: _Worker) -> None:
         task_name = record.task_id.name
         for phase in (phase_pb2.ACTION_PHASE_QUEUED, phase_pb2.ACTION_PHASE_INITIALIZING):
-            if record.phase != phase:
+            if record.phase < phase:  # a resumed run does not go back to an earlier phase
                 self._set_phase(record, phase)
             if not self._wait(self.phase_delay, worker, task_name):
                 return self._stopped(record, worker)

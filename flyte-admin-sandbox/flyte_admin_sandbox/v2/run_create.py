@@ -10,7 +10,7 @@ from flyteidl2.common import identifier_pb2
 from flyteidl2.task import common_pb2, task_definition_pb2
 from flyteidl2.workflow import run_definition_pb2, run_service_pb2
 
-from flyte_admin_sandbox.v2 import literals, views
+from flyte_admin_sandbox.v2 import literals, relations, views
 from flyte_admin_sandbox.v2.backend import Backend
 from flyte_admin_sandbox.v2.errors import invalid, missing, not_found
 from flyte_admin_sandbox.v2.store import RunRecord
@@ -129,24 +129,37 @@ def _inputs(
 
 
 def create_run(backend: Backend, request: run_service_pb2.CreateRunRequest) -> run_definition_pb2.Run:
-    """Validate, store and start a run; its ``Run`` as created (QUEUED).
+    """Validate, store and start a run; its ``Run`` as created (QUEUED, or RECOVERED for a recovered root action).
+
+    A run related to an earlier one (``RunSpec.relation`` or ``related_to``; see :mod:`.relations`) takes the
+    inputs the request leaves out from that run, and a recovery reuses its root action when it succeeded.
 
     Raises:
-        ServiceError: ``INVALID_ARGUMENT`` for a bad name, target or inputs; ``NOT_FOUND`` for an unknown project,
-            task or trigger; ``ALREADY_EXISTS`` for a run name the project and domain already have.
+        ServiceError: ``INVALID_ARGUMENT`` for a bad name, target, inputs or related run; ``NOT_FOUND`` for an
+            unknown project, task, trigger or related run; ``ALREADY_EXISTS`` for a run name the project and domain
+            already have.
     """
     run_id = _run_id(backend, request)
-    task_id, spec, trigger_inputs, trigger_name = _task(backend, request, run_id)
+    task_id, spec, base_inputs, trigger_name = _task(backend, request, run_id)
+    relation = relations.relation_of(request.run_spec)
+    source = relations.source_run(backend.store, run_id, relation) if relation is not None else None
     record = RunRecord(
         run_id=run_id,
         task_id=task_id,
         task_spec=spec,
         run_spec=request.run_spec,
-        inputs=_inputs(backend, request, spec, trigger_inputs),
+        inputs=_inputs(backend, request, spec, source.inputs if source is not None else base_inputs),
         trigger_name=trigger_name,
         source=request.source,
     )
+    recovered = False
+    if relation is not None and source is not None:
+        relations.record_relation(record, relation)
+        recovered = relations.recovers_root(request.run_spec, relation, source)
+        if recovered:
+            relations.recover_root(record, source)
     backend.store.insert_run(record)
     created = views.run(record)
-    backend.engine.start(record)
+    if not recovered:
+        backend.engine.start(record)
     return created

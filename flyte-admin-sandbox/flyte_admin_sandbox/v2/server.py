@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent import futures
 from pathlib import Path
@@ -24,6 +26,7 @@ from flyteidl2.workflow import run_service_pb2
 from flyte_admin_sandbox.blobs import BlobStore
 from flyte_admin_sandbox.faults import Faults
 from flyte_admin_sandbox.httpd import Signer
+from flyte_admin_sandbox.server import Outage
 from flyte_admin_sandbox.v2 import connect_server, console, grpc_server, web
 from flyte_admin_sandbox.v2.backend import DEFAULT_DOMAINS, Backend
 from flyte_admin_sandbox.v2.behaviours import Behaviour, Behaviours, TaskFunction
@@ -55,7 +58,9 @@ class Flyte2Sandbox:
         phase_delay: Seconds a run spends in QUEUED and in INITIALIZING each.
         max_workers: grpcio worker threads (each open watch stream holds one).
 
-    The sandbox starts in ``__init__``; use it as a context manager or call :meth:`close`.
+    The sandbox starts in ``__init__``; use it as a context manager or call :meth:`close`. For reliability tests,
+    besides :attr:`faults`: :meth:`outage` takes both servers down for a while, :meth:`stop_serving` until
+    :meth:`start`, and :meth:`restart` restarts the servers and the engine on the same ports and store.
     """
 
     def __init__(
@@ -91,13 +96,27 @@ class Flyte2Sandbox:
             self.backend.seed(domains)
         self._executor = futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="flyte2-sandbox")
         self._grpc: grpc.Server | None = None
+        self._grpc_pools: list[futures.ThreadPoolExecutor] = []
+        self._max_workers = max_workers
+        self._lifecycle = threading.RLock()
+        self._outage: Outage | None = None
+        self._engine_running = False
         self._closed = False
+        methods = self._methods()
+        self._dispatcher = Dispatcher(self.faults)
+        self._grpc_handlers = grpc_server.handlers(self._dispatcher, methods)
+        self._app = connect_server.router(
+            connect_server.application(self._dispatcher, methods, self._executor),
+            web.application(self.backend),
+            web.WEB_PREFIXES,
+        )
+        self.port = port
+        self.connect_port = connect_port
         try:
-            self._start(port, connect_port, max_workers)
+            self.start()
         except BaseException:
             self.close()
             raise
-        self.backend.engine.resume()
 
     def _methods(self) -> list[Method]:
         backend = self.backend
@@ -116,23 +135,125 @@ class Flyte2Sandbox:
         ]
         return [method for descriptor, implementation in services for method in bind(descriptor, implementation)]
 
-    def _start(self, port: int, connect_port: int, max_workers: int) -> None:
-        methods = self._methods()
-        dispatcher = Dispatcher(self.faults)
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="flyte2-grpc"))
-        server.add_generic_rpc_handlers(grpc_server.handlers(dispatcher, methods))
-        bound = server.add_insecure_port(f"{self.host}:{port}")
+    # Lifecycle ---------------------------------------------------------------------------------------------------
+
+    @property
+    def serving(self) -> bool:
+        """Whether both servers are up."""
+        return self._grpc is not None and self._connect is not None
+
+    def start(self) -> Flyte2Sandbox:
+        """Start whatever is stopped (the servers, on the ports of the first start; the engine); returns ``self``.
+
+        Starting during an :meth:`outage` ends it now.
+
+        Raises:
+            RuntimeError: when the sandbox was closed.
+            OSError: when a port cannot be bound (taken meanwhile).
+        """
+        with self._lifecycle:
+            if self._closed:
+                raise RuntimeError("this sandbox was closed; create a new one")
+            if self._grpc is None:
+                self._serve_grpc()
+            if self._connect is None:
+                self._serve_connect()
+            if not self._engine_running:
+                self.backend.engine.resume()
+                self._engine_running = True
+            if self._outage is not None:
+                self._outage._end(time.monotonic())
+                self._outage = None
+        return self
+
+    def stop_serving(self, *, engine: bool = True) -> None:
+        """Take both servers down, as a control plane process exiting would, until :meth:`start`.
+
+        New connections are refused and open ones (watch streams included) cut; calls in flight get ``UNAVAILABLE``,
+        but their handlers run to their end (a create in flight may still commit).
+
+        Args:
+            engine: Keep running runs meanwhile (a run may finish or fail unseen); ``False`` stops the engine too,
+                as a full restart does (:meth:`start` resumes unfinished runs from their stored phase).
+        """
+        with self._lifecycle:
+            if self._grpc is not None:
+                self._grpc.stop(grace=None).wait()
+                self._grpc = None
+                for pool in self._grpc_pools:
+                    pool.shutdown(wait=False)  # handlers in flight finish
+            if self._connect is not None:
+                self._connect.stop(timeout=1.0)
+                self._connect = None
+            if not engine and self._engine_running:
+                self.backend.engine.stop()
+                self._engine_running = False
+
+    def outage(self, seconds: float, *, engine: bool = True) -> Outage:
+        """Take both servers down now (see :meth:`stop_serving`) and bring them back after ``seconds``, in a thread.
+
+        They come back on the same host, ports and store. :meth:`start` or :meth:`restart` end it earlier.
+
+        Args:
+            seconds: How long the servers are down.
+            engine: Keep running runs during the outage; ``False`` stops the engine too and resumes it with the
+                servers, like a full restart.
+
+        Returns:
+            A handle: :meth:`Outage.wait <flyte_admin_sandbox.server.Outage.wait>` blocks until serving again.
+
+        Raises:
+            RuntimeError: when the sandbox is not serving (closed, or already in an outage).
+        """
+        with self._lifecycle:
+            if not self.serving:
+                raise RuntimeError("the sandbox is not serving")
+            self.stop_serving(engine=engine)
+            outage = self._outage = Outage(seconds, engine)
+        threading.Thread(target=self._end_outage, args=(outage,), name="flyte2-sandbox-outage", daemon=True).start()
+        return outage
+
+    def _end_outage(self, outage: Outage) -> None:
+        if not outage._due():
+            return  # ended early by start() or close()
+        with self._lifecycle:
+            if self._outage is not outage:
+                return
+            try:
+                self.start()
+            except Exception as error:
+                log.exception("the Flyte 2 sandbox could not serve again after an outage")
+                outage._end(None, error)
+                self._outage = None
+
+    def restart(self, downtime: float = 0.0) -> None:
+        """Stop the servers and the engine, wait ``downtime`` seconds, start again (same ports and store)."""
+        self.stop_serving(engine=False)
+        if downtime > 0:
+            time.sleep(downtime)
+        self.start()
+
+    def _serve_grpc(self) -> None:
+        """Bind the gRPC port (the same one again after a stop) and serve; a fresh server, as a new process would."""
+        pool = futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="flyte2-grpc")
+        # so_reuseport 0: a port held by another process fails to bind; SO_REUSEADDR lets us rebind at once.
+        server = grpc.server(pool, options=[("grpc.so_reuseport", 0)])
+        server.add_generic_rpc_handlers(self._grpc_handlers)
+        try:
+            bound = server.add_insecure_port(f"{self.host}:{self.port}")
+        except RuntimeError:  # recent grpc raises where older versions returned 0
+            bound = 0
         if bound == 0:
-            raise OSError(f"cannot bind the gRPC port {self.host}:{port}")
+            pool.shutdown(wait=False)
+            raise OSError(f"cannot bind the gRPC port {self.host}:{self.port}")
         self.port = bound
         server.start()
         self._grpc = server
-        app = connect_server.router(
-            connect_server.application(dispatcher, methods, self._executor),
-            web.application(self.backend),
-            web.WEB_PREFIXES,
-        )
-        self._connect = connect_server.UvicornThread(app, self.host, connect_port)
+        self._grpc_pools.append(pool)
+
+    def _serve_connect(self) -> None:
+        """Serve Connect, blobs and the console on the Connect port (the same one again after a stop)."""
+        self._connect = connect_server.UvicornThread(self._app, self.host, self.connect_port)
         self.connect_port = self._connect.port
         self._connect.start()
 
@@ -201,14 +322,20 @@ class Flyte2Sandbox:
 
     def close(self) -> None:
         """Stop both servers and the engine and release everything (well under a second)."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lifecycle:
+            if self._closed:
+                return
+            self._closed = True
+            if self._outage is not None:
+                self._outage._end(None)
+                self._outage = None
         self.faults.release()
         self.backend.engine.close(timeout=0.2)
         self.store.close()
         if self._grpc is not None:
             self._grpc.stop(grace=0.1)
+        for pool in self._grpc_pools:
+            pool.shutdown(wait=False, cancel_futures=True)
         if self._connect is not None:
             self._connect.stop(timeout=0.4)
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -31,6 +31,7 @@ TERMINAL_PHASES = frozenset(
         phase_pb2.ACTION_PHASE_FAILED,
         phase_pb2.ACTION_PHASE_ABORTED,
         phase_pb2.ACTION_PHASE_TIMED_OUT,
+        phase_pb2.ACTION_PHASE_RECOVERED,
     }
 )
 

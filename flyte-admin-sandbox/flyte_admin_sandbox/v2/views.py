@@ -5,6 +5,7 @@ from __future__ import annotations
 from flyteidl2.common import identifier_pb2, phase_pb2
 from flyteidl2.workflow import run_definition_pb2
 
+from flyte_admin_sandbox.v2.relations import recovered_from
 from flyte_admin_sandbox.v2.store import RunRecord
 
 ROOT_ACTION = "a0"
@@ -33,6 +34,11 @@ def _metadata(record: RunRecord) -> run_definition_pb2.ActionMetadata:
         trigger_name=record.trigger_name,
         source=record.source,  # type: ignore[arg-type]
     )
+    if record.run_spec.HasField("relation"):
+        metadata.relation.CopyFrom(record.run_spec.relation)
+    recovered = recovered_from(record)
+    if recovered is not None:
+        metadata.recovered_from.CopyFrom(recovered)
     return metadata
 
 
