@@ -150,6 +150,7 @@ def test(pytest_args: list[str]) -> None:
     _run(python, "-m", "pytest", *pytest_args, env=env)
     if not pytest_args:
         min_env = _sync(MIN_AIRFLOW_ENV, "test", "airflow-min", python=_oldest_supported_python())
+        min_env["FLYTE_TEST_LEG"] = "airflow-min"  # no peers here by design: their tests run in the main leg
         _run(_bin(MIN_AIRFLOW_ENV, "python"), "-m", "pytest", "-m", "airflow", "-q", env=min_env)
         release_check([])
 
