@@ -33,8 +33,8 @@ written as plain values, not as flytekit's file objects.
 Each declared type is compiled once into a writer and a reader, and each Python class (dataclass, enum, model) into
 an encoder and a rebuilding plan; all are cached for the process, bounded and keyed by types, never by values
 (:func:`~airflow_provider_flyte.literals.codec.clear_caches` empties them). The per-call cost left is finding the
-compiled converter by the declared type's wire form (10 µs for a dataclass type carrying its JSON schema); a
-:class:`Codec` made once for a type skips even that.
+compiled converter by the declared type's wire form (10 µs for a dataclass type carrying its JSON schema; reading
+a msgpack value of a ``STRUCT`` type skips it); a :class:`Codec` made once for a type skips even that.
 
 Errors are :class:`~airflow_provider_flyte.exceptions.FlyteInvalidInputException` naming the input, the expected type
 (:func:`literal_type_to_str`) and what was given. :func:`to_json_able` prepares decoded values for Airflow XCom.

@@ -29,6 +29,7 @@ Reader = Callable[[literals_pb2.Literal], Any]
 
 _UTC = datetime.timezone.utc
 _MSGPACK = structured.MSGPACK_TAG
+_STRUCT = types_pb2.STRUCT
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=_UTC)
 _cache: dict[bytes | None, Reader] = {}
 _CACHE_LIMIT = 2048
@@ -59,6 +60,25 @@ def reader_for(literal_type: types_pb2.LiteralType | None) -> Reader:
             _cache.clear()
         _cache[key] = reader
     return reader
+
+
+def reader_of(literal: literals_pb2.Literal, literal_type: types_pb2.LiteralType | None) -> Reader:
+    """The reader ``to_python`` uses: :func:`read_msgpack` for msgpack of a ``STRUCT`` type, else the cached one.
+
+    The first skips finding the type's compiled reader, which costs one serialization of the type: 10 µs for a
+    dataclass whose type carries its JSON schema, as much as the rest of the call. Every ``STRUCT`` type compiles
+    to :func:`_compile_struct`'s reader, whatever else the type holds, and that reader unpacks a msgpack binary as
+    :func:`read_msgpack` does before looking at anything else: the shortcut returns and raises what it would.
+    """
+    # `.simple` of a type whose `type` is another kind is the default, NONE, never STRUCT.
+    if literal_type is not None and literal_type.simple == _STRUCT and literal.scalar.binary.tag == _MSGPACK:
+        return read_msgpack
+    return reader_for(literal_type)
+
+
+def read_msgpack(literal: literals_pb2.Literal) -> Any:
+    """The tree of a literal holding a msgpack binary (``STRUCT`` values: dataclasses, models, dicts)."""
+    return msgpack.unpackb(literal.scalar.binary.value, raw=False, strict_map_key=False)
 
 
 def clear_caches() -> None:
@@ -340,6 +360,7 @@ def _compile_struct(literal_type: types_pb2.LiteralType, expected: str) -> Reade
     def read_struct(literal: literals_pb2.Literal) -> Any:
         binary = literal.scalar.binary
         if binary.tag == _MSGPACK:  # an unset binary (another kind of literal or scalar) has no tag
+            # What `read_msgpack` does, inline (one call less per item of a list); `reader_of` relies on it.
             return msgpack.unpackb(binary.value, raw=False, strict_map_key=False)
         scalar = literal.scalar
         kind = scalar.WhichOneof("value") if literal.WhichOneof("value") == "scalar" else None

@@ -22,6 +22,7 @@ import decimal
 import enum
 import functools
 import inspect
+import keyword
 import operator
 import os
 import threading
@@ -186,17 +187,28 @@ def _compile_sequence(python_type: Any, container: type) -> Builder:
         if convert is None or passthrough.issuperset(map(type, data)):
             items = list(data)
         else:
-            items = []
-            append = items.append
-            index = -1
             try:
-                for index, item in enumerate(data):  # noqa: B007 -- index names the failing element
-                    append(item if type(item) in passthrough else convert(item))
-            except Mismatch as error:
-                raise error.at(f"[{index}]") from None
+                # The converter returns a passthrough value as it is, so mapping it over all items gives the same
+                # list, with no Python loop; a refused item is converted again below to say which one it is.
+                items = list(map(convert, data))
+            except Mismatch:
+                items = _convert_items(data, passthrough, convert)
         return items if container is list else container(items)
 
     return build_sequence
+
+
+def _convert_items(data: Any, passthrough: frozenset[type], convert: Builder) -> list[Any]:
+    """Convert the items one by one (raises the :class:`Mismatch` of the first refused one, located)."""
+    items: list[Any] = []
+    append = items.append
+    index = -1
+    try:
+        for index, item in enumerate(data):  # noqa: B007 -- index names the failing element
+            append(item if type(item) in passthrough else convert(item))
+    except Mismatch as error:
+        raise error.at(f"[{index}]") from None
+    return items
 
 
 def _compile_mapping(python_type: Any) -> Builder:
@@ -311,6 +323,29 @@ def _takes_positionally(record: type, names: tuple[str, ...]) -> bool:
     return tuple(p.name for p in leading) == names and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in leading)
 
 
+def _only_sets_fields(record: type, names: tuple[str, ...]) -> bool:
+    """Whether ``record(*values)`` (known to take the fields positionally) just sets each field, in order.
+
+    That is the ``__init__`` ``dataclasses`` generates for a class that is not frozen (a frozen one sets them through
+    ``object.__setattr__``), has no ``__post_init__`` and no ``InitVar``: ``self.name = name`` per field, nothing
+    else. A generated plan then does the same assignments itself after ``object.__new__``, without the call, which
+    is a third of the cost of building a small instance. An ``__init__`` written by hand, or compiled from a file,
+    does not qualify (``dataclasses`` compiles its methods from text, whose file name is ``<string>``).
+    """
+    params = getattr(record, "__dataclass_params__", None)
+    init: Any = getattr(record, "__init__", None)
+    code = getattr(init, "__code__", None)
+    if params is None or not params.init or params.frozen or hasattr(record, "__post_init__") or code is None:
+        return False
+    return (
+        code.co_filename == "<string>"
+        and code.co_argcount == len(names) + 1
+        and code.co_kwonlyargcount == 0
+        and code.co_varnames[1 : len(names) + 1] == names
+        and all(name.isidentifier() and not keyword.iskeyword(name) for name in names)
+    )
+
+
 def _fast_form(python_type: Any) -> tuple[type, Builder] | None:
     """See :attr:`_Field.fast` (``Optional[X]`` has the fast form of ``X``: ``None`` passes as it is)."""
     if typing.get_origin(python_type) in _UNION_ORIGINS:
@@ -377,8 +412,10 @@ def _fast_dataclass_plan(cls: type, fields: _Fields, general: Builder) -> Builde
     """A dict holding exactly the fields (what msgpack gives back) as straight-line code; anything else: ``general``.
 
     The code is generated, as ``dataclasses`` does for ``__init__``: per field a type test and, when needed, a
-    conversion, then ``cls(v0, v1, ...)``. It holds no text from the class; names, converters and types are looked
-    up in its namespace. It returns and raises what ``general`` does.
+    conversion, then ``cls(v0, v1, ...)``, or, when that call would only set the fields (:func:`_only_sets_fields`),
+    the same assignments after ``object.__new__(cls)``. The only text from the class is its field names, as in the
+    ``__init__`` ``dataclasses`` generates; converters and types are looked up in its namespace. It returns and
+    raises what ``general`` does.
     """
     count = len(fields.names)
     variables = ", ".join(f"v{index}" for index in range(count))
@@ -394,13 +431,20 @@ def _fast_dataclass_plan(cls: type, fields: _Fields, general: Builder) -> Builde
         "    if type(data) is not dict or len(data) != count or not names.issuperset(data):",
         "        return general(data)",
         "    try:",
-        *_indented(body, 2),
-        f"        return cls({variables})",
+        *_indented(body + _construction(cls, fields.names, namespace), 2),
         "    except MISFITS as error:",
         "        raise Mismatch(cls_name, data, str(error)) from None",
     ]
     exec("\n".join(lines), namespace)
     return namespace["build_dataclass"]  # type: ignore[no-any-return]
+
+
+def _construction(cls: type, names: tuple[str, ...], namespace: dict[str, Any]) -> list[str]:
+    """The statements making the instance of a generated plan from the converted values ``v0, v1...``."""
+    if not _only_sets_fields(cls, names):
+        return [f"return cls({', '.join(f'v{index}' for index in range(len(names)))})"]
+    namespace["new"] = object.__new__
+    return ["record = new(cls)", *(f"record.{name} = v{index}" for index, name in enumerate(names)), "return record"]
 
 
 def _field_code(field: _Field, namespace: dict[str, Any]) -> list[str]:
