@@ -8,9 +8,7 @@ is the one ``test_airflow_dags.py`` migrates once per session.
 from __future__ import annotations
 
 import json
-import logging
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +27,6 @@ pytestmark = [
 PROJECT, DOMAIN = "flytesnacks", "development"
 CONN = "flyte2_test"
 LINK = "_link_FlyteConsoleLink"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -77,18 +74,10 @@ def deploy_with_the_sdk(sandbox: Any) -> None:
     from tests.sandbox_v2.conftest import require_flyte
 
     require_flyte()
-    import flyte
-
     from tests.sandbox_v2 import sdk_v2_tasks
+    from tests.support.flyte2_sdk import deploy_with_the_sdk as deploy
 
-    flyte.init(endpoint=sandbox.connect_endpoint, insecure=True, project=PROJECT, domain=DOMAIN, root_dir=ROOT)
-    sdk_logger = logging.getLogger("flyte")
-    level = sdk_logger.level
-    sdk_logger.setLevel(logging.ERROR)  # the SDK warns that a checkout without a git remote has no remote URL
-    try:
-        flyte.deploy(sdk_v2_tasks.env, version="sdk1", copy_style="none")
-    finally:
-        sdk_logger.setLevel(level)
+    deploy(sandbox, sdk_v2_tasks.env, version="sdk1", project=PROJECT, domain=DOMAIN)
     sandbox.behave("sbx.add", function="tests.sandbox_v2.sdk_v2_tasks:add")
 
 

@@ -1,7 +1,8 @@
 """Flyte 2 under the shared real Airflow deployment: a deferred launch resumed on a worker, and a kill that aborts.
 
 The ``flyte2_live`` DAG runs ``demo.summarize`` on connection ``flyte2_default`` (backend ``flyte2``) against the
-folder's Flyte 2 sandbox (``conftest.py``); the triggerer process watches the run with ``Flyte2RunTrigger``.
+folder's Flyte 2 sandbox (``conftest.py``), where the ``flyte`` SDK deployed it (``sdk_demo_task.py``); the triggerer
+process watches the run with ``Flyte2RunTrigger``.
 """
 
 from __future__ import annotations
@@ -11,14 +12,27 @@ from typing import Any
 import pytest
 from flyte_admin_sandbox.airflow_deployment import AirflowDeployment
 from flyte_admin_sandbox.v2 import Flyte2Sandbox
-from flyte_admin_sandbox.v2.demo import DEMO_FUNCTION, DEMO_TASK
+from flyte_admin_sandbox.v2.demo import DEMO_FUNCTION, DEMO_TASK, DEMO_VERSION
 from flyteidl2.common import phase_pb2
 
+from airflow_provider_flyte.clients.v2 import Flyte2Client
+from tests.sandbox_v2.conftest import require_flyte
 from tests.support.live import DOMAIN, PROJECT, RUN_SECONDS
 
 pytestmark = [pytest.mark.live, pytest.mark.timeout(600)]
 
 DAG_ID = "flyte2_live"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sdk_deployed(sandbox2: Flyte2Sandbox) -> None:
+    """Check the task the DAG runs is the one the ``flyte`` SDK deployed (its container image), not our client's."""
+    require_flyte()
+    from tests.airflow_live.sdk_demo_task import IMAGE
+
+    with Flyte2Client(sandbox2.grpc_endpoint, insecure=True) as client:
+        task = client.get_task_details(PROJECT, DOMAIN, DEMO_TASK, DEMO_VERSION)
+    assert task.spec.task_template.container.image == IMAGE, task.spec.task_template
 
 
 def run_name(deployment: AirflowDeployment, run_id: str) -> str:

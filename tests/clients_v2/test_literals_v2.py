@@ -139,6 +139,25 @@ def test_inputs_are_checked_against_the_interface() -> None:
         encode_inputs({"x": "three"}, details)
 
 
+def _noted(x: int, note: str | None, p: Point | None) -> int:
+    return x
+
+
+def test_an_optional_input_without_a_default_is_required_as_the_sdk_requires_it() -> None:
+    """``note: str | None`` with no default: neither side fills in None; an explicit None is the same union literal."""
+    details = _deployed(_noted)
+    assert [entry.name for entry in details.spec.default_inputs] == []  # the SDK deploys no default for it
+    with pytest.raises(ValueError, match="Missing required inputs: note, p"):
+        _sdk_inputs(details, {"x": 1})
+    with pytest.raises(FlyteInvalidInputException, match=r"'note' \(Optional\[str\]\), 'p' \(Optional\[Point\]\)"):
+        encode_inputs({"x": 1}, details, type_hints={"p": Point})
+    values = {"x": 1, "note": None, "p": None}
+    ours = encode_inputs(values, details, type_hints={"p": Point})
+    sdk = _sdk_inputs(details, values)
+    assert ours.SerializeToString(deterministic=True) == sdk.SerializeToString(deterministic=True)
+    assert ours.literals[1].value.scalar.union.type.simple == types2_pb2.NONE
+
+
 def test_outputs_decode_with_the_v1_codec() -> None:
     details = _deployed(_square)
     outputs = common_pb2.Outputs()
