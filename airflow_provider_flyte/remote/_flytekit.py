@@ -342,7 +342,11 @@ def script_settings(
         default_resources: Resources of tasks that set none.
         fast: ``(destination_dir, distribution_location)``.
     """
-    from flytekit.configuration import FastSerializationSettings, ImageConfig, SerializationSettings  # optional
+    from flytekit.configuration import (  # flytekit is optional
+        FastSerializationSettings,
+        ImageConfig,
+        SerializationSettings,
+    )
     from flytekit.remote.remote import _get_git_repo_url  # flytekit is optional
 
     return SerializationSettings(

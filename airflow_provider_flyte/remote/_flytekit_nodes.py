@@ -38,7 +38,7 @@ def call_entity(entity: FlyteEntity, args: tuple[Any, ...], kwargs: dict[str, An
 
 def _compiling_a_flytekit_workflow() -> bool:
     try:
-        from flytekit.core.context_manager import FlyteContextManager
+        from flytekit.core.context_manager import FlyteContextManager  # flytekit is optional
     except ImportError:
         return False
     state = FlyteContextManager.current_context().compilation_state
@@ -47,12 +47,12 @@ def _compiling_a_flytekit_workflow() -> bool:
 
 def _as_flytekit_entity(entity: FlyteEntity) -> Any:
     """The flytekit remote entity for the same Admin message (``FlyteTask``, ``FlyteWorkflow``, ``FlyteLaunchPlan``)."""
-    from flytekit.models import interface as fk_interface
-    from flytekit.models import launch_plan as fk_launch_plan
-    from flytekit.models import task as fk_task
-    from flytekit.models.admin import workflow as fk_admin_workflow
-    from flytekit.models.core import identifier as fk_identifier
-    from flytekit.remote import entities as fk_entities
+    from flytekit.models import interface as fk_interface  # flytekit is optional
+    from flytekit.models import launch_plan as fk_launch_plan  # flytekit is optional
+    from flytekit.models import task as fk_task  # flytekit is optional
+    from flytekit.models.admin import workflow as fk_admin_workflow  # flytekit is optional
+    from flytekit.models.core import identifier as fk_identifier  # flytekit is optional
+    from flytekit.remote import entities as fk_entities  # flytekit is optional
 
     from airflow_provider_flyte.remote.entities import FlyteLaunchPlan, FlyteTask, FlyteWorkflow
 
