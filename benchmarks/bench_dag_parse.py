@@ -112,7 +112,9 @@ PROBE = textwrap.dedent(
     parsed = time.perf_counter()
     exec(sys.argv[2])
     extra = time.perf_counter() - parsed
-    print(json.dumps({"parse": parsed - start, "extra": extra, "tasks": len(namespace["dag"].tasks)}))
+    tasks = namespace["dag"].tasks
+    origin = sys.modules[type(tasks[0]).__module__].__file__
+    print(json.dumps({"parse": parsed - start, "extra": extra, "tasks": len(tasks), "origin": origin}))
     """
 )
 
@@ -157,9 +159,9 @@ def old_requirements() -> list[str]:
     ]
 
 
-def run_checked(command: Sequence[str], what: str, env: dict[str, str] | None = None) -> str:
+def run_checked(command: Sequence[str], what: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
     """Run ``command``; return its stdout or raise OldEnvironmentError with the command and its stderr tail."""
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
         raise OldEnvironmentError(f"{what} failed (exit {result.returncode}): {' '.join(command)}\n{tail}")
@@ -187,11 +189,19 @@ def build_old_environment(requirements: list[str], rebuild: bool) -> None:
 
 
 def probe(python: str, dag_path: Path, extra_code: str, env: dict[str, str]) -> Measurement:
-    """Parse ``dag_path`` in a fresh ``python``, then run ``extra_code``; check the DAG holds all its tasks."""
-    out = run_checked([python, "-c", PROBE, str(dag_path), extra_code], f"parsing {dag_path.name} with {python}", env)
+    """Parse ``dag_path`` in a fresh ``python``, then run ``extra_code``; check the DAG holds all its tasks.
+
+    The interpreter starts in the DAG's folder: ``python -c`` puts its working directory first on ``sys.path``, and
+    from the repository that would import this checkout's ``flyte_provider`` upgrade shim in place of the real 0.0.5.
+    """
+    command = [python, "-c", PROBE, str(dag_path), extra_code]
+    out = run_checked(command, f"parsing {dag_path.name} with {python}", env, cwd=dag_path.parent)
     result = json.loads(out.strip().splitlines()[-1])
     if result["tasks"] != TASK_COUNT:
         raise OldEnvironmentError(f"{dag_path.name} built {result['tasks']} tasks with {python}, not {TASK_COUNT}")
+    old_dag = python == str(OLD_ENV_PYTHON) and dag_path.name == "old_provider.py"
+    if old_dag and str(OLD_ENV_DIR) not in result["origin"]:
+        raise OldEnvironmentError(f"the old DAG's operator came from {result['origin']}, not from 0.0.5's install")
     return Measurement(parse=result["parse"], extra=result["extra"])
 
 

@@ -23,7 +23,12 @@ def _field(label: str, description: str, schema: dict[str, Any]) -> dict[str, An
 
 _OPTIONAL_TEXT: dict[str, Any] = {"type": ["string", "null"]}
 _OPTIONAL_SWITCH: dict[str, Any] = {"type": ["boolean", "null"]}
-"""Every extra is optional: Airflow's form treats a field whose type does not admit ``null`` as required."""
+"""Every extra is optional: Airflow's form treats a field whose type does not admit ``null`` as required.
+
+Airflow 3's form has no placeholder text of its own for these fields: a text field with ``examples`` shows "Start
+typing to see options" and offers the examples as suggestions, so every free-text field that is not a secret has
+some.
+"""
 
 CONN_FIELDS: dict[str, Any] = {
     "project": _field(
@@ -47,7 +52,7 @@ CONN_FIELDS: dict[str, Any] = {
     "ca_cert_file_path": _field(
         "CA certificate file",
         "Path on the workers of a PEM file of CAs to trust instead of the system roots, e.g. /etc/flyte/ca.pem.",
-        dict(_OPTIONAL_TEXT),
+        {**_OPTIONAL_TEXT, "examples": ["/etc/flyte/ca.pem"]},
     ),
     "backend": _field(
         "Flyte version",
@@ -88,17 +93,17 @@ CONN_FIELDS: dict[str, Any] = {
     "scopes": _field(
         "Scopes",
         "OAuth2 scopes, space or comma separated, e.g. all. Empty: what Flyte Admin advertises.",
-        dict(_OPTIONAL_TEXT),
+        {**_OPTIONAL_TEXT, "examples": ["all", "offline all"]},
     ),
     "audience": _field(
         "Audience",
         "OAuth2 audience, for identity providers that need one (e.g. Auth0, Okta custom servers).",
-        dict(_OPTIONAL_TEXT),
+        {**_OPTIONAL_TEXT, "examples": ["https://flyte.example.com"]},
     ),
     "command": _field(
         "External command",
         "Command printing an access token (auth mode External command), e.g. gcloud auth print-identity-token.",
-        dict(_OPTIONAL_TEXT),
+        {**_OPTIONAL_TEXT, "examples": ["gcloud auth print-identity-token"]},
     ),
     "static_token": _field(
         "Static token",
@@ -108,7 +113,7 @@ CONN_FIELDS: dict[str, Any] = {
     "console_endpoint": _field(
         "Console URL",
         "Base URL of the Flyte Console for links, e.g. https://flyte.example.com. Empty: derived from the host.",
-        dict(_OPTIONAL_TEXT),
+        {**_OPTIONAL_TEXT, "examples": ["https://flyte.example.com"]},
     ),
 }
 """Extras shown as form fields (Airflow 3.2+); each is an extra key the hook accepts."""

@@ -237,6 +237,9 @@ def test_every_form_field_is_optional_and_explained() -> None:
         if enum:
             # The dropdown shows values_display labels; without one, None would show as a literal "null".
             assert set(field["schema"]["values_display"]) == {"null" if value is None else value for value in enum}
+        elif "string" in field["schema"]["type"] and field["schema"].get("format") != "password":
+            # Airflow 3's form shows a text field's placeholder and suggestions only when it has examples.
+            assert field["schema"]["examples"], name
     placeholders = conn_type["ui-field-behaviour"]["placeholders"]
     assert {"host", "port", "login", "password"} <= set(placeholders)
 
