@@ -16,10 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, overload
+from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 
+# The checks that run when a DAG is parsed live in a module of their own that loads nothing else.
+from airflow_provider_flyte._task_arguments import duration_argument as duration_argument
+from airflow_provider_flyte._task_arguments import string_map as string_map
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.waiting import WaitClock, check_seconds, seconds_until
 
@@ -30,6 +33,7 @@ __all__ = [
     "EVENT_STATUSES",
     "duration_argument",
     "execution_id_argument",
+    "log_resume",
     "string_map",
     "task_wait_clock",
     "trigger_timing",
@@ -48,49 +52,6 @@ EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 
 
 # ---------------------------------------------------------------------- arguments
-
-
-@overload
-def duration_argument(value: timedelta | float, argument: str, task_id: str) -> float: ...
-
-
-@overload
-def duration_argument(value: timedelta | float | None, argument: str, task_id: str) -> float | None: ...
-
-
-def duration_argument(value: timedelta | float | None, argument: str, task_id: str) -> float | None:
-    """``value`` (seconds or a timedelta; ``None`` passes through) as positive, finite seconds.
-
-    Args:
-        value: A poll interval, timeout or outage tolerance as given to the task.
-        argument: Its name, for the message.
-        task_id: The task, for the message.
-
-    Raises:
-        FlyteInvalidInputException: naming the task, the argument and the value.
-    """
-    try:
-        return check_seconds(value, argument, allow_none=True)
-    except FlyteInvalidInputException as error:
-        raise FlyteInvalidInputException(f"{task_id}: {error}") from None
-
-
-def string_map(value: Any, argument: str, task_id: str) -> dict[str, str] | None:
-    """A mapping argument (``envs``...) as ``str -> str``.
-
-    Args:
-        value: The rendered argument; ``None`` passes through.
-        argument: Its name, for the message.
-        task_id: The task, for the message.
-
-    Raises:
-        FlyteInvalidInputException: naming the task, the argument and the value when it is not a mapping.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise FlyteInvalidInputException(f"{task_id}: {argument}={value!r} must be a mapping of strings to strings")
-    return {str(key): str(item) for key, item in value.items()}
 
 
 def execution_id_argument(value: Any, task_id: str) -> str:
@@ -163,15 +124,21 @@ def validate_trigger_event(event: Any, trigger: str, defaults: Mapping[str, Any]
     if not isinstance(execution_id, str) or not execution_id.startswith("ex:"):
         raise AirflowException(f"{trigger} event has execution_id={execution_id!r}; expected 'ex:p:d:name'")
     checked = {**defaults, **dict(event)}
-    # The one line that marks a deferred task back on a worker, in the task's own log.
-    log.info(
-        "Resumed after %s: Flyte execution %s %s (%s)",
-        trigger,
-        execution_id,
-        _outcome(checked),
-        checked.get("console_url") or "no console URL",
-    )
+    log_resume(trigger, f"Flyte execution {execution_id}", checked)
     return checked
+
+
+def log_resume(trigger: str, subject: str, event: Mapping[str, Any]) -> None:
+    """Log the one line that marks a deferred task back on a worker, in the task's own log.
+
+    Args:
+        trigger: The trigger's class name.
+        subject: What was waited for, e.g. ``"Flyte execution ex:p:d:name"``.
+        event: The checked event (its ``status``, ``phase`` and ``console_url`` make the outcome).
+    """
+    log.info(
+        "Resumed after %s: %s %s (%s)", trigger, subject, _outcome(event), event.get("console_url") or "no console URL"
+    )
 
 
 def _outcome(event: Mapping[str, Any]) -> str:

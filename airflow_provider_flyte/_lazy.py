@@ -32,3 +32,34 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[st
         return sorted(set(vars(sys.modules[package])) | set(exports))
 
     return __getattr__, __dir__
+
+
+class LazyModule:
+    """A module imported on its first attribute access, for modules that only running tasks need.
+
+    DAG files import the operator and sensor modules, and a DAG processor parses them often; what only ``execute``
+    uses is named through a ``LazyModule`` instead of imported, and costs nothing at parse time. Import it under
+    ``TYPE_CHECKING`` too, so type checkers see the real module::
+
+        if TYPE_CHECKING:
+            from airflow_provider_flyte.operators import _lineage
+        else:
+            _lineage = LazyModule("airflow_provider_flyte.operators._lineage")
+
+    Each access goes through ``importlib.import_module``: a ``sys.modules`` lookup once imported, and the module's
+    import lock while it is being imported, so a thread never sees it half-initialized.
+
+    Args:
+        name: The module's full name.
+    """
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"

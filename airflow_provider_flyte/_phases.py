@@ -7,8 +7,14 @@ file is parsed, where nothing heavier should load.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte._lazy import LazyModule
+
+if TYPE_CHECKING:
+    from airflow_provider_flyte import exceptions
+else:
+    exceptions = LazyModule("airflow_provider_flyte.exceptions")  # sensors check phases when a DAG is parsed
 
 WORKFLOW_PHASES: tuple[str, ...] = (
     *("UNDEFINED", "QUEUED", "RUNNING", "SUCCEEDING", "SUCCEEDED"),
@@ -36,11 +42,13 @@ def normalize_phases(phases: Iterable[str] | str | None, argument: str) -> list[
         name = str(phase).strip().upper()
         if name not in WORKFLOW_PHASE_NAMES:
             known = ", ".join(sorted(WORKFLOW_PHASE_NAMES))
-            raise FlyteInvalidInputException(f"{argument} has unknown phase {phase!r}; known phases: {known}")
+            raise exceptions.FlyteInvalidInputException(
+                f"{argument} has unknown phase {phase!r}; known phases: {known}"
+            )
         if name not in result:
             result.append(name)
     if not result:
-        raise FlyteInvalidInputException(f"{argument} is empty; give at least one phase")
+        raise exceptions.FlyteInvalidInputException(f"{argument} is empty; give at least one phase")
     return result
 
 

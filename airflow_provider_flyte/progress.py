@@ -6,8 +6,8 @@ seconds) and writes it: phase, time waited, and how far the run's nodes got::
 
     Flyte execution ex:flytesnacks:development:af-x is still RUNNING after 10m 0s; nodes: 2 done, 1 running, 5 total (https://...)
 
-Sans-I/O: the wait fetches the node executions (one paged ``ListNodeExecutions`` per line, so at most one call
-every five minutes per wait) and hands them to :meth:`NodeCounts.of`. Nothing here imports grpc or Airflow.
+The wait hands its client to :func:`node_counts` (or :func:`anode_counts` in a trigger): one paged
+``ListNodeExecutions`` per line, so at most one call every five minutes per wait. Nothing here imports grpc or Airflow.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_flyte.exceptions import FlyteException
+
+if TYPE_CHECKING:
+    from airflow_provider_flyte.waiting import WaitLogger
 
 PROGRESS_EVERY = 300.0
 """Longest stretch, in seconds, a wait stays silent between progress lines."""
@@ -59,6 +64,28 @@ class NodeCounts:
 
     def __str__(self) -> str:
         return f"nodes: {self.done} done, {self.running} running, {self.total} total"
+
+
+def node_counts(client: Any, execution_id: Any, log: WaitLogger) -> NodeCounts | None:
+    """How far the nodes of ``execution_id`` got, through a sync client's ``iter_node_executions``.
+
+    Progress is a courtesy: when Flyte Admin does not answer, the reason is logged on ``log`` (INFO) and ``None``
+    returned, so the wait goes on (its next poll meets an outage, if there is one).
+    """
+    try:
+        return NodeCounts.of(client.iter_node_executions(execution_id))
+    except FlyteException as error:
+        log.info("Could not count the nodes of %s: %s", execution_id, error)
+        return None
+
+
+async def anode_counts(client: Any, execution_id: Any, log: WaitLogger) -> NodeCounts | None:
+    """The asyncio twin of :func:`node_counts`, through an async client's ``iter_node_executions``."""
+    try:
+        return NodeCounts.of([node async for node in client.iter_node_executions(execution_id)])
+    except FlyteException as error:
+        log.info("Could not count the nodes of %s: %s", execution_id, error)
+        return None
 
 
 def elapsed_text(seconds: float) -> str:
@@ -109,13 +136,18 @@ class ProgressReport:
         """Seconds before the next progress line is due (0 or less: due now)."""
         return self._last_line + self.every - self._clock()
 
-    def line(self, phase: str | None, detail: NodeCounts | str | None = None) -> str:
-        """The progress line for ``phase`` (and how far the nodes got), noting it as logged."""
+    def line(self, phase: str | None, *details: NodeCounts | str | None) -> str:
+        """The progress line for ``phase``, noting it as logged.
+
+        Args:
+            phase: The phase of what is waited for (``None``: not started).
+            *details: How far it got (:class:`NodeCounts`) and notes such as what is still missing, in that order,
+                each after a ``;`` (``None`` ones are left out).
+        """
         self.logged()
         text = f"{self.subject} is still {phase or 'not started'} after {elapsed_text(self._clock() - self._started)}"
-        if detail is not None:
-            text += f"; {detail}"
+        text += "".join(f"; {detail}" for detail in details if detail is not None)
         return f"{text} ({self.url})" if self.url else text
 
 
-__all__ = ["PROGRESS_EVERY", "NodeCounts", "ProgressReport", "elapsed_text"]
+__all__ = ["PROGRESS_EVERY", "NodeCounts", "ProgressReport", "anode_counts", "elapsed_text", "node_counts"]

@@ -21,16 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any, Literal, Protocol, TypeVar, overload
+from typing import Any, Protocol, TypeVar
 
+# check_seconds lives with the parse-time argument checks; waits import it from here too.
+from airflow_provider_flyte._task_arguments import check_seconds as check_seconds
 from airflow_provider_flyte.exceptions import (
     FlyteAdminUnreachableException,
     FlyteException,
-    FlyteInvalidInputException,
     FlyteResourceExhaustedException,
     FlyteSystemUnavailableException,
     FlyteTimeout,
@@ -74,34 +73,6 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, FlyteException) and error.code == "CANCELLED":
         return True
     return isinstance(error, FlyteTimeout) and error.code == "DEADLINE_EXCEEDED"
-
-
-@overload
-def check_seconds(
-    value: object, argument: str, *, allow_none: Literal[False] = False, allow_zero: bool = False
-) -> float: ...
-
-
-@overload
-def check_seconds(value: object, argument: str, *, allow_none: bool, allow_zero: bool = False) -> float | None: ...
-
-
-def check_seconds(value: object, argument: str, *, allow_none: bool = False, allow_zero: bool = False) -> float | None:
-    """``value`` (a number or a timedelta) as a positive (or, with ``allow_zero``, non-negative) finite duration.
-
-    Raises:
-        FlyteInvalidInputException: naming ``argument`` and the value.
-    """
-    if value is None and allow_none:
-        return None
-    seconds = value.total_seconds() if isinstance(value, timedelta) else value
-    kind = "non-negative" if allow_zero else "positive"
-    wrong = FlyteInvalidInputException(f"{argument}={value!r} must be a {kind}, finite number of seconds")
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not math.isfinite(seconds):
-        raise wrong
-    if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise wrong
-    return float(seconds)
 
 
 def seconds_until(deadline: float | None) -> float | None:

@@ -113,7 +113,7 @@ PROBE = textwrap.dedent(
     exec(sys.argv[2])
     extra = time.perf_counter() - parsed
     tasks = namespace["dag"].tasks
-    origin = sys.modules[type(tasks[0]).__module__].__file__
+    origin = getattr(sys.modules.get(type(tasks[0]).__module__), "__file__", None)
     print(json.dumps({"parse": parsed - start, "extra": extra, "tasks": len(tasks), "origin": origin}))
     """
 )
@@ -200,7 +200,7 @@ def probe(python: str, dag_path: Path, extra_code: str, env: dict[str, str]) -> 
     if result["tasks"] != TASK_COUNT:
         raise OldEnvironmentError(f"{dag_path.name} built {result['tasks']} tasks with {python}, not {TASK_COUNT}")
     old_dag = python == str(OLD_ENV_PYTHON) and dag_path.name == "old_provider.py"
-    if old_dag and str(OLD_ENV_DIR) not in result["origin"]:
+    if old_dag and str(OLD_ENV_DIR) not in str(result["origin"]):
         raise OldEnvironmentError(f"the old DAG's operator came from {result['origin']}, not from 0.0.5's install")
     return Measurement(parse=result["parse"], extra=result["extra"])
 
@@ -251,6 +251,8 @@ def main() -> None:
         folder = Path(scratch)
         # One throwaway AIRFLOW_HOME shared by both sides, so neither touches ~/airflow and both see the same config.
         env = {**os.environ, "AIRFLOW_HOME": str(folder / "airflow_home")}
+        # A DAG processor runs on bytecode compiled once; without it both sides would be timing the compiler.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         old_label = "old provider 0.0.5"
         try:
             build_old_environment(old_requirements(), args.rebuild)

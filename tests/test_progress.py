@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from airflow_provider_flyte.progress import NodeCounts, ProgressReport, elapsed_text
+from airflow_provider_flyte.exceptions import FlyteSystemUnavailableException
+from airflow_provider_flyte.progress import NodeCounts, ProgressReport, anode_counts, elapsed_text, node_counts
 
 
 def node(node_id: str, phase: int) -> SimpleNamespace:
@@ -64,3 +67,49 @@ def test_a_line_without_url_or_detail() -> None:
     assert report.line("RUNNING", "1 of 3 backfill runs finished") == (
         "Backfill ex:p:d:b is still RUNNING after 3s; 1 of 3 backfill runs finished"
     )
+
+
+def test_a_line_with_node_counts_and_what_is_still_missing() -> None:
+    clock = FakeClock()
+    report = ProgressReport("Flyte execution ex:p:d:n", "http://console/x", every=1, clock=clock)
+    clock.now += 61
+    assert report.line("RUNNING", NodeCounts(3, 1, 4), "the gate of signal 'title' not reached yet") == (
+        "Flyte execution ex:p:d:n is still RUNNING after 1m 01s; nodes: 3 done, 1 running, 4 total; "
+        "the gate of signal 'title' not reached yet (http://console/x)"
+    )
+    assert report.line("RUNNING", None, "no 'title' yet") == (
+        "Flyte execution ex:p:d:n is still RUNNING after 1m 01s; no 'title' yet (http://console/x)"
+    )
+
+
+class Clients:
+    """Node executions from a sync and an async ``iter_node_executions``, or Admin refusing to list them."""
+
+    def __init__(self, nodes: list[SimpleNamespace] | None) -> None:
+        self.nodes = nodes
+
+    def iter_node_executions(self, execution_id: str) -> list[SimpleNamespace]:
+        if self.nodes is None:
+            raise FlyteSystemUnavailableException("Admin is restarting")
+        return self.nodes
+
+
+class AsyncClients(Clients):
+    async def _aiter(self) -> Any:
+        for item in Clients.iter_node_executions(self, ""):
+            yield item
+
+    def iter_node_executions(self, execution_id: str) -> Any:  # type: ignore[override]
+        return self._aiter()
+
+
+async def test_counting_nodes_is_a_courtesy_that_never_ends_the_wait(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("tests.progress.counts")
+    nodes = [node("start-node", 3), node("a", 3), node("b", 2)]
+    assert node_counts(Clients(nodes), "ex:p:d:n", log) == NodeCounts(1, 1, 2)
+    assert await anode_counts(AsyncClients(nodes), "ex:p:d:n", log) == NodeCounts(1, 1, 2)
+    with caplog.at_level(logging.INFO):
+        assert node_counts(Clients(None), "ex:p:d:n", log) is None
+        assert await anode_counts(AsyncClients(None), "ex:p:d:n", log) is None
+    refused = "Could not count the nodes of ex:p:d:n: Admin is restarting"
+    assert [r.getMessage() for r in caplog.records] == [refused] * 2

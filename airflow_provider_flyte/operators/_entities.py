@@ -1,25 +1,31 @@
 """Which Flyte entity a FlyteOperator runs: exactly one launch plan, task or workflow, by name or identifier string.
 
-Nothing here imports Airflow, grpc or flyteidl.
+Nothing here imports Airflow, grpc or flyteidl; identifiers and exceptions load when first used, since operators
+check their choice when a DAG file is parsed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
-from airflow_provider_flyte.identifiers import Identifier, ResourceType
+from airflow_provider_flyte._lazy import LazyModule
 
 if TYPE_CHECKING:
+    from airflow_provider_flyte import exceptions, identifiers
+    from airflow_provider_flyte.identifiers import Identifier, ResourceType
     from airflow_provider_flyte.remote import FlyteRemote
+else:
+    exceptions = LazyModule("airflow_provider_flyte.exceptions")
+    identifiers = LazyModule("airflow_provider_flyte.identifiers")
 
 __all__ = ["EntityChoice"]
 
 
-@dataclass(frozen=True)
 class EntityChoice:
     """The entity arguments of a FlyteOperator (as given, or as rendered when the task runs).
+
+    A plain class rather than a dataclass: operators build one when a DAG file is parsed, and generating a
+    dataclass's methods would cost that parse more than everything else here.
 
     Attributes:
         task_id: The task, for messages.
@@ -29,11 +35,21 @@ class EntityChoice:
         version: Version of a bare name; ``None`` (or empty) for the latest.
     """
 
-    task_id: str
-    launchplan_name: str | None
-    task_name: str | None
-    workflow_name: str | None
-    version: str | None = None
+    __slots__ = ("launchplan_name", "task_id", "task_name", "version", "workflow_name")
+
+    def __init__(
+        self,
+        task_id: str,
+        launchplan_name: str | None,
+        task_name: str | None,
+        workflow_name: str | None,
+        version: str | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.launchplan_name = launchplan_name
+        self.task_name = task_name
+        self.workflow_name = workflow_name
+        self.version = version
 
     def check_one(self) -> None:
         """Check that exactly one of the three names is given.
@@ -49,16 +65,17 @@ class EntityChoice:
         given = [name for name, value in arguments if value]
         if len(given) != 1:
             detail = f"got {', '.join(given)}" if given else "got none"
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{self.task_id}: give exactly one of launchplan_name, task_name or workflow_name ({detail})"
             )
 
     @property
     def resource_type(self) -> ResourceType:
         """What kind of entity is chosen."""
+        kinds = identifiers.ResourceType
         if self.launchplan_name:
-            return ResourceType.LAUNCH_PLAN
-        return ResourceType.TASK if self.task_name else ResourceType.WORKFLOW
+            return kinds.LAUNCH_PLAN
+        return kinds.TASK if self.task_name else kinds.WORKFLOW
 
     def identifier(self) -> Identifier | None:
         """The entity as an identifier when it was given as ``lp:``/``tsk:``/``wf:`` string, else ``None``.
@@ -69,10 +86,10 @@ class EntityChoice:
         text = self.launchplan_name or self.task_name or self.workflow_name or ""
         if ":" not in text:
             return None
-        identifier = Identifier.from_python_std(text)
+        identifier = identifiers.Identifier.from_python_std(text)
         expected = self.resource_type
         if identifier.resource_type != expected:
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{self.task_id}: {text!r} is a {identifier.resource_type.name.lower()} identifier, but was given "
                 f"as a {expected.name.lower()}"
             )

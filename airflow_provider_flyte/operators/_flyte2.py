@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_flyte._airflow_common import DEFER_TIMEOUT_GRACE, string_map
+from airflow_provider_flyte._task_arguments import FLYTE2, check_backend_arguments
 from airflow_provider_flyte.exceptions import (
     FlyteEntityAlreadyExistsException,
     FlyteFailedPreconditionException,
-    FlyteInvalidInputException,
 )
 from airflow_provider_flyte.links.flyte import push_console_link
 from airflow_provider_flyte.operators._naming import (
@@ -42,72 +42,12 @@ if TYPE_CHECKING:
     from airflow_provider_flyte.clients.v2 import Flyte2Client
     from airflow_provider_flyte.operators.flyte import FlyteOperator
 
-BACKEND = "flyte2"
-V1_ONLY = (
-    "launchplan_name",
-    "workflow_name",
-    "notifications",
-    "disable_notifications",
-    "oauth2_client",
-    "secrets",
-    "kubernetes_service_account",
-    "tags",
-)
-"""FlyteOperator arguments with no Flyte 2 counterpart here (launch plans became triggers: use ``trigger_name``)."""
-
-
-KNOWN_BACKENDS = ("flyte1", "flyte2")
-"""Backends an operator can be checked against when the DAG is parsed (``auto`` is resolved at run time)."""
-
-
-def backend_argument(backend: str | None, task_id: str) -> str | None:
-    """The operator's ``backend=`` argument, normalized (``flyte1``, ``flyte2``, ``auto``) or ``None``.
-
-    Raises:
-        FlyteInvalidInputException: naming the task and the value when it is none of them.
-    """
-    if backend is None:
-        return None
-    normalized = str(backend).strip().lower()
-    if normalized not in (*KNOWN_BACKENDS, "auto"):
-        raise FlyteInvalidInputException(
-            f"{task_id}: backend={backend!r} must be 'flyte1', 'flyte2' or 'auto' (or omitted: the connection's)"
-        )
-    return normalized
-
-
-def check_arguments(operator: FlyteOperator, backend: str) -> None:
-    """Refuse arguments the ``backend`` cannot honour (at construction for an explicit backend, else at execute).
-
-    Raises:
-        FlyteInvalidInputException: naming the argument, the backend and the fix.
-    """
-    if backend == BACKEND:
-        for name in V1_ONLY:
-            if getattr(operator, name, None) not in (None, [], {}):
-                hint = (
-                    "; deploy the entity as a Flyte 2 task and pass task_name= (or trigger_name=)"
-                    if (name in ("launchplan_name", "workflow_name"))
-                    else ""
-                )
-                raise FlyteInvalidInputException(
-                    f"{operator.task_id}: {name}= is a Flyte 1 feature with no counterpart on backend "
-                    f"{BACKEND!r} (connection {operator.flyte_conn_id!r}); remove it{hint}"
-                )
-        if not operator.task_name:
-            raise FlyteInvalidInputException(
-                f"{operator.task_id}: on backend {BACKEND!r} pass task_name= (and trigger_name= for a trigger)"
-            )
-    elif operator.trigger_name:
-        raise FlyteInvalidInputException(
-            f"{operator.task_id}: trigger_name={operator.trigger_name!r} is a Flyte 2 feature, but backend is "
-            f"{backend!r} (connection {operator.flyte_conn_id!r}); use launchplan_name= or backend 'flyte2'"
-        )
+BACKEND = FLYTE2
 
 
 def execute(operator: FlyteOperator, context: Context) -> dict[str, Any]:
     """Launch (or find) the task instance's run, then wait for it as the operator is configured to."""
-    check_arguments(operator, BACKEND)
+    check_backend_arguments(operator, BACKEND)
     client = operator.hook.get_flyte2_client()
     project, domain = operator._project_domain()
     details = _start(operator, client, context, project, domain)
@@ -245,11 +185,18 @@ def _announce(
 
 
 def _poll(operator: FlyteOperator, client: Flyte2Client, url: str) -> run_definition_pb2.RunDetails:
-    """Wait on the worker (the package's wait clock and outage tolerance); abort at ``timeout``."""
+    """Wait on the worker (the package's wait clock and outage tolerance); abort at ``timeout``.
+
+    Logs each phase change of the run and, between changes, a progress line at least every
+    :data:`~airflow_provider_flyte.progress.PROGRESS_EVERY` seconds.
+    """
     from airflow_provider_flyte.clients.v2.phases import RunPhase
+    from airflow_provider_flyte.progress import ProgressReport
     from airflow_provider_flyte.waiting import WaitClock, poll
 
     run_id = str(operator._flyte2_run)
+    progress = ProgressReport(f"Flyte 2 run {run_id}", url)
+    seen: list[RunPhase] = []
     clock = WaitClock(
         f"Flyte 2 run {run_id}",
         interval=operator.poll_interval,
@@ -260,7 +207,15 @@ def _poll(operator: FlyteOperator, client: Flyte2Client, url: str) -> run_defini
 
     def check() -> run_definition_pb2.RunDetails | None:
         details = client.get_run_details(run_id)
-        return details if RunPhase.of(details.action.status.phase).is_terminal else None
+        phase = RunPhase.of(details.action.status.phase)
+        if not seen or seen[-1] != phase:
+            seen.append(phase)
+            operator.log.info("Flyte 2 run %s is %s (%s)", run_id, phase.name, url)
+            progress.logged()
+        elif progress.due() and not phase.is_terminal:
+            # No node counts: RunDetails has none, and counting the actions would cost a ListActions per line.
+            operator.log.info("%s", progress.line(phase.name))
+        return details if phase.is_terminal else None
 
     done = poll(check, clock)
     if done is None:

@@ -25,8 +25,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from airflow.providers.common.compat.sdk import conf
-
 from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES
 
 if TYPE_CHECKING:
@@ -103,17 +101,6 @@ def lineage_enabled() -> bool:
     except ImportError:
         return False
     return not ol_conf.is_disabled()
-
-
-def inject_parent_job_info(given: bool | None) -> bool:
-    """``openlineage_inject_parent_job_info`` as given, else ``[openlineage] spark_inject_parent_job_info``.
-
-    The default is read from Airflow's configuration directly, so building an operator imports nothing of
-    OpenLineage.
-    """
-    if given is not None:
-        return bool(given)
-    return bool(conf.getboolean("openlineage", "spark_inject_parent_job_info", fallback=False))
 
 
 # ---------------------------------------------------------------------------------------------- parent injection

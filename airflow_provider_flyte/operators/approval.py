@@ -240,9 +240,13 @@ class FlyteApprovalOperator(_HITLBase):
                 timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
             )
 
+        from airflow_provider_flyte.operators._gate_wait import ExecutionWatch
+
+        watch = ExecutionWatch(self.hook, execution_id, self.log, f"no gate asking for {wanted} yet")
+
         def gate_reached() -> signal_pb2.Signal | None:
             signal = self._current_signal(execution_id)
-            if signal is None and (phase := self._phase_if_done(execution_id)) is not None:
+            if signal is None and (phase := watch.final_phase()) is not None:
                 raise AirflowFailException(
                     f"execution {execution_id} ended {phase} before a gate asked for {wanted}; nothing was asked"
                 )
@@ -427,12 +431,6 @@ class FlyteApprovalOperator(_HITLBase):
         filters = None if self.signal_id is None else f"eq(signal_id,{self.signal_id})"
         signals = list_signals(self.hook.get_client(), execution_id, filters=filters)
         return pick_signal(signals, self.signal_id, pending_only=self.signal_id is None)
-
-    def _phase_if_done(self, execution_id: WorkflowExecutionIdentifier) -> str | None:
-        from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
-
-        phase = self.hook.get_client().get_execution(execution_id).closure.phase
-        return WORKFLOW_PHASES[phase] if phase in WORKFLOW_TERMINAL_PHASES else None
 
     def _typed_literal(self, declared: DeclaredSignal, value: Any) -> literals_pb2.Literal:
         """``value`` as a literal of the gate's type; a missing or ill-fitting value fails and nothing is set."""

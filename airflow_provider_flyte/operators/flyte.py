@@ -30,37 +30,42 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout, conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_flyte._airflow_common import DEFER_TIMEOUT_GRACE, duration_argument, string_map, validate_event
-from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES
-from airflow_provider_flyte.exceptions import (
-    FlyteEntityNotExistException,
-    FlyteFailedPreconditionException,
-    FlyteInvalidInputException,
-    FlyteTimeout,
+from airflow_provider_flyte._lazy import LazyModule, lazy_exports
+from airflow_provider_flyte._task_arguments import (
+    KNOWN_BACKENDS,
+    backend_argument,
+    check_backend_arguments,
+    duration_argument,
 )
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.operators import _flyte2, _lineage
 from airflow_provider_flyte.operators._entities import EntityChoice
-from airflow_provider_flyte.operators._naming import (
-    STATE_STORE_KEY,
-    base_execution_name,
-    execution_name_for,
-    latest_generation,
-    retry_name,
-    store_name,
-    stored_name,
-    validate_execution_name,
-)
 from airflow_provider_flyte.operators._resumable import ResumableJobMixin
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
+    from airflow_provider_flyte import _airflow_common, _phases, exceptions
+    from airflow_provider_flyte._airflow_common import DEFER_TIMEOUT_GRACE, validate_event
     from airflow_provider_flyte.hooks.flyte import FlyteHook
     from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+    from airflow_provider_flyte.operators import _flyte2, _lineage, _naming
+    from airflow_provider_flyte.operators._naming import (
+        STATE_STORE_KEY,
+        execution_name_for,
+        retry_name,
+        validate_execution_name,
+    )
     from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, Options
+else:
+    # What only a running task needs loads when it runs: a DAG processor imports this module with every parse.
+    _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")
+    _phases = LazyModule("airflow_provider_flyte._phases")
+    exceptions = LazyModule("airflow_provider_flyte.exceptions")
+    _flyte2 = LazyModule("airflow_provider_flyte.operators._flyte2")
+    _lineage = LazyModule("airflow_provider_flyte.operators._lineage")
+    _naming = LazyModule("airflow_provider_flyte.operators._naming")
 
 ON_RETRY_CHOICES = ("recover", "relaunch", "new")
 
@@ -79,6 +84,17 @@ __all__ = [
     "validate_event",
     "validate_execution_name",
 ]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "DEFER_TIMEOUT_GRACE": "airflow_provider_flyte._airflow_common",
+        "validate_event": "airflow_provider_flyte._airflow_common",
+        "STATE_STORE_KEY": "airflow_provider_flyte.operators._naming",
+        "execution_name_for": "airflow_provider_flyte.operators._naming",
+        "retry_name": "airflow_provider_flyte.operators._naming",
+        "validate_execution_name": "airflow_provider_flyte.operators._naming",
+    },
+)
 
 
 class FlyteExecutionFailedError(AirflowException):
@@ -230,7 +246,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         super().__init__(**kwargs)
         EntityChoice(self.task_id, launchplan_name, task_name, workflow_name).check_one()
         if on_retry not in ON_RETRY_CHOICES:
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{self.task_id}: on_retry={on_retry!r} must be one of {', '.join(ON_RETRY_CHOICES)}"
             )
         self.flyte_conn_id = flyte_conn_id
@@ -262,16 +278,28 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self.timeout = duration_argument(timeout, "timeout", self.task_id)
         self.outage_tolerance = duration_argument(outage_tolerance, "outage_tolerance", self.task_id)
         self.on_retry = on_retry
-        self.openlineage_inject_parent_job_info = _lineage.inject_parent_job_info(openlineage_inject_parent_job_info)
+        self._inject_parent_job_info = openlineage_inject_parent_job_info
         self._lineage: _lineage.FlyteRunRecord | None = None
         self._execution_id: WorkflowExecutionIdentifier | None = None
         self._followed: FlyteWorkflowExecution | None = None
         self._result: dict[str, Any] | None = None
         self.trigger_name = trigger_name
-        self.backend = _flyte2.backend_argument(backend, self.task_id)
+        self.backend = backend_argument(backend, self.task_id)
         self._flyte2_run: str | None = None  # project:domain:name of the Flyte 2 run followed
-        if self.backend in _flyte2.KNOWN_BACKENDS:
-            _flyte2.check_arguments(self, self.backend)
+        if self.backend in KNOWN_BACKENDS:
+            check_backend_arguments(self, self.backend)
+
+    @property
+    def openlineage_inject_parent_job_info(self) -> bool:
+        """Whether launches carry the Airflow task's OpenLineage run as annotations.
+
+        The argument when given, else ``[openlineage] spark_inject_parent_job_info``, read when asked (a launch
+        asks) rather than in every DAG parse.
+        """
+        given = self._inject_parent_job_info
+        if given is not None:
+            return bool(given)
+        return bool(conf.getboolean("openlineage", "spark_inject_parent_job_info", fallback=False))
 
     @cached_property
     def hook(self) -> FlyteHook:
@@ -285,10 +313,10 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Launch (or find) the execution, then wait for it in the way the operator is configured to."""
         self._check_rendered_inputs()
-        backend = self.backend if self.backend in _flyte2.KNOWN_BACKENDS else self.hook.backend.value
+        backend = self.backend if self.backend in KNOWN_BACKENDS else self.hook.backend.value
         if backend == "flyte2":
             return _flyte2.execute(self, context)
-        _flyte2.check_arguments(self, backend)
+        check_backend_arguments(self, backend)
         if self.wait_for_completion and not self.deferrable:
             return self.execute_resumable(context)  # type: ignore[no-any-return]
         execution = self._start(context)
@@ -310,7 +338,9 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
                 outage_tolerance=self.outage_tolerance,
             ),
             method_name="execute_complete",
-            timeout=None if deadline is None else timedelta(seconds=deadline - time.time()) + DEFER_TIMEOUT_GRACE,
+            timeout=None
+            if deadline is None
+            else timedelta(seconds=deadline - time.time()) + _airflow_common.DEFER_TIMEOUT_GRACE,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -323,7 +353,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         """
         if isinstance(event, dict) and "run_id" in event:
             return _flyte2.execute_complete(self, context, event)
-        event = validate_event(event)
+        event = _airflow_common.validate_event(event)
         from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
@@ -372,12 +402,12 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         project, domain = self._project_domain()
         try:
             return self.hook.get_remote().fetch_execution(project, domain, str(external_id)).phase_name
-        except FlyteEntityNotExistException:
+        except exceptions.FlyteEntityNotExistException:
             return "NOT_FOUND"
 
     def is_job_active(self, status: str) -> bool:
         """Whether an execution in phase ``status`` may still change."""
-        return status != "NOT_FOUND" and status not in TERMINAL_PHASE_NAMES
+        return status != "NOT_FOUND" and status not in _phases.TERMINAL_PHASE_NAMES
 
     def is_job_succeeded(self, status: str) -> bool:
         """Whether ``status`` is the phase of a successful execution."""
@@ -401,7 +431,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
                 poll_interval=self.poll_interval,
                 outage_tolerance=self.outage_tolerance,
             )
-        except FlyteTimeout as error:
+        except exceptions.FlyteTimeout as error:
             if self.timeout is None or error.code is not None:
                 raise  # an RPC deadline (DEADLINE_EXCEEDED), not the wait's own timeout
             # On a worker only ``timeout`` is ours to enforce: Airflow applies execution_timeout itself (on_kill).
@@ -440,7 +470,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             if isinstance(self.inputs, str)
             else ""
         )
-        raise FlyteInvalidInputException(
+        raise exceptions.FlyteInvalidInputException(
             f"{self.task_id}: inputs={self.inputs!r} must be a mapping of input names to values, "
             f"not {type(self.inputs).__name__}{hint}"
         )
@@ -451,7 +481,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         domain = self.domain or self.hook.domain or (entity.domain if entity else None)
         if not project or not domain:
             missing = "project" if not project else "domain"
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{self.task_id}: no {missing}: pass {missing}= or set the {missing!r} extra of "
                 f"connection {self.flyte_conn_id!r}"
             )
@@ -462,7 +492,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         return EntityChoice(self.task_id, self.launchplan_name, self.task_name, self.workflow_name, self.version)
 
     def _base_name(self, context: Context) -> str:
-        return base_execution_name(context, self.execution_name)
+        return _naming.base_execution_name(context, self.execution_name)
 
     def _start(self, context: Context) -> FlyteWorkflowExecution:
         """Reattach to the task instance's newest execution, reuse its success, or launch (again)."""
@@ -479,7 +509,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         if latest.is_successful:
             self.log.info("Flyte execution %s already succeeded; using its result", latest.id)
             return latest
-        successor = retry_name(base, generation + 1)
+        successor = _naming.retry_name(base, generation + 1)
         self.log.info(
             "Flyte execution %s ended %s; on_retry=%r launches %s",
             latest.id,
@@ -501,7 +531,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         def fetch(name: str) -> FlyteWorkflowExecution:
             return remote.fetch_execution(project, domain, name)
 
-        return latest_generation(fetch, self._base_name(context), known=stored_name(context))
+        return _naming.latest_generation(fetch, self._base_name(context), known=_naming.stored_name(context))
 
     def _announce(self, context: Context, execution: FlyteWorkflowExecution) -> str:
         """Make ``execution`` the one this task follows: Console link, ``task_state_store``, a log line; its URL."""
@@ -510,7 +540,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         if self._execution_id != execution.id:
             self._execution_id = execution.id
             push_console_link(context, url)
-            store_name(context, execution.id.name)
+            _naming.store_name(context, execution.id.name)
             self.log.info("Flyte execution %s is %s: %s", execution.id, execution.phase_name, url)
         return url
 
@@ -560,7 +590,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             options=self._options(context),
             overwrite_cache=self.overwrite_cache,
             interruptible=self.interruptible,
-            envs=string_map(self.envs, "envs", self.task_id),
+            envs=_airflow_common.string_map(self.envs, "envs", self.task_id),
             tags=list(self.tags or ()),
             cluster_pool=self.cluster_pool or None,
         )
@@ -616,7 +646,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         try:
             self.hook.get_client().terminate_execution(self._execution_id, cause)
             self.log.info("Terminated Flyte execution %s", self._execution_id)
-        except FlyteFailedPreconditionException:
+        except exceptions.FlyteFailedPreconditionException:
             self.log.info("Flyte execution %s had already finished", self._execution_id)
         except Exception:
             self.log.exception("Could not terminate Flyte execution %s", self._execution_id)

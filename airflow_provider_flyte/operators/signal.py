@@ -32,7 +32,6 @@ from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.progress import ProgressReport
 from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
@@ -183,8 +182,11 @@ class FlyteSignalOperator(BaseOperator):
         Raises:
             AirflowFailException: when the execution ends first or the deadline passes; nothing was set.
         """
+        from airflow_provider_flyte.operators._gate_wait import ExecutionWatch
+
         looks: list[int] = []
-        report = ProgressReport(f"Flyte execution {execution_id}", self.hook.console_url(execution_id))
+        missing = f"the gate of signal {self.signal_id!r} not reached yet"
+        watch = ExecutionWatch(self.hook, execution_id, self.log, missing)
 
         def gate_reached() -> bool | None:
             if self._signal_exists(execution_id):
@@ -192,14 +194,12 @@ class FlyteSignalOperator(BaseOperator):
             if not looks:
                 self.log.info("Waiting for execution %s to reach the gate of signal %r", execution_id, self.signal_id)
             looks.append(1)
-            phase = self._phase_if_done(execution_id)
+            phase = watch.final_phase()
             if phase is not None:
                 raise AirflowFailException(
                     f"execution {execution_id} ended {phase} before reaching the gate of signal {self.signal_id!r}; "
                     "nothing was set"
                 )
-            if report.due():
-                self.log.info("%s", report.line("running", f"the gate of signal {self.signal_id!r} not reached yet"))
             return None
 
         clock = task_wait_clock(
@@ -271,12 +271,6 @@ class FlyteSignalOperator(BaseOperator):
 
         signals = list_signals(self.hook.get_client(), execution_id, filters=f"eq(signal_id,{self.signal_id})")
         return any(signal.id.signal_id == self.signal_id for signal in signals)
-
-    def _phase_if_done(self, execution_id: WorkflowExecutionIdentifier) -> str | None:
-        from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
-
-        phase = self.hook.get_client().get_execution(execution_id).closure.phase
-        return WORKFLOW_PHASES[phase] if phase in WORKFLOW_TERMINAL_PHASES else None
 
     def _send(
         self,

@@ -17,7 +17,7 @@ from airflow_provider_flyte.identifiers import (
     TaskExecutionIdentifier,
     WorkflowExecutionIdentifier,
 )
-from airflow_provider_flyte.progress import NodeCounts, ProgressReport
+from airflow_provider_flyte.progress import ProgressReport, node_counts
 from airflow_provider_flyte.remote._core import RemoteCore, logger, required_name
 from airflow_provider_flyte.remote._queries import PAGE_SIZE, as_execution_id, paginate
 from airflow_provider_flyte.remote.entities import FlyteWorkflow
@@ -176,7 +176,7 @@ class FollowingMixin(RemoteCore):
                 logger.info("Execution %s is %s (%s)", execution.id, execution.phase_name, url)
                 progress.logged()
             elif progress.due() and not execution.is_done:
-                nodes = NodeCounts.of(self.client.iter_node_executions(execution.id))
+                nodes = node_counts(self.client, execution.id, logger)
                 logger.info("%s", progress.line(execution.phase_name, nodes))
             return execution if execution.is_done else None
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_flyte._airflow_common import task_wait_clock
-from airflow_provider_flyte.waiting import WaitClock
+from airflow_provider_flyte._lazy import LazyModule
 
 if TYPE_CHECKING:
+    from airflow_provider_flyte import _airflow_common
     from airflow_provider_flyte.hooks.flyte import FlyteHook
+    from airflow_provider_flyte.waiting import WaitClock
+else:
+    _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")  # poking loads it; DAG files need not
 
 T = TypeVar("T")
 
@@ -39,5 +42,5 @@ class OutageTolerantPokes:
             FlyteAdminUnreachableException: when Admin has been unreachable for longer than ``outage_tolerance``.
         """
         if self._poke_clock is None:
-            self._poke_clock = task_wait_clock(self, subject, interval=float(self.poke_interval))
+            self._poke_clock = _airflow_common.task_wait_clock(self, subject, interval=float(self.poke_interval))
         return self._poke_clock.attempt(call)

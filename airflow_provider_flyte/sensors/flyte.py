@@ -14,13 +14,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowSensorTimeout, conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_flyte._airflow_common import (
-    DEFER_TIMEOUT_GRACE,
-    duration_argument,
-    execution_id_argument,
-    validate_event,
-)
+from airflow_provider_flyte._lazy import LazyModule
 from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES, normalize_phases
+from airflow_provider_flyte._task_arguments import duration_argument
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
@@ -28,8 +24,11 @@ from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_flyte import _airflow_common
     from airflow_provider_flyte.hooks.flyte import FlyteHook
     from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+else:
+    _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")  # for running tasks, not DAG files
 
 
 class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
@@ -99,7 +98,7 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
         return self.hook.backend.value == "flyte2"
 
     def _resolved_id(self) -> WorkflowExecutionIdentifier:
-        return self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
+        return self.hook.execution_id(_airflow_common.execution_id_argument(self.execution_id, self.task_id))
 
     def execute(self, context: Context) -> Any:
         """Poke once; if not done and deferrable, defer to :class:`FlyteExecutionTrigger`."""
@@ -126,7 +125,7 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
             ),
             method_name="execute_complete",
             # The trigger's own deadline reports the phase it last saw; Airflow's timeout is the backstop.
-            timeout=timedelta(seconds=float(self.timeout)) + DEFER_TIMEOUT_GRACE,
+            timeout=timedelta(seconds=float(self.timeout)) + _airflow_common.DEFER_TIMEOUT_GRACE,
         )
 
     def poke(self, context: Context) -> PokeReturnValue:
@@ -174,7 +173,7 @@ class FlyteExecutionSensor(OutageTolerantPokes, BaseSensorOperator):
                 raise AirflowSensorTimeout(event["message"])
             what = f"Flyte 2 run {event['run_id']} ended {event.get('flyte_phase')}"
             raise AirflowException(f"{what}: {event['message']} (see {event['console_url']})")
-        event = validate_event(event)
+        event = _airflow_common.validate_event(event)
         from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])

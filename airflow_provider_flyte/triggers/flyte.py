@@ -26,13 +26,10 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timing
 from airflow_provider_flyte._phases import TERMINAL_PHASE_NAMES, WORKFLOW_PHASE_NAMES, normalize_phases
-from airflow_provider_flyte.exceptions import (
-    FlyteException,
-    FlyteFailedPreconditionException,
-)
+from airflow_provider_flyte.exceptions import FlyteFailedPreconditionException
 from airflow_provider_flyte.hooks.flyte import DEFAULT_CONN_ID
 from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-from airflow_provider_flyte.progress import NodeCounts, ProgressReport
+from airflow_provider_flyte.progress import ProgressReport, anode_counts
 from airflow_provider_flyte.waiting import check_seconds
 
 log = logging.getLogger(__name__)
@@ -169,14 +166,9 @@ class FlyteExecutionTrigger(BaseTrigger):
         from airflow_provider_flyte.watch import leased_async_client
 
         execution_id = WorkflowExecutionIdentifier.from_python_std(self.execution_id)
-        try:
-            async with leased_async_client(self.flyte_conn_id, config) as client:
-                nodes: NodeCounts | None = NodeCounts.of(
-                    [node async for node in client.iter_node_executions(execution_id)]
-                )
-        except FlyteException as error:  # progress is a courtesy: never let it end the wait
-            self.log.info("Could not count the nodes of %s: %s", self.execution_id, error)
-            nodes = None
+        # The watcher holds the shared client: the lease only keeps it open while the nodes are counted.
+        async with leased_async_client(self.flyte_conn_id, config) as client:
+            nodes = await anode_counts(client, execution_id, self.log)
         self.log.info("%s", progress.line(phase, nodes))
 
     async def on_kill(self) -> None:

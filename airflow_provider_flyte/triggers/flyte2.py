@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_flyte._airflow_common import EVENT_STATUSES, trigger_timing
+from airflow_provider_flyte._airflow_common import EVENT_STATUSES, log_resume, trigger_timing
 from airflow_provider_flyte._phases import normalize_phases
 from airflow_provider_flyte.exceptions import FlyteException, FlyteFailedPreconditionException
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
@@ -71,6 +71,9 @@ def split_run_id(run_id: str) -> tuple[str, str, str]:
 def validate_run_event(event: Any) -> dict[str, Any]:
     """Check a :class:`Flyte2RunTrigger` event before acting on it: a bad event must fail the task, never succeed.
 
+    Logs the one line that marks the deferred task back on a worker (see
+    :func:`~airflow_provider_flyte._airflow_common.log_resume`).
+
     Raises:
         AirflowException: naming what is wrong with the event (not a mapping, unknown status, malformed run id).
     """
@@ -82,7 +85,11 @@ def validate_run_event(event: Any) -> dict[str, Any]:
         split_run_id(str(event.get("run_id")))
     except ValueError as error:
         raise AirflowException(f"Flyte2RunTrigger event: {error}") from None
-    return {"phase": None, "flyte_phase": None, "message": "", "console_url": None, **dict(event)}
+    checked = {"phase": None, "flyte_phase": None, "message": "", "console_url": None, **dict(event)}
+    # Named as the trigger's own lines name it (RECOVERED stays RECOVERED), not in the Flyte 1 vocabulary.
+    named = {**checked, "phase": checked["flyte_phase"] or checked["phase"]}
+    log_resume("Flyte2RunTrigger", f"Flyte 2 run {checked['run_id']}", named)
+    return checked
 
 
 class Flyte2RunTrigger(BaseTrigger):

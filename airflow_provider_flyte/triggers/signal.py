@@ -115,7 +115,7 @@ class FlyteSignalTrigger(BaseTrigger):
 
     async def _watch(self) -> AsyncGenerator[TriggerEvent, None]:
         from airflow_provider_flyte.hooks.flyte import FlyteAsyncHook, execution_console_url
-        from airflow_provider_flyte.progress import ProgressReport
+        from airflow_provider_flyte.progress import ProgressReport, anode_counts
         from airflow_provider_flyte.remote.executions import WORKFLOW_PHASES, WORKFLOW_TERMINAL_PHASES
         from airflow_provider_flyte.remote.signals import alist_signals, signal_summary
 
@@ -139,10 +139,15 @@ class FlyteSignalTrigger(BaseTrigger):
                 if found is not None:
                     return "waiting", found
                 execution = await client.get_execution(execution_id)
-                phase = WORKFLOW_PHASES[execution.closure.phase]
-                if execution.closure.phase not in WORKFLOW_TERMINAL_PHASES:
-                    if report.due():
-                        self.log.info("%s", report.line(phase, f"no {wanted} yet"))
+                seen, phase = phase, WORKFLOW_PHASES[execution.closure.phase]
+                done = execution.closure.phase in WORKFLOW_TERMINAL_PHASES
+                if phase != seen:
+                    self.log.info("Flyte execution %s is %s (%s)", self.execution_id, phase, console_url)
+                    report.logged()
+                elif report.due() and not done:
+                    nodes = await anode_counts(client, execution_id, self.log)
+                    self.log.info("%s", report.line(phase, nodes, f"no {wanted} yet"))
+                if not done:
                     return None
                 # The gate may have been created and answered in the same breath: look once more.
                 found = pick_signal(await alist_signals(client, execution_id), self.signal_id, self.pending_only)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from typing import Any
 
 import pytest
@@ -117,6 +119,43 @@ def test_timeout_aborts_the_run(v2: Any) -> None:
     assert record.phase == 7  # ACTION_PHASE_ABORTED
 
 
+def test_a_worker_wait_logs_phase_changes_and_progress_lines(
+    v2: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("airflow_provider_flyte.progress.PROGRESS_EVERY", 0.3)
+    v2.behave(TASK, hang=True)
+    operator = FlyteOperator(task_id="held", task_name=TASK, inputs={"x": 5}, poll_interval=0.1)
+    # A stdlib logger, which caplog sees (Airflow's is structlog; 3.3+ caches it as _cached_logger, before as _log).
+    operator._log = operator._cached_logger = logger = logging.getLogger("tests.flyte2.progress")
+    progressed = threading.Event()
+
+    def note_progress(record: logging.LogRecord) -> bool:
+        if " is still RUNNING after " in record.getMessage():
+            progressed.set()
+        return True
+
+    def finish_once_a_progress_line_was_logged() -> None:
+        progressed.wait(20)  # a hang guard: without a line, the run finishes anyway and the test fails below
+        v2.behave(TASK, function=lambda x: x * 2)
+
+    logger.addFilter(note_progress)
+    finishing = threading.Thread(target=finish_once_a_progress_line_was_logged, daemon=True)
+    finishing.start()
+    ti = FakeTaskInstance("held")
+    with caplog.at_level(logging.INFO):
+        result = run(operator, ti)
+    finishing.join()
+    assert result["outputs"] == {"o0": 10}
+    run_id, url = result["run_id"], ti.xcoms[LINK]
+    lines = [record.getMessage() for record in caplog.records]
+    assert f"Flyte 2 run {run_id} is RUNNING ({url})" in lines
+    assert f"Flyte 2 run {run_id} is SUCCEEDED ({url})" in lines
+    progress = [line for line in lines if " is still RUNNING after " in line]
+    assert progress, lines
+    assert progress[0].startswith(f"Flyte 2 run {run_id} is still RUNNING after ")
+    assert progress[0].endswith(f"s ({url})")  # no node counts: Flyte 2 runs have actions, not counted here
+
+
 def test_v1_only_features_are_refused_naming_the_backend(v2: Any) -> None:
     with pytest.raises(FlyteInvalidInputException, match=r"launchplan_name.*'flyte2'"):
         FlyteOperator(task_id="lp", launchplan_name="demo.pipeline", backend="flyte2")
@@ -141,7 +180,7 @@ def test_trigger_by_name_runs_with_its_inputs(v2: Any) -> None:
     assert run(operator, FakeTaskInstance("nightly"))["outputs"] == {"o0": 10}
 
 
-def test_deferrable_launch_and_trigger_and_sensor(v2: Any) -> None:
+def test_deferrable_launch_and_trigger_and_sensor(v2: Any, caplog: pytest.LogCaptureFixture) -> None:
     ti = FakeTaskInstance("deferred")
     operator = FlyteOperator(task_id="deferred", task_name=TASK, inputs={"x": 3}, deferrable=True, poll_interval=0.1)
     with pytest.raises(TaskDeferred) as deferred:
@@ -158,8 +197,13 @@ def test_deferrable_launch_and_trigger_and_sensor(v2: Any) -> None:
 
     event = asyncio.run(first_event())
     assert event["status"] == "success"
-    result = operator.execute_complete(context(ti), event)
+    with caplog.at_level(logging.INFO):
+        result = operator.execute_complete(context(ti), event)
     assert result["outputs"] == {"o0": 6}
+    # One line marks the task back on a worker, with the outcome and where to look.
+    resumed = [record.getMessage() for record in caplog.records if record.getMessage().startswith("Resumed")]
+    run_id, url = result["run_id"], ti.xcoms[LINK]
+    assert resumed == [f"Resumed after Flyte2RunTrigger: Flyte 2 run {run_id} is SUCCEEDED ({url})"]
     sensor = FlyteExecutionSensor(task_id="watch", execution_id=result, poke_interval=0.1, timeout=30)
     assert sensor.execute(context(FakeTaskInstance("watch")))["run_id"] == result["run_id"]
     by_name = FlyteExecutionSensor(task_id="watch2", execution_id=result["name"], poke_interval=0.1, timeout=30)
