@@ -50,19 +50,20 @@ if TYPE_CHECKING:
     from airflow_provider_flyte._airflow_common import DEFER_TIMEOUT_GRACE, validate_event
     from airflow_provider_flyte.hooks.flyte import FlyteHook
     from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
-    from airflow_provider_flyte.operators import _flyte2, _lineage, _naming
+    from airflow_provider_flyte.operators import _flyte1, _flyte2, _lineage, _naming
     from airflow_provider_flyte.operators._naming import (
         STATE_STORE_KEY,
         execution_name_for,
         retry_name,
         validate_execution_name,
     )
-    from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution, Options
+    from airflow_provider_flyte.remote import FlyteWorkflowExecution, Options
 else:
     # What only a running task needs loads when it runs: a DAG processor imports this module with every parse.
     _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")
     _phases = LazyModule("airflow_provider_flyte._phases")
     exceptions = LazyModule("airflow_provider_flyte.exceptions")
+    _flyte1 = LazyModule("airflow_provider_flyte.operators._flyte1")
     _flyte2 = LazyModule("airflow_provider_flyte.operators._flyte2")
     _lineage = LazyModule("airflow_provider_flyte.operators._lineage")
     _naming = LazyModule("airflow_provider_flyte.operators._naming")
@@ -319,10 +320,10 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         check_backend_arguments(self, backend)
         if self.wait_for_completion and not self.deferrable:
             return self.execute_resumable(context)  # type: ignore[no-any-return]
-        execution = self._start(context)
-        url = self._announce(context, execution)
+        execution = _flyte1.start(self, context)
+        url = _flyte1.announce(self, context, execution)
         if execution.is_done or not self.wait_for_completion:
-            return self._finish(execution, url)
+            return _flyte1.finish(self, execution, url)
         deadline = self._deadline(context)
         if deadline is not None and deadline <= time.time():
             self._timed_out(f"Flyte execution {execution.id} is still {execution.phase_name} at its deadline", url)
@@ -368,7 +369,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             raise FlyteExecutionFailedError(str(execution_id), event["phase"], event["message"], event["console_url"])
         remote = self.hook.get_remote()
         execution = remote.fetch_execution(execution_id.project, execution_id.domain, execution_id.name)
-        return self._finish(execution, event.get("console_url") or remote.generate_console_url(execution))
+        return _flyte1.finish(self, execution, event.get("console_url") or remote.generate_console_url(execution))
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         """Abort the execution when Airflow's own deferral timeout failed the task, then fail as Airflow does.
@@ -379,7 +380,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         if next_method == "__fail__" and (next_kwargs or {}).get("error") == "Trigger timeout":
             try:
                 project, domain = self._project_domain()
-                found = self._latest(self.hook.get_remote(), context, project, domain)
+                found = _flyte1.latest(self, self.hook.get_remote(), context, project, domain)
                 if found is not None and not found[0].is_done:
                     self._execution_id = found[0].id
                     self._terminate(f"Airflow task {self.task_id} timed out while deferred")
@@ -393,8 +394,8 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
 
     def submit_job(self, context: Context) -> str:
         """Launch the execution of this task instance, or find the one an earlier try launched; its name."""
-        execution = self._start(context)
-        self._announce(context, execution)
+        execution = _flyte1.start(self, context)
+        _flyte1.announce(self, context, execution)
         return execution.id.name
 
     def get_job_status(self, external_id: Any, context: Context) -> str:
@@ -423,7 +424,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             project, domain = self._project_domain()
             execution = remote.fetch_execution(project, domain, str(external_id))
             self.log.info("Reattaching to Flyte execution %s (%s)", execution.id, execution.phase_name)
-        url = self._announce(context, execution)
+        url = _flyte1.announce(self, context, execution)
         try:
             remote.wait(
                 execution,
@@ -438,7 +439,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             self._timed_out(
                 f"Flyte execution {execution.id} is still {execution.phase_name} at its deadline", url, deferred=False
             )
-        self._result = self._finish(execution, url)
+        self._result = _flyte1.finish(self, execution, url)
         return self._result
 
     def get_job_result(self, external_id: Any, context: Context) -> dict[str, Any]:
@@ -449,7 +450,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         project, domain = self._project_domain()
         execution = remote.fetch_execution(project, domain, str(external_id))
         self.log.info("Flyte execution %s already succeeded; using its result", execution.id)
-        return self._finish(execution, self._announce(context, execution))
+        return _flyte1.finish(self, execution, _flyte1.announce(self, context, execution))
 
     def on_kill(self) -> None:
         """Abort the execution when Airflow kills the task while it waits on a worker."""
@@ -494,56 +495,6 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
     def _base_name(self, context: Context) -> str:
         return _naming.base_execution_name(context, self.execution_name)
 
-    def _start(self, context: Context) -> FlyteWorkflowExecution:
-        """Reattach to the task instance's newest execution, reuse its success, or launch (again)."""
-        remote = self.hook.get_remote()
-        project, domain = self._project_domain()
-        found = self._latest(remote, context, project, domain)
-        base = self._base_name(context)
-        if found is None:
-            return self._launch(remote, project, domain, base, context)
-        latest, generation = found
-        if not latest.is_done:
-            self.log.info("Reattaching to Flyte execution %s (%s)", latest.id, latest.phase_name)
-            return latest
-        if latest.is_successful:
-            self.log.info("Flyte execution %s already succeeded; using its result", latest.id)
-            return latest
-        successor = _naming.retry_name(base, generation + 1)
-        self.log.info(
-            "Flyte execution %s ended %s; on_retry=%r launches %s",
-            latest.id,
-            latest.phase_name,
-            self.on_retry,
-            successor,
-        )
-        if self.on_retry == "recover":
-            return remote.recover_execution(latest.id, name=successor)
-        if self.on_retry == "relaunch":
-            return remote.relaunch_execution(latest.id, name=successor)
-        return self._launch(remote, project, domain, successor, context)
-
-    def _latest(
-        self, remote: FlyteRemote, context: Context, project: str, domain: str
-    ) -> tuple[FlyteWorkflowExecution, int] | None:
-        """The newest execution this task instance started (any try), and its generation."""
-
-        def fetch(name: str) -> FlyteWorkflowExecution:
-            return remote.fetch_execution(project, domain, name)
-
-        return _naming.latest_generation(fetch, self._base_name(context), known=_naming.stored_name(context))
-
-    def _announce(self, context: Context, execution: FlyteWorkflowExecution) -> str:
-        """Make ``execution`` the one this task follows: Console link, ``task_state_store``, a log line; its URL."""
-        url = self.hook.get_remote().generate_console_url(execution)
-        self._followed = execution
-        if self._execution_id != execution.id:
-            self._execution_id = execution.id
-            push_console_link(context, url)
-            _naming.store_name(context, execution.id.name)
-            self.log.info("Flyte execution %s is %s: %s", execution.id, execution.phase_name, url)
-        return url
-
     def _deadline(self, context: Context) -> float | None:
         """When a deferred wait must end (seconds since the epoch), or ``None`` for never.
 
@@ -577,24 +528,6 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self._terminate(f"Airflow task {self.task_id} reached its timeout")
         raise AirflowException(f"{what} (the task's timeout of {timeout or 0:g}s); it was aborted. See {url}")
 
-    def _launch(
-        self, remote: FlyteRemote, project: str, domain: str, name: str, context: Context
-    ) -> FlyteWorkflowExecution:
-        entity = self._entity().fetch(remote, project, domain)
-        return remote.execute(
-            entity,
-            inputs=dict(self.inputs or {}),
-            project=project,
-            domain=domain,
-            execution_name=name,
-            options=self._options(context),
-            overwrite_cache=self.overwrite_cache,
-            interruptible=self.interruptible,
-            envs=_airflow_common.string_map(self.envs, "envs", self.task_id),
-            tags=list(self.tags or ()),
-            cluster_pool=self.cluster_pool or None,
-        )
-
     def _options(self, context: Context) -> Options:
         from airflow_provider_flyte.operators._options import build_options
 
@@ -611,28 +544,6 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             notifications=self.notifications,
             disable_notifications=self.disable_notifications,
         )
-
-    def _finish(self, execution: FlyteWorkflowExecution, url: str) -> dict[str, Any]:
-        """The task's result for a finished (or not awaited) execution; raise for a failed one."""
-        self._lineage = _lineage.capture(self.hook, execution, url)
-        if execution.is_done and not execution.is_successful:
-            error = execution.error
-            message = error.message if error is not None else execution.closure.abort_metadata.cause
-            raise FlyteExecutionFailedError(str(execution.id), execution.phase_name, message, url)
-        outputs = None
-        if execution.is_successful:
-            from airflow_provider_flyte.literals import to_json_able
-
-            outputs = {name: to_json_able(value) for name, value in execution.outputs.items()}
-        return {
-            "execution_id": str(execution.id),
-            "project": execution.id.project,
-            "domain": execution.id.domain,
-            "name": execution.id.name,
-            "phase": execution.phase_name,
-            "console_url": url,
-            "outputs": outputs,
-        }
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
         """OpenLineage facets of the execution this task followed (see :mod:`~.operators._lineage`)."""
