@@ -25,19 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
-from airflow_provider_flyte._airflow_common import (
-    DEFER_TIMEOUT_GRACE,
-    duration_argument,
-    execution_id_argument,
-    require_flyte1,
-    task_wait_clock,
-    validate_signal_event,
-)
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte._lazy import LazyModule
+from airflow_provider_flyte._task_arguments import duration_argument
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
-from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.providers.standard.operators.hitl import HITLOperator as _HITLBase
@@ -45,8 +36,16 @@ if TYPE_CHECKING:
     from flyteidl.admin import signal_pb2
     from flyteidl.core import literals_pb2
 
+    from airflow_provider_flyte import _airflow_common, exceptions, identifiers, waiting
     from airflow_provider_flyte.hooks.flyte import FlyteHook
+    from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
     from airflow_provider_flyte.remote.signals import DeclaredSignal
+else:
+    # What only a running task needs loads when it runs: a DAG processor imports this module with every parse.
+    _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")
+    exceptions = LazyModule("airflow_provider_flyte.exceptions")
+    identifiers = LazyModule("airflow_provider_flyte.identifiers")
+    waiting = LazyModule("airflow_provider_flyte.waiting")
 
 HITL_REQUIREMENT = (
     "Airflow 3.1 or later with apache-airflow-providers-standard 1.8.0 or later "
@@ -172,12 +171,14 @@ class FlyteApprovalOperator(_HITLBase):
             )
         for reserved in _RESERVED_ARGUMENTS:
             if reserved in kwargs:
-                raise FlyteInvalidInputException(
+                raise exceptions.FlyteInvalidInputException(
                     f"{task_id}: {reserved}={kwargs[reserved]!r} is not accepted; FlyteApprovalOperator derives the "
                     "options and the form from the Flyte gate"
                 )
         if signal_id is not None and (not isinstance(signal_id, str) or not signal_id):
-            raise FlyteInvalidInputException(f"{task_id}: signal_id={signal_id!r} must be a non-empty string or None")
+            raise exceptions.FlyteInvalidInputException(
+                f"{task_id}: signal_id={signal_id!r} must be a non-empty string or None"
+            )
         durations = {
             name: duration_argument(value, name, task_id)
             for name, value in (
@@ -210,8 +211,8 @@ class FlyteApprovalOperator(_HITLBase):
 
     def execute(self, context: Context) -> Any:
         """Find the gate's signal (waiting for it if needed), then ask the person."""
-        require_flyte1(self, self.hook, "approval gates (signals)")
-        execution_id = self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
+        _airflow_common.require_flyte1(self, self.hook, "approval gates (signals)")
+        execution_id = self.hook.execution_id(_airflow_common.execution_id_argument(self.execution_id, self.task_id))
         url = self.hook.console_url(execution_id)
         push_console_link(context, url)
         if self.signal_id is not None:
@@ -237,7 +238,9 @@ class FlyteApprovalOperator(_HITLBase):
                     outage_tolerance=self.outage_tolerance,
                 ),
                 method_name="gate_reached",
-                timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
+                timeout=None
+                if self.timeout is None
+                else timedelta(seconds=self.timeout) + _airflow_common.DEFER_TIMEOUT_GRACE,
             )
 
         from airflow_provider_flyte.operators._gate_wait import ExecutionWatch
@@ -252,13 +255,13 @@ class FlyteApprovalOperator(_HITLBase):
                 )
             return signal
 
-        clock = task_wait_clock(
+        clock = _airflow_common.task_wait_clock(
             self,
             f"a gate asking for {wanted} in execution {execution_id}",
             interval=self.poll_interval,
             deadline=deadline,
         )
-        found = poll(gate_reached, clock)
+        found = waiting.poll(gate_reached, clock)
         if found is None:
             raise AirflowFailException(
                 f"execution {execution_id} did not reach a gate asking for {wanted} within {self.timeout:g}s; "
@@ -268,13 +271,13 @@ class FlyteApprovalOperator(_HITLBase):
 
     def gate_reached(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after :class:`FlyteSignalTrigger`: ask about the signal it found, or fail having asked nothing."""
-        event = validate_signal_event(event)
+        event = _airflow_common.validate_signal_event(event)
         if event["status"] != "success":
             raise AirflowFailException(f"{event['message']}; nothing was asked")
         signal = event["signal"]
         if not isinstance(signal, Mapping) or not isinstance(signal.get("signal_id"), str):
             raise AirflowException(f"FlyteSignalTrigger reported success without a signal: {event!r}")
-        execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
+        execution_id = identifiers.WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
         url = event["console_url"] or self.hook.console_url(execution_id)
         return self._ask_or_finish(context, execution_id, signal["signal_id"], bool(signal.get("is_set")), url)
 
@@ -357,7 +360,7 @@ class FlyteApprovalOperator(_HITLBase):
         gate = ti.xcom_pull(task_ids=self.task_id, key=GATE_XCOM_KEY, map_indexes=ti.map_index)
         if not isinstance(gate, Mapping) or not isinstance(gate.get("signal_id"), str):
             raise AirflowException(f"{self.task_id}: no record of the gate this task asked about; nothing was set")
-        execution_id = WorkflowExecutionIdentifier.from_python_std(gate["execution_id"])
+        execution_id = identifiers.WorkflowExecutionIdentifier.from_python_std(gate["execution_id"])
         signal_id: str = gate["signal_id"]
         url = str(gate.get("console_url") or self.hook.console_url(execution_id))
         declared = self._declared_gate(execution_id, signal_id)
@@ -442,7 +445,7 @@ class FlyteApprovalOperator(_HITLBase):
             )
         try:
             return to_literal(value, declared.literal_type, name=f"value of signal {declared.signal_id!r}")
-        except FlyteInvalidInputException as error:
+        except exceptions.FlyteInvalidInputException as error:
             raise AirflowFailException(f"{self.task_id}: {error}; nothing was set") from None
 
     def _refuse_if_answered_in_flyte(self, execution_id: WorkflowExecutionIdentifier, signal_id: str) -> None:

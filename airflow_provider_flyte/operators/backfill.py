@@ -19,26 +19,26 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_flyte._airflow_common import (
-    DEFER_TIMEOUT_GRACE,
-    duration_argument,
-    require_flyte1,
-    task_wait_clock,
-    validate_backfill_event,
-)
-from airflow_provider_flyte.exceptions import FlyteEntityNotExistException, FlyteInvalidInputException
+from airflow_provider_flyte._lazy import LazyModule
+from airflow_provider_flyte._task_arguments import duration_argument
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.operators import _lineage
-from airflow_provider_flyte.operators._naming import base_execution_name
-from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
+    from airflow_provider_flyte import _airflow_common, exceptions, waiting
     from airflow_provider_flyte.hooks.flyte import FlyteHook
+    from airflow_provider_flyte.operators import _lineage, _naming
     from airflow_provider_flyte.remote import FlyteRemote, FlyteWorkflowExecution
+else:
+    # What only a running task needs loads when it runs: a DAG processor imports this module with every parse.
+    _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")
+    exceptions = LazyModule("airflow_provider_flyte.exceptions")
+    waiting = LazyModule("airflow_provider_flyte.waiting")
+    _lineage = LazyModule("airflow_provider_flyte.operators._lineage")
+    _naming = LazyModule("airflow_provider_flyte.operators._naming")
 
 FAILURE_POLICIES = ("fail_immediately", "fail_after_executable_nodes_complete")
 
@@ -130,7 +130,7 @@ class FlyteBackfillOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if failure_policy not in FAILURE_POLICIES:
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{self.task_id}: failure_policy={failure_policy!r} must be one of {', '.join(FAILURE_POLICIES)}"
             )
         self.launchplan_name = launchplan_name
@@ -161,7 +161,7 @@ class FlyteBackfillOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Plan the backfill, launch it (or find the one an earlier try launched) and follow it to the end."""
-        require_flyte1(self, self.hook, "launch plan backfills")
+        _airflow_common.require_flyte1(self, self.hook, "launch plan backfills")
         from airflow_provider_flyte.remote.backfill import WorkflowFailurePolicy
 
         remote = self.hook.get_remote()
@@ -170,7 +170,7 @@ class FlyteBackfillOperator(BaseOperator):
         end = _as_datetime(self.to_date, "to_date", self.task_id, context.get("data_interval_end"))
         if start >= end and not (self.from_date and self.to_date):
             # Manual and asset-triggered runs have an empty data interval (start == end): nothing to replay.
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{self.task_id}: the range {start.isoformat()} .. {end.isoformat()} is empty (a manual run's data "
                 "interval has no length); pass from_date= and to_date="
             )
@@ -201,7 +201,7 @@ class FlyteBackfillOperator(BaseOperator):
                 "plan": plan.to_dict(),
                 "children": [],
             }
-        name = base_execution_name(context, self.execution_name)
+        name = _naming.base_execution_name(context, self.execution_name)
         execution = self._existing(remote, project, domain, name)
         if execution is None:
             execution = remote.launch_backfill(**common, execution_name=name)  # type: ignore[assignment]
@@ -228,7 +228,9 @@ class FlyteBackfillOperator(BaseOperator):
                     outage_tolerance=self.outage_tolerance,
                 ),
                 method_name="execute_complete",
-                timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
+                timeout=None
+                if self.timeout is None
+                else timedelta(seconds=self.timeout) + _airflow_common.DEFER_TIMEOUT_GRACE,
             )
         return self._follow(remote, execution, scheduled, deadline, result_base)
 
@@ -239,7 +241,7 @@ class FlyteBackfillOperator(BaseOperator):
             AirflowException: for a malformed event, a timeout (the backfill is aborted) or a watch error.
             FlyteBackfillFailedError: when runs failed.
         """
-        event = validate_backfill_event(event)
+        event = _airflow_common.validate_backfill_event(event)
         execution_id = event["execution_id"]
         children = list(event.get("children") or [])
         if event["status"] == "timeout":
@@ -255,7 +257,7 @@ class FlyteBackfillOperator(BaseOperator):
     def _existing(remote: FlyteRemote, project: str, domain: str, name: str) -> FlyteWorkflowExecution | None:
         try:
             return remote.fetch_execution(project, domain, name)
-        except FlyteEntityNotExistException:
+        except exceptions.FlyteEntityNotExistException:
             return None
 
     def _children(self, execution: FlyteWorkflowExecution, scheduled: dict[str, str]) -> list[dict[str, Any]]:
@@ -292,8 +294,10 @@ class FlyteBackfillOperator(BaseOperator):
                 self.log.info("%s", report.line(execution.phase_name, progress))
             return execution if execution.is_done else None
 
-        clock = task_wait_clock(self, f"backfill {execution.id}", interval=self.poll_interval, deadline=deadline)
-        if poll(finished, clock) is None:
+        clock = _airflow_common.task_wait_clock(
+            self, f"backfill {execution.id}", interval=self.poll_interval, deadline=deadline
+        )
+        if waiting.poll(finished, clock) is None:
             self._abort(str(execution.id), f"Airflow task {self.task_id} timed out")
             raise AirflowException(
                 f"Flyte backfill {execution.id} is still {execution.phase_name} after {self.timeout:g}s "
@@ -343,16 +347,18 @@ def _as_datetime(value: Any, argument: str, task_id: str, fallback: Any) -> date
     if value is None or value == "":
         value = fallback
         if value is None:
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{task_id}: {argument} is not set and the DAG run has no data interval; pass {argument}="
             )
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{task_id}: {argument}={value!r} is not an ISO date or datetime"
             ) from None
     if not isinstance(value, datetime):
-        raise FlyteInvalidInputException(f"{task_id}: {argument}={value!r} must be a datetime or an ISO string")
+        raise exceptions.FlyteInvalidInputException(
+            f"{task_id}: {argument}={value!r} must be a datetime or an ISO string"
+        )
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)

@@ -20,30 +20,37 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException, conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_flyte._airflow_common import (
-    DEFER_TIMEOUT_GRACE,
-    duration_argument,
-    execution_id_argument,
-    require_flyte1,
-    task_wait_clock,
-    validate_signal_event,
-)
-from airflow_provider_flyte.exceptions import FlyteInvalidInputException
+from airflow_provider_flyte._lazy import LazyModule, lazy_exports
+from airflow_provider_flyte._task_arguments import duration_argument
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
-from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
-from airflow_provider_flyte.waiting import poll
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
     from flyteidl.core import literals_pb2
 
+    from airflow_provider_flyte import _airflow_common, exceptions, identifiers, waiting
+    from airflow_provider_flyte._airflow_common import execution_id_argument, validate_signal_event
     from airflow_provider_flyte.hooks.flyte import FlyteHook
+    from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
     from airflow_provider_flyte.remote.signals import DeclaredSignal
+else:
+    # What only a running task needs loads when it runs: a DAG processor imports this module with every parse.
+    _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")
+    exceptions = LazyModule("airflow_provider_flyte.exceptions")
+    identifiers = LazyModule("airflow_provider_flyte.identifiers")
+    waiting = LazyModule("airflow_provider_flyte.waiting")
 
 # execution_id_argument and validate_signal_event live in airflow_provider_flyte._airflow_common; they stay
 # importable from here.
 __all__ = ["SIGNAL_ACTIONS", "FlyteSignalOperator", "execution_id_argument", "validate_signal_event"]
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "execution_id_argument": "airflow_provider_flyte._airflow_common",
+        "validate_signal_event": "airflow_provider_flyte._airflow_common",
+    },
+)
 
 SIGNAL_ACTIONS = ("approve", "reject", "set")
 
@@ -103,11 +110,11 @@ class FlyteSignalOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if action not in SIGNAL_ACTIONS:
-            raise FlyteInvalidInputException(
+            raise exceptions.FlyteInvalidInputException(
                 f"{self.task_id}: action={action!r} must be one of {', '.join(SIGNAL_ACTIONS)}"
             )
         if action != "set" and value is not None:
-            raise FlyteInvalidInputException(f"{self.task_id}: value={value!r} is only for action='set'")
+            raise exceptions.FlyteInvalidInputException(f"{self.task_id}: value={value!r} is only for action='set'")
         self.execution_id = execution_id
         self.signal_id = signal_id
         self.action = action
@@ -131,8 +138,8 @@ class FlyteSignalOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Check the signal and value against the workflow, then set it now or once the gate is reached."""
-        require_flyte1(self, self.hook, "signals (gates)")
-        execution_id = self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
+        _airflow_common.require_flyte1(self, self.hook, "signals (gates)")
+        execution_id = self.hook.execution_id(_airflow_common.execution_id_argument(self.execution_id, self.task_id))
         url = self.hook.console_url(execution_id)
         push_console_link(context, url)
         declared, literal = self._prepare(execution_id)
@@ -159,15 +166,17 @@ class FlyteSignalOperator(BaseOperator):
                     outage_tolerance=self.outage_tolerance,
                 ),
                 method_name="execute_complete",
-                timeout=None if self.timeout is None else timedelta(seconds=self.timeout) + DEFER_TIMEOUT_GRACE,
+                timeout=None
+                if self.timeout is None
+                else timedelta(seconds=self.timeout) + _airflow_common.DEFER_TIMEOUT_GRACE,
             )
         self._wait_for_gate(execution_id, deadline)
         return self._send(execution_id, declared, literal, url)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume once the trigger saw the signal (then set it) or gave up (then fail, having set nothing)."""
-        event = validate_signal_event(event)
-        execution_id = WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
+        event = _airflow_common.validate_signal_event(event)
+        execution_id = identifiers.WorkflowExecutionIdentifier.from_python_std(event["execution_id"])
         if event["status"] != "success":
             raise AirflowFailException(f"{event['message']}; signal {self.signal_id!r} was not set")
         declared, literal = self._prepare(execution_id)
@@ -202,13 +211,13 @@ class FlyteSignalOperator(BaseOperator):
                 )
             return None
 
-        clock = task_wait_clock(
+        clock = _airflow_common.task_wait_clock(
             self,
             f"the gate of signal {self.signal_id!r} in execution {execution_id}",
             interval=self.poll_interval,
             deadline=deadline,
         )
-        if poll(gate_reached, clock) is None:
+        if waiting.poll(gate_reached, clock) is None:
             raise AirflowFailException(
                 f"execution {execution_id} did not reach the gate of signal {self.signal_id!r} within "
                 f"{self.timeout:g}s; nothing was set"
@@ -249,7 +258,7 @@ class FlyteSignalOperator(BaseOperator):
             literal = to_literal(
                 self.value, literal_type, python_type=self.python_type, name=f"value of signal {self.signal_id!r}"
             )
-        except FlyteInvalidInputException as error:
+        except exceptions.FlyteInvalidInputException as error:
             raise AirflowFailException(f"{self.task_id}: {error}; nothing was set") from None
         return declared, literal
 
@@ -260,8 +269,8 @@ class FlyteSignalOperator(BaseOperator):
             AirflowFailException: when the timeout passes before Admin answers.
         """
         subject = f"the gate of signal {self.signal_id!r} in execution {execution_id}"
-        clock = task_wait_clock(self, subject, interval=self.poll_interval, deadline=deadline)
-        exists = poll(lambda: self._signal_exists(execution_id), clock)
+        clock = _airflow_common.task_wait_clock(self, subject, interval=self.poll_interval, deadline=deadline)
+        exists = waiting.poll(lambda: self._signal_exists(execution_id), clock)
         if exists is None:
             raise AirflowFailException(f"Flyte Admin did not answer about {subject} within {self.timeout:g}s")
         return exists

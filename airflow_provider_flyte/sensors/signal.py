@@ -14,22 +14,22 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout, conf
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
-from airflow_provider_flyte._airflow_common import (
-    DEFER_TIMEOUT_GRACE,
-    duration_argument,
-    execution_id_argument,
-    require_flyte1,
-    validate_signal_event,
-)
+from airflow_provider_flyte._lazy import LazyModule
+from airflow_provider_flyte._task_arguments import duration_argument
 from airflow_provider_flyte.hooks._connection_form import DEFAULT_CONN_ID
-from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
 from airflow_provider_flyte.links.flyte import FlyteConsoleLink, push_console_link
 from airflow_provider_flyte.sensors._pokes import OutageTolerantPokes
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_flyte import _airflow_common, identifiers
     from airflow_provider_flyte.hooks.flyte import FlyteHook
+    from airflow_provider_flyte.identifiers import WorkflowExecutionIdentifier
+else:
+    # What only a running task needs loads when it runs: a DAG processor imports this module with every parse.
+    _airflow_common = LazyModule("airflow_provider_flyte._airflow_common")
+    identifiers = LazyModule("airflow_provider_flyte.identifiers")
 
 
 class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
@@ -86,11 +86,11 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
         return FlyteHook(self.flyte_conn_id, project=self.project, domain=self.domain)
 
     def _resolved_id(self) -> WorkflowExecutionIdentifier:
-        return self.hook.execution_id(execution_id_argument(self.execution_id, self.task_id))
+        return self.hook.execution_id(_airflow_common.execution_id_argument(self.execution_id, self.task_id))
 
     def execute(self, context: Context) -> Any:
         """Poke once; if nothing waits yet and deferrable, defer to :class:`FlyteSignalTrigger`."""
-        require_flyte1(self, self.hook, "signals (gates)")
+        _airflow_common.require_flyte1(self, self.hook, "signals (gates)")
         if not self.deferrable:
             return super().execute(context)
         result = self.poke(context)
@@ -109,7 +109,7 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
                 outage_tolerance=self.outage_tolerance,
             ),
             method_name="execute_complete",
-            timeout=timedelta(seconds=float(self.timeout)) + DEFER_TIMEOUT_GRACE,
+            timeout=timedelta(seconds=float(self.timeout)) + _airflow_common.DEFER_TIMEOUT_GRACE,
         )
 
     def poke(self, context: Context) -> PokeReturnValue:
@@ -151,7 +151,7 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
             AirflowSensorTimeout: the deadline passed with nothing pending.
             AirflowFailException: the execution finished first, or the watch failed.
         """
-        event = validate_signal_event(event)
+        event = _airflow_common.validate_signal_event(event)
         if event["status"] == "success" and isinstance(event["signal"], dict):
             return self._with_kind(dict(event["signal"]))
         if event["status"] == "timeout":
@@ -163,7 +163,7 @@ class FlyteSignalSensor(OutageTolerantPokes, BaseSensorOperator):
         from airflow_provider_flyte.remote.signals import declared_signals
 
         client = self.hook.get_client()
-        execution_id = WorkflowExecutionIdentifier.from_python_std(summary["execution_id"])
+        execution_id = identifiers.WorkflowExecutionIdentifier.from_python_std(summary["execution_id"])
         declared = declared_signals(client.get_workflow(client.get_execution(execution_id).closure.workflow_id))
         gate = declared.get(summary["signal_id"])
         summary["kind"] = gate.kind if gate is not None else None
