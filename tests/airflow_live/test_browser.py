@@ -182,6 +182,19 @@ def open_console_from_details(page: Page, dag_id: str, run_id: str, task_id: str
     return console
 
 
+def trigger_in_ui(page: Page, dag_id: str, screenshots: Screenshots) -> str:
+    """Trigger ``dag_id`` as a person does: the DAG page's Trigger button and dialog, defaults kept; the run id."""
+    page.goto(f"/dags/{dag_id}")
+    page.get_by_role("button", name="Trigger Dag", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name=re.compile(f"Trigger Dag - {dag_id}"))).to_be_visible()
+    screenshots.take(page, f"trigger-dialog-{dag_id}")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/dagRuns")) as created:
+        dialog.get_by_role("button", name="Trigger", exact=True).click()
+    assert created.value.ok, created.value.text()
+    return str(created.value.json()["dag_run_id"])
+
+
 def expect_console_page(console: Page, url: str, name: str, phase: str) -> None:
     """The sandbox console's page of execution ``name``, showing ``phase``."""
     expect(console).to_have_url(url)
@@ -197,15 +210,7 @@ def test_the_flyte_console_link_opens_the_execution_while_deferred_and_after_suc
     # demo.pipeline's first node runs until unscripted: the task stays deferred for as long as the test looks.
     sandbox.script("demo.summarize", hang=True)
     try:
-        page.goto(f"/dags/{dag_id}")
-        page.get_by_role("button", name="Trigger Dag", exact=True).click()
-        dialog = page.get_by_role("dialog")
-        expect(dialog.get_by_role("heading", name=re.compile(f"Trigger Dag - {dag_id}"))).to_be_visible()
-        screenshots.take(page, "trigger-dialog")
-        with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/dagRuns")) as created:
-            dialog.get_by_role("button", name="Trigger", exact=True).click()
-        assert created.value.ok, created.value.text()
-        run_id = str(created.value.json()["dag_run_id"])
+        run_id = trigger_in_ui(page, dag_id, screenshots)
         url = deployment.wait_for(
             "the task to defer with its console link",
             lambda: console_link_when_deferred(deployment, dag_id, run_id, task_id),
@@ -272,7 +277,7 @@ def test_a_person_answers_the_approval_example_in_required_actions(
     page: Page, deployment: AirflowDeployment, sandbox: FlyteSandbox, screenshots: Screenshots
 ) -> None:
     dag_id, title = "example_flyte_approval", "Numbers seen in a browser"
-    run_id = deployment.trigger(dag_id)
+    run_id = trigger_in_ui(page, dag_id, screenshots)
 
     def approve(drawer: Locator) -> None:
         expect(drawer).to_contain_text("approve to publish the report")
@@ -296,3 +301,17 @@ def test_a_person_answers_the_approval_example_in_required_actions(
         execution = remote.fetch_execution(name=execution_id.rsplit(":", 1)[1])
     assert execution.phase_name == "SUCCEEDED"
     assert execution.outputs["o0"].startswith(title)
+
+
+def test_the_trigger_dialog_runs_the_backfill_example(
+    page: Page, deployment: AirflowDeployment, screenshots: Screenshots
+) -> None:
+    """The example whose range comes from the run's data interval, triggered from the UI (the interval is set)."""
+    dag_id = "example_flyte_backfill"
+    run_id = trigger_in_ui(page, dag_id, screenshots)
+    state = deployment.wait_for_run(dag_id, run_id, RUN_SECONDS * 2)
+    page.goto(f"/dags/{dag_id}/runs/{run_id}")
+    screenshots.take(page, "run")
+    assert state == "success", f"{deployment.task_states(dag_id, run_id)}\n{deployment.task_logs(dag_id, run_id)}"
+    replay = deployment.xcom(dag_id, run_id, "replay_three_days")
+    assert (replay["phase"], len(replay["children"])) == ("SUCCEEDED", 3), replay

@@ -2,10 +2,11 @@
 
 * REST: ``POST /api/v2/dags/{dag_id}/dagRuns`` without a logical date (so without a data interval), as other
   systems trigger DAGs;
-* CLI: ``airflow dags trigger`` on the deployment;
+* CLI: ``airflow dags trigger`` on the deployment, also without a logical date;
 * schedule: the scheduler's own run of the scheduled example (``example_flyte_backfill``, ``@daily``), started when
   the unpaused DAG was first parsed;
-* UI: the Trigger dialog, in ``test_browser.py``.
+* UI: the Trigger dialog, in ``test_browser.py`` (the pipeline, approval and backfill examples: a dialog's run has a
+  logical date and a data interval, as a scheduled run has).
 
 The approval example waits for a person; ``test_browser.py`` answers it in the UI. Every task log of these runs is
 read back: a successful run logs nothing at WARNING or above.
@@ -14,6 +15,7 @@ read back: a successful run logs nothing at WARNING or above.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flyte_admin_sandbox.airflow_deployment import AirflowDeployment
@@ -61,11 +63,23 @@ def test_every_example_runs_from_the_rest_api_without_a_logical_date(deployment:
     assert len(replay["children"]) == 3
 
 
-def test_the_cli_triggers_the_backfill_example(deployment: AirflowDeployment) -> None:
-    done = deployment.airflow("dags", "trigger", SCHEDULED, "--output", "json")
-    run_id = _run_id_of(done.stdout)
-    assert deployment.wait_for_run(SCHEDULED, run_id, RUN_SECONDS * 2) == "success", deployment.logs()
-    assert noisy_lines(deployment, SCHEDULED, run_id) == []
+def test_every_example_runs_from_the_cli(deployment: AirflowDeployment) -> None:
+    dag_ids = [dag_id for dag_id in EXAMPLE_DAG_IDS if dag_id not in NEEDS_A_PERSON]
+
+    def trigger(dag_id: str) -> str:
+        return _run_id_of(deployment.airflow("dags", "trigger", dag_id, "--output", "json").stdout)
+
+    # Each `airflow dags trigger` is a fresh Airflow process: a few at a time, and the runs then go on together.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = dict(zip(dag_ids, pool.map(trigger, dag_ids), strict=True))
+    states = {dag_id: deployment.wait_for_run(dag_id, run_id, RUN_SECONDS * 2) for dag_id, run_id in runs.items()}
+    failed = {
+        dag_id: deployment.task_states(dag_id, runs[dag_id]) for dag_id, state in states.items() if state != "success"
+    }
+    task_logs = "\n".join(deployment.task_logs(dag_id, runs[dag_id]) for dag_id in failed)
+    assert not failed, f"{failed}\n{task_logs}\n{deployment.logs()}"
+    for dag_id, run_id in runs.items():
+        assert noisy_lines(deployment, dag_id, run_id) == [], dag_id
 
 
 def test_the_scheduler_runs_the_scheduled_example(deployment: AirflowDeployment) -> None:
