@@ -62,23 +62,42 @@ def reader_for(literal_type: types_pb2.LiteralType | None) -> Reader:
     return reader
 
 
-def reader_of(literal: literals_pb2.Literal, literal_type: types_pb2.LiteralType | None) -> Reader:
-    """The reader ``to_python`` uses: :func:`read_msgpack` for msgpack of a ``STRUCT`` type, else the cached one.
+NOT_MSGPACK: Any = object()
+"""What :func:`msgpack_tree` returns for a literal its shortcut does not apply to."""
 
-    The first skips finding the type's compiled reader, which costs one serialization of the type: 10 µs for a
-    dataclass whose type carries its JSON schema, as much as the rest of the call. Every ``STRUCT`` type compiles
-    to :func:`_compile_struct`'s reader, whatever else the type holds, and that reader unpacks a msgpack binary as
-    :func:`read_msgpack` does before looking at anything else: the shortcut returns and raises what it would.
+
+def msgpack_tree(literal: literals_pb2.Literal, literal_type: types_pb2.LiteralType | None) -> Any:
+    """The tree of a msgpack value of a ``STRUCT`` type, read without finding the type's compiled reader.
+
+    Finding it costs one serialization of the type: 10 µs for a dataclass whose type carries its JSON schema, as
+    much as the rest of the call. Every ``STRUCT`` type compiles to :func:`_compile_struct`'s reader, whatever else the
+    type holds, and that reader unpacks a msgpack binary as this does before looking at anything else: the shortcut
+    returns and raises what it would.
+
+    Returns:
+        The tree, or :data:`NOT_MSGPACK` when the type is not ``STRUCT`` or the literal holds no msgpack binary (then
+        ``reader_for(literal_type)`` reads it).
     """
     # `.simple` of a type whose `type` is another kind is the default, NONE, never STRUCT.
-    if literal_type is not None and literal_type.simple == _STRUCT and literal.scalar.binary.tag == _MSGPACK:
-        return read_msgpack
-    return reader_for(literal_type)
+    if literal_type is None or literal_type.simple != _STRUCT:
+        return NOT_MSGPACK
+    binary = literal.scalar.binary  # fetched once: each sub-message access builds a wrapper
+    if binary.tag != _MSGPACK:
+        return NOT_MSGPACK
+    try:
+        return msgpack.unpackb(binary.value, raw=False, strict_map_key=False)
+    except _UNPACK_ERRORS as error:
+        raise unreadable_msgpack(binary.value, error) from None
 
 
-def read_msgpack(literal: literals_pb2.Literal) -> Any:
-    """The tree of a literal holding a msgpack binary (``STRUCT`` values: dataclasses, models, dicts)."""
-    return msgpack.unpackb(literal.scalar.binary.value, raw=False, strict_map_key=False)
+_UNPACK_ERRORS = (ValueError, TypeError, msgpack.UnpackException)
+"""What ``msgpack.unpackb`` raises for bytes that are not one msgpack value (``TypeError``: an unhashable map key)."""
+
+
+def unreadable_msgpack(data: bytes, error: Exception) -> ReadMismatch:
+    """The mismatch for a binary tagged msgpack whose bytes do not parse."""
+    detail = str(error) or type(error).__name__
+    return ReadMismatch("a msgpack value", f"a {len(data)}-byte msgpack binary", f"it does not parse: {detail}")
 
 
 def clear_caches() -> None:
@@ -121,7 +140,10 @@ def _read_primitive(primitive: literals_pb2.Primitive) -> Any:
 
 def _read_binary(binary: literals_pb2.Binary) -> Any:
     if binary.tag == structured.MSGPACK_TAG:
-        return structured.unpack(binary.value)
+        try:
+            return structured.unpack(binary.value)
+        except _UNPACK_ERRORS as error:
+            raise unreadable_msgpack(binary.value, error) from None
     return binary.value
 
 
@@ -360,8 +382,11 @@ def _compile_struct(literal_type: types_pb2.LiteralType, expected: str) -> Reade
     def read_struct(literal: literals_pb2.Literal) -> Any:
         binary = literal.scalar.binary
         if binary.tag == _MSGPACK:  # an unset binary (another kind of literal or scalar) has no tag
-            # What `read_msgpack` does, inline (one call less per item of a list); `reader_of` relies on it.
-            return msgpack.unpackb(binary.value, raw=False, strict_map_key=False)
+            # `msgpack_tree` relies on reading exactly this way, before anything else.
+            try:
+                return msgpack.unpackb(binary.value, raw=False, strict_map_key=False)
+            except _UNPACK_ERRORS as error:
+                raise unreadable_msgpack(binary.value, error) from None
         scalar = literal.scalar
         kind = scalar.WhichOneof("value") if literal.WhichOneof("value") == "scalar" else None
         if kind == "binary":

@@ -23,7 +23,6 @@ import enum
 import functools
 import inspect
 import keyword
-import operator
 import os
 import threading
 import types
@@ -264,6 +263,8 @@ class _Field:
             or raises; ``None`` otherwise.
         items: For a ``list[X]`` field, the item types that need no conversion (a list of only those is copied);
             ``None`` otherwise.
+        entries: For a ``dict[K, V]`` field, the key and the value types that need no conversion (a map of only
+            those is copied); ``None`` otherwise.
     """
 
     index: int
@@ -272,6 +273,7 @@ class _Field:
     convert: Builder
     fast: tuple[type, Builder] | None
     items: frozenset[type] | None
+    entries: tuple[frozenset[type], frozenset[type]] | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -300,7 +302,8 @@ class _Fields:
             hint = hints.get(field.name)
             passthrough, convert = _position(hint)
             if convert is not None:
-                converted.append(_Field(index, field.name, passthrough, convert, _fast_form(hint), _list_items(hint)))
+                fast, items, entries = _fast_form(hint), _list_items(hint), _map_entries(hint)
+                converted.append(_Field(index, field.name, passthrough, convert, fast, items, entries))
         names = tuple(field.name for field in fields)
         init = frozenset(field.name for field in fields if field.init)
         return cls(names, tuple(converted), init, len(init) == len(names) and _takes_positionally(record, names))
@@ -370,6 +373,17 @@ def _list_items(python_type: Any) -> frozenset[type] | None:
     return passthrough if convert is not None and passthrough else None
 
 
+def _map_entries(python_type: Any) -> tuple[frozenset[type], frozenset[type]] | None:
+    """See :attr:`_Field.entries`."""
+    args = typing.get_args(python_type)
+    if typing.get_origin(python_type) is not dict or len(args) != 2:
+        return None
+    (keys, convert_key), (values, convert_value) = _position(args[0]), _position(args[1])
+    if convert_key is None or convert_value is None or not keys or not values:
+        return None
+    return keys, values
+
+
 def _dataclass_plan(cls: type) -> Builder:
     """Build the dataclass ``cls`` from a map of its fields (an instance of ``cls`` passes as it is)."""
     fields = _Fields.of(cls)
@@ -419,16 +433,16 @@ def _fast_dataclass_plan(cls: type, fields: _Fields, general: Builder) -> Builde
     """
     count = len(fields.names)
     variables = ", ".join(f"v{index}" for index in range(count))
-    read_all = operator.itemgetter(*fields.names) if count > 1 else lambda data: (data[fields.names[0]],)
-    namespace: dict[str, Any] = {"cls": cls, "read_all": read_all, "names": frozenset(fields.names), "count": count}
+    namespace: dict[str, Any] = {"cls": cls, "names": frozenset(fields.names)}
     namespace.update(general=general, Mismatch=Mismatch, MISFITS=_MISFITS, cls_name=cls.__name__)
     namespace["convert_at"] = _convert_at
-    body = [f"{variables}, = read_all(data)"]
+    # Each name as a string literal (repr), so any field name reads safely.
+    body = [f"{variables}, = {', '.join(f'data[{name!r}]' for name in fields.names)},"]
     for field in fields.converted:
         body += _field_code(field, namespace)
     lines = [
         "def build_dataclass(data):",
-        "    if type(data) is not dict or len(data) != count or not names.issuperset(data):",
+        "    if type(data) is not dict or data.keys() != names:",
         "        return general(data)",
         "    try:",
         *_indented(body + _construction(cls, fields.names, namespace), 2),
@@ -462,6 +476,10 @@ def _field_code(field: _Field, namespace: dict[str, Any]) -> list[str]:
     if field.items is not None:
         namespace[f"q{i}"] = field.items
         return [f"if type({v}) is list and q{i}.issuperset(map(type, {v})): {v} = list({v})", "else:", *_indented(call)]
+    if field.entries is not None:
+        namespace[f"k{i}"], namespace[f"e{i}"] = field.entries
+        same = f"type({v}) is dict and k{i}.issuperset(map(type, {v})) and e{i}.issuperset(map(type, {v}.values()))"
+        return [f"if {same}: {v} = {v}.copy()", "else:", *_indented(call)]
     return [f"if type({v}) not in p{i}:", *_indented(call)] if field.passthrough else call
 
 

@@ -19,7 +19,7 @@ from literals_types import STRUCT, list_of
 from airflow_provider_flyte.exceptions import FlyteInvalidInputException
 from airflow_provider_flyte.literals import rebuild, to_python
 from airflow_provider_flyte.literals._errors import Mismatch
-from airflow_provider_flyte.literals.decode import read_msgpack, reader_for, reader_of
+from airflow_provider_flyte.literals.decode import NOT_MSGPACK, msgpack_tree, reader_for
 
 
 def _msgpack_literal(tree: Any) -> literals_pb2.Literal:
@@ -39,20 +39,20 @@ def _schema_struct() -> types_pb2.LiteralType:
 @pytest.mark.parametrize("declared", [STRUCT, _schema_struct()], ids=["plain", "with-schema"])
 def test_a_msgpack_struct_skips_the_lookup_and_reads_as_the_compiled_reader(declared: types_pb2.LiteralType) -> None:
     literal = _msgpack_literal({"x": 1, "y": [1.5, None]})
-    assert reader_of(literal, declared) is read_msgpack
-    assert to_python(literal, declared) == reader_for(declared)(literal) == {"x": 1, "y": [1.5, None]}
+    assert msgpack_tree(literal, declared) == reader_for(declared)(literal) == {"x": 1, "y": [1.5, None]}
+    assert to_python(literal, declared) == {"x": 1, "y": [1.5, None]}
 
 
 def test_other_struct_values_and_types_still_use_the_compiled_reader() -> None:
     generic = literals_pb2.Literal()
     generic.scalar.generic.CopyFrom(struct_pb2.Struct(fields={"x": struct_pb2.Value(number_value=2)}))
     declared = _schema_struct()
-    assert reader_of(generic, declared) is reader_for(declared)
+    assert msgpack_tree(generic, declared) is NOT_MSGPACK
     assert to_python(generic, declared) == {"x": 2}  # the declared int field gets its int back
     assert type(to_python(generic, declared)["x"]) is int
     msgpack_list = literals_pb2.Literal()
     msgpack_list.collection.literals.add().CopyFrom(_msgpack_literal({"x": 1}))
-    assert reader_of(msgpack_list, list_of(STRUCT)) is reader_for(list_of(STRUCT))
+    assert msgpack_tree(msgpack_list, list_of(STRUCT)) is NOT_MSGPACK
     with pytest.raises(FlyteInvalidInputException, match="a collection"):
         to_python(msgpack_list, STRUCT)
 
@@ -117,3 +117,29 @@ def test_a_refused_item_of_a_mapped_list_is_located() -> None:
         rebuild.from_tree([{"a": 1, "b": []}, {"a": 2, "b": ["x"]}, {"a": 3}], list[Plain])
     assert caught.value.location() == "[1].b[0]"
     assert rebuild.from_tree([{"a": 1, "b": []}, Plain(2, [3])], list[Plain]) == [Plain(1, []), Plain(2, [3])]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"\xc1", b"\x92\x01", b"\x81\x91\x01\x02", b"\x01\x02"],
+    ids=["reserved-byte", "truncated-array", "unhashable-key", "extra-data"],
+)
+def test_msgpack_that_does_not_parse_is_a_typed_error_on_every_path(data: bytes) -> None:
+    """Shortcut, compiled struct reader, list items and the literal's own shape all name the value and the cause."""
+    literal = literals_pb2.Literal()
+    literal.scalar.binary.value = data
+    literal.scalar.binary.tag = "msgpack"
+    in_a_list = literals_pb2.Literal()
+    in_a_list.collection.literals.add().CopyFrom(literal)
+    calls = {
+        "shortcut": lambda: to_python(literal, STRUCT, name="output 'o0'"),
+        "with schema": lambda: to_python(literal, _schema_struct(), name="output 'o0'"),
+        "list item": lambda: to_python(in_a_list, list_of(STRUCT), name="output 'o0'"),
+        "own shape": lambda: to_python(literal, name="output 'o0'"),
+    }
+    for path, call in calls.items():
+        with pytest.raises(
+            FlyteInvalidInputException, match=r"output 'o0': cannot read a \d+-byte msgpack binary"
+        ) as e:
+            call()
+        assert "does not parse" in str(e.value), path
