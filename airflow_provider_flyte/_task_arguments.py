@@ -121,6 +121,7 @@ V1_ONLY = (
     "oauth2_client",
     "secrets",
     "kubernetes_service_account",
+    "iam_role",
     "tags",
 )
 """FlyteOperator arguments with no Flyte 2 counterpart here (launch plans became triggers: use ``trigger_name``)."""

@@ -149,6 +149,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         max_parallelism: Upper bound of task nodes running at once.
         raw_output_data_config: Where offloaded data goes (a prefix such as ``s3://bucket/prefix``).
         kubernetes_service_account: Service account the execution runs as.
+        iam_role: IAM role the execution runs as (``pyflyte run --iam-role``).
         oauth2_client: ``{"client_id": ..., "client_secret": {"group": ..., "key": ...}}``: the OAuth2 client the
             execution runs as; the secret is a reference to a Flyte secret, not its value.
         secrets: Flyte secrets to expose: ``[{"group": ..., "key": ..., "group_version": ...}]``.
@@ -198,6 +199,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         "tags",
         "raw_output_data_config",
         "kubernetes_service_account",
+        "iam_role",
         "cluster_pool",
     )
     template_fields_renderers = {"inputs": "json", "labels": "json", "annotations": "json", "envs": "json"}
@@ -221,6 +223,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         max_parallelism: int | None = None,
         raw_output_data_config: str | None = None,
         kubernetes_service_account: str | None = None,
+        iam_role: str | None = None,
         oauth2_client: dict[str, Any] | None = None,
         secrets: list[dict[str, Any]] | None = None,
         notifications: list[dict[str, Any]] | None = None,
@@ -264,6 +267,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
         self.max_parallelism = max_parallelism
         self.raw_output_data_config = raw_output_data_config
         self.kubernetes_service_account = kubernetes_service_account
+        self.iam_role = iam_role
         self.oauth2_client = oauth2_client
         self.secrets = secrets
         self.notifications = notifications
@@ -539,6 +543,7 @@ class FlyteOperator(ResumableJobMixin, BaseOperator):
             max_parallelism=self.max_parallelism,
             raw_output_data_config=self.raw_output_data_config,
             kubernetes_service_account=self.kubernetes_service_account,
+            iam_role=self.iam_role,
             oauth2_client=self.oauth2_client,
             secrets=self.secrets,
             notifications=self.notifications,

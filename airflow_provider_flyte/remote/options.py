@@ -97,6 +97,7 @@ class Options:
         notifications: Any = None,
         disable_notifications: Any = None,
         source: str | None = None,
+        iam_role: Any = None,
     ) -> Options:
         """Options from plain JSON-able values, as FlyteOperator (and the 0.0.5 provider) take them.
 
@@ -108,6 +109,7 @@ class Options:
             max_parallelism: A non-negative integer.
             raw_output_data_config: A storage prefix string such as ``"s3://bucket/prefix"``.
             kubernetes_service_account: The service account to run as.
+            iam_role: The IAM role to run as (``pyflyte run --iam-role``).
             oauth2_client: ``{"client_id": str, "client_secret": <secret reference>}``.
             secrets: Secret references ``[{"group": ..., "key": ..., "group_version": ..., "mount_requirement":
                 "ANY" | "ENV_VAR" | "FILE"}]`` (where a secret lives, never its value).
@@ -120,7 +122,7 @@ class Options:
             FlyteInvalidInputException: naming the argument and the value at fault (after ``source:``).
         """
         plain = _Plain(source)
-        security = _security_context(kubernetes_service_account, oauth2_client, secrets, plain)
+        security = _security_context(kubernetes_service_account, iam_role, oauth2_client, secrets, plain)
         if raw_output_data_config is not None and not isinstance(raw_output_data_config, str):
             raise plain.bad(
                 "raw_output_data_config", raw_output_data_config, "a storage prefix string such as 's3://b/p'"
@@ -316,9 +318,9 @@ def _str_map(value: Any, argument: str, plain: _Plain) -> dict[str, str] | None:
 
 
 def _security_context(
-    service_account: Any, oauth2_client: Any, secrets: Any, plain: _Plain
+    service_account: Any, iam_role: Any, oauth2_client: Any, secrets: Any, plain: _Plain
 ) -> security_pb2.SecurityContext | None:
-    if not (service_account or oauth2_client or secrets):
+    if not (service_account or iam_role or oauth2_client or secrets):
         return None
     from flyteidl.core import security_pb2
 
@@ -327,6 +329,10 @@ def _security_context(
         if not isinstance(service_account, str):
             raise plain.bad("kubernetes_service_account", service_account, "a string")
         context.run_as.k8s_service_account = service_account
+    if iam_role:
+        if not isinstance(iam_role, str):
+            raise plain.bad("iam_role", iam_role, "a string such as 'arn:aws:iam::123456789012:role/flyte'")
+        context.run_as.iam_role = iam_role
     if oauth2_client:
         if not isinstance(oauth2_client, Mapping) or not isinstance(oauth2_client.get("client_id"), str):
             raise plain.bad(

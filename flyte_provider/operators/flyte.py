@@ -24,7 +24,6 @@ from flyte_provider._migration import LegacyParameterError, check_passthrough_kw
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_flyte.remote import Options
 
 NEW_IMPORT = "from airflow_provider_flyte.operators.flyte import FlyteOperator"
 LEGACY_ARGUMENTS = (
@@ -125,6 +124,7 @@ class FlyteOperator(_FlyteOperator):
             max_parallelism=max_parallelism,
             raw_output_data_config=raw_output_data_config if raw_data_prefix is None else raw_data_prefix,
             kubernetes_service_account=kubernetes_service_account,
+            iam_role=assumable_iam_role,
             oauth2_client=oauth2_client,
             secrets=secrets,
             notifications=legacy_notifications(owner, notifications),
@@ -150,21 +150,6 @@ class FlyteOperator(_FlyteOperator):
             self.log.warning("Execution %s already ended %s: %s", name, error.phase, error.flyte_message)
         self.log.info("Execution %s submitted", name)
         return name
-
-    # The new operator has no IAM role argument: its options get the role added here. The arguments are passed on
-    # as they come, so that this keeps working whatever the new operator's helper takes.
-    def _options(self, *args: Any, **kwargs: Any) -> Options:
-        """The new operator's execution options, with ``assumable_iam_role`` in the security context."""
-        options = super()._options(*args, **kwargs)
-        if not self.assumable_iam_role:
-            return options
-        from flyteidl.core import security_pb2
-
-        context = security_pb2.SecurityContext()
-        if options.security_context is not None:
-            context.CopyFrom(options.security_context)
-        context.run_as.iam_role = self.assumable_iam_role
-        return options.merged_with(security_context=context)
 
 
 __all__ = ["FlyteOperator"]

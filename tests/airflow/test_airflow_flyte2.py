@@ -159,6 +159,8 @@ def test_a_worker_wait_logs_phase_changes_and_progress_lines(
 def test_v1_only_features_are_refused_naming_the_backend(v2: Any) -> None:
     with pytest.raises(FlyteInvalidInputException, match=r"launchplan_name.*'flyte2'"):
         FlyteOperator(task_id="lp", launchplan_name="demo.pipeline", backend="flyte2")
+    with pytest.raises(FlyteInvalidInputException, match=r"iam_role= is a Flyte 1 feature .*'flyte2'"):
+        FlyteOperator(task_id="role", task_name=TASK, iam_role="arn:aws:iam::1:role/r", backend="flyte2")
     with pytest.raises(FlyteInvalidInputException, match=r"trigger_name.*'flyte1'"):
         FlyteOperator(task_id="tr", task_name=TASK, trigger_name="nightly", backend="flyte1")
     late = FlyteOperator(task_id="notify", task_name=TASK, notifications=[{"phases": ["FAILED"], "email": {}}])

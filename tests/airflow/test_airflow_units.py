@@ -100,6 +100,7 @@ def test_build_options_converts_the_old_provider_arguments() -> None:
         labels={"team": "ml"},
         raw_output_data_config="s3://bucket/prefix",
         kubernetes_service_account="runner",
+        iam_role="arn:aws:iam::123456789012:role/flyte",
         oauth2_client={"client_id": "svc", "client_secret": {"group": "oauth", "key": "secret"}},
         secrets=[{"group": "db", "key": "password", "mount_requirement": "env_var"}],
         notifications=[
@@ -110,6 +111,7 @@ def test_build_options_converts_the_old_provider_arguments() -> None:
     security = options.security_context
     assert security is not None
     assert security.run_as.k8s_service_account == "runner"
+    assert security.run_as.iam_role == "arn:aws:iam::123456789012:role/flyte"
     assert security.run_as.oauth2_client.client_secret.group == "oauth"
     assert security.secrets[0].key == "password"
     assert security.secrets[0].mount_requirement == 1

@@ -21,6 +21,7 @@ def test_from_plain_converts_json_values() -> None:
         max_parallelism=3,
         raw_output_data_config="s3://bucket/prefix",
         kubernetes_service_account="runner",
+        iam_role="arn:aws:iam::123456789012:role/flyte",
         oauth2_client={"client_id": "svc", "client_secret": {"group": "oauth", "key": "secret"}},
         secrets=[{"group": "db", "key": "password", "mount_requirement": "file"}],
         notifications=[
@@ -36,6 +37,7 @@ def test_from_plain_converts_json_values() -> None:
     security = options.security_context
     assert security is not None
     assert security.run_as.k8s_service_account == "runner"
+    assert security.run_as.iam_role == "arn:aws:iam::123456789012:role/flyte"
     assert security.run_as.oauth2_client.client_id == "svc"
     assert security.run_as.oauth2_client.client_secret.key == "secret"
     assert (security.secrets[0].group, security.secrets[0].mount_requirement) == ("db", 2)
@@ -59,6 +61,7 @@ def test_from_plain_converts_json_values() -> None:
         ({"secrets": [{"group": "g", "mount_requirement": "disk"}]}, "t: secrets[0].mount_requirement='disk'"),
         ({"oauth2_client": {"client_id": "c", "extra": 1}}, "t: oauth2_client has unknown key(s) extra"),
         ({"kubernetes_service_account": 5}, "t: kubernetes_service_account=5 must be a string"),
+        ({"iam_role": ["r"]}, "t: iam_role=['r'] must be a string"),
         ({"raw_output_data_config": 3}, "t: raw_output_data_config=3 must be a storage prefix"),
         ({"max_parallelism": -1}, "t: Options.max_parallelism=-1"),
         ({"disable_notifications": "yes"}, "t: Options.disable_notifications='yes'"),
