@@ -21,6 +21,7 @@ PARSE_TIME_MODULES = [
     "airflow_provider_flyte.sensors.flyte",
     "airflow_provider_flyte.triggers.flyte",
     "airflow_provider_flyte.triggers.flyte2",
+    "airflow_provider_flyte.operators._flyte1",
     "airflow_provider_flyte.operators._flyte2",
     "airflow_provider_flyte.sensors._flyte2",
     "airflow_provider_flyte.hooks._backend",
@@ -138,6 +139,7 @@ print(json.dumps({"loaded": loaded, "ours": ours}))
 
 RUNTIME_ONLY = (
     "airflow_provider_flyte.hooks.flyte",
+    "airflow_provider_flyte.hooks._connection_settings",
     "airflow_provider_flyte.configuration",
     "airflow_provider_flyte.watch",
     "airflow_provider_flyte.triggers.",
