@@ -100,6 +100,9 @@ def elapsed_text(seconds: float) -> str:
     return f"{secs}s"
 
 
+_NOTHING_SEEN = object()
+
+
 class ProgressReport:
     """Decides when a wait logs a progress line between phase changes, and writes it.
 
@@ -123,6 +126,19 @@ class ProgressReport:
         self._clock = clock
         self._started = clock()
         self._last_line = self._started
+        self._state: object = _NOTHING_SEEN
+
+    def changed(self, state: object) -> bool:
+        """Note the latest ``state`` of what is waited for (a phase, a "2 of 3 finished" text): whether it is new.
+
+        A new state is the wait's cue to log a line of its own; the next progress line then waits its full interval.
+        The first state noted is new.
+        """
+        if state == self._state:
+            return False
+        self._state = state
+        self.logged()
+        return True
 
     def logged(self) -> None:
         """Note that the wait just logged a line of its own (a phase change): the next progress line can wait."""

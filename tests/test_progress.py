@@ -59,6 +59,21 @@ def test_a_line_is_due_after_the_silence_and_a_phase_change_postpones_it() -> No
     assert not report.due()  # writing the line restarts the silence
 
 
+def test_a_new_state_is_noted_once_and_postpones_the_next_line() -> None:
+    clock = FakeClock()
+    report = ProgressReport("Backfill ex:p:d:n", every=300, clock=clock)
+    assert report.changed("0 of 3 backfill runs finished")  # the first state is news
+    clock.now += 250
+    assert not report.changed("0 of 3 backfill runs finished")
+    assert report.changed("1 of 3 backfill runs finished")
+    clock.now += 250
+    assert not report.due()  # the change at 250 s restarted the silence
+    clock.now += 50
+    assert report.due()
+    assert report.changed(None)  # None is a state like any other
+    assert not report.changed(None)
+
+
 def test_a_line_without_url_or_detail() -> None:
     clock = FakeClock()
     report = ProgressReport("Backfill ex:p:d:b", every=1, clock=clock)

@@ -196,7 +196,6 @@ def _poll(operator: FlyteOperator, client: Flyte2Client, url: str) -> run_defini
 
     run_id = str(operator._flyte2_run)
     progress = ProgressReport(f"Flyte 2 run {run_id}", url)
-    seen: list[RunPhase] = []
     clock = WaitClock(
         f"Flyte 2 run {run_id}",
         interval=operator.poll_interval,
@@ -208,10 +207,8 @@ def _poll(operator: FlyteOperator, client: Flyte2Client, url: str) -> run_defini
     def check() -> run_definition_pb2.RunDetails | None:
         details = client.get_run_details(run_id)
         phase = RunPhase.of(details.action.status.phase)
-        if not seen or seen[-1] != phase:
-            seen.append(phase)
+        if progress.changed(phase):
             operator.log.info("Flyte 2 run %s is %s (%s)", run_id, phase.name, url)
-            progress.logged()
         elif progress.due() and not phase.is_terminal:
             # No node counts: RunDetails has none, and counting the actions would cost a ListActions per line.
             operator.log.info("%s", progress.line(phase.name))

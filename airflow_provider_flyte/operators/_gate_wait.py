@@ -36,7 +36,6 @@ class ExecutionWatch:
         self._missing = missing
         self._url = hook.console_url(execution_id)
         self._report = ProgressReport(f"Flyte execution {execution_id}", self._url)
-        self._phase: str | None = None
 
     def final_phase(self) -> str | None:
         """Look at the execution (one ``GetExecution``): its final phase once it is done, else ``None``.
@@ -49,10 +48,8 @@ class ExecutionWatch:
         client = self._hook.get_client()
         code = client.get_execution(self._execution_id).closure.phase
         phase, done = WORKFLOW_PHASES[code], code in WORKFLOW_TERMINAL_PHASES
-        if phase != self._phase:
-            self._phase = phase
+        if self._report.changed(phase):
             self._log.info("Flyte execution %s is %s (%s)", self._execution_id, phase, self._url)
-            self._report.logged()
         elif self._report.due() and not done:
             nodes = node_counts(client, self._execution_id, self._log)
             self._log.info("%s", self._report.line(phase, nodes, self._missing))

@@ -277,19 +277,16 @@ class FlyteBackfillOperator(BaseOperator):
         from airflow_provider_flyte.progress import ProgressReport
         from airflow_provider_flyte.remote.backfill import progress_line
 
-        last = ""
         children: list[dict[str, Any]] = []
         report = ProgressReport(f"Backfill {execution.id}", result_base["console_url"])
 
         def finished() -> FlyteWorkflowExecution | None:
-            nonlocal last, children
+            nonlocal children
             remote.sync_execution(execution)
             children = self._children(execution, scheduled)
             progress = progress_line(children)
-            if progress != last:
+            if report.changed(progress):
                 self.log.info("Backfill %s: %s", execution.id, progress)
-                last = progress
-                report.logged()
             elif report.due():
                 self.log.info("%s", report.line(execution.phase_name, progress))
             return execution if execution.is_done else None
@@ -301,7 +298,7 @@ class FlyteBackfillOperator(BaseOperator):
             self._abort(str(execution.id), f"Airflow task {self.task_id} timed out")
             raise AirflowException(
                 f"Flyte backfill {execution.id} is still {execution.phase_name} after {self.timeout:g}s "
-                f"({last}); it was aborted. See {result_base['console_url']}"
+                f"({progress_line(children)}); it was aborted. See {result_base['console_url']}"
             )
         error = execution.error
         message = error.message if error is not None else execution.closure.abort_metadata.cause

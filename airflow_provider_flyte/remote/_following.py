@@ -166,15 +166,12 @@ class FollowingMixin(RemoteCore):
         """
         clock = self.wait_clock(f"execution {execution.id}", timeout, poll_interval, outage_tolerance)
         url = self.generate_console_url(execution)
-        last_phase: list[int | None] = [None]
         progress = ProgressReport(f"Execution {execution.id}", url)
 
         def finished() -> FlyteWorkflowExecution | None:
             self.sync_execution(execution, sync_nodes=False)
-            if execution.phase != last_phase[0]:
-                last_phase[0] = execution.phase
+            if progress.changed(execution.phase):
                 logger.info("Execution %s is %s (%s)", execution.id, execution.phase_name, url)
-                progress.logged()
             elif progress.due() and not execution.is_done:
                 nodes = node_counts(self.client, execution.id, logger)
                 logger.info("%s", progress.line(execution.phase_name, nodes))

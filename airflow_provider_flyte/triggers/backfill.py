@@ -112,7 +112,6 @@ class FlyteBackfillTrigger(BaseTrigger):
         url: str | None = None
         phase: str | None = None
         children: list[dict[str, Any]] = []
-        last_progress = ""
         leases = contextlib.AsyncExitStack()
         try:
             hook = FlyteAsyncHook(self.flyte_conn_id)
@@ -123,15 +122,13 @@ class FlyteBackfillTrigger(BaseTrigger):
             report = ProgressReport(f"Backfill {self.execution_id}", url)
 
             async def finished() -> execution_pb2.Execution | None:
-                nonlocal phase, children, last_progress
+                nonlocal phase, children
                 execution = await client.get_execution(execution_id)
                 phase = WORKFLOW_PHASES[execution.closure.phase]
                 children = backfill_children(await alist_backfill_nodes(client, execution_id), self.scheduled_times)
                 progress = progress_line(children)
-                if progress != last_progress:
+                if report.changed(progress):
                     self.log.info("Backfill %s: %s", self.execution_id, progress)
-                    last_progress = progress
-                    report.logged()
                 elif report.due():
                     self.log.info("%s", report.line(phase, progress))
                 return execution if execution.closure.phase in WORKFLOW_TERMINAL_PHASES else None
@@ -145,7 +142,7 @@ class FlyteBackfillTrigger(BaseTrigger):
             )
             done = await apoll(finished, clock)
             if done is None:
-                message = f"backfill {self.execution_id} is still {phase} at its deadline ({last_progress})"
+                message = f"backfill {self.execution_id} is still {phase} at its deadline ({progress_line(children)})"
                 yield self._event("timeout", phase, children, message, url)
                 return
             status = "success" if done.closure.phase in WORKFLOW_SUCCESS_PHASES else "failed"

@@ -139,10 +139,9 @@ class FlyteExecutionTrigger(BaseTrigger):
                             raise
                         await self._log_progress(progress, phase, settings.config)
                         continue
-                    if snapshot.phase != phase:
-                        phase = snapshot.phase
+                    phase = snapshot.phase
+                    if progress.changed(phase):
                         self.log.info("Flyte execution %s is %s (%s)", self.execution_id, phase, console_url)
-                        progress.logged()
                     if phase in self.target_phases:
                         yield self._event("success", phase, snapshot.message, console_url)
                         return

@@ -211,10 +211,9 @@ class Flyte2RunTrigger(BaseTrigger):
                         continue  # the deadline: checked at the top of the loop
                     self.log.info("%s", progress.line(seen[-1] if seen else None))
                     continue
-                if not seen or seen[-1] != snapshot.phase:
+                if progress.changed(snapshot.phase):
                     seen.append(snapshot.phase)
                     self.log.info("Flyte 2 run %s is %s (%s)", self.run_id, snapshot.phase, url)
-                    progress.logged()
                 event = self._outcome(snapshot.phase, snapshot.is_terminal, snapshot.message, url)
                 if event is not None:
                     return event

@@ -139,11 +139,10 @@ class FlyteSignalTrigger(BaseTrigger):
                 if found is not None:
                     return "waiting", found
                 execution = await client.get_execution(execution_id)
-                seen, phase = phase, WORKFLOW_PHASES[execution.closure.phase]
+                phase = WORKFLOW_PHASES[execution.closure.phase]
                 done = execution.closure.phase in WORKFLOW_TERMINAL_PHASES
-                if phase != seen:
+                if report.changed(phase):
                     self.log.info("Flyte execution %s is %s (%s)", self.execution_id, phase, console_url)
-                    report.logged()
                 elif report.due() and not done:
                     nodes = await anode_counts(client, execution_id, self.log)
                     self.log.info("%s", report.line(phase, nodes, f"no {wanted} yet"))
