@@ -430,6 +430,9 @@ def test_a_dag_run_reports_the_facets_and_injects_the_parent_run(remote: FlyteRe
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(events), "append": True}),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": NAMESPACE,
         "AIRFLOW__OPENLINEAGE__SPARK_INJECT_PARENT_JOB_INFO": "true",
+        # The listener kills an emitting child after this many seconds (10 by default, so that lineage never delays
+        # a task); on a loaded two-core machine a cold child can need more, and its event would silently be lost.
+        "AIRFLOW__OPENLINEAGE__EXECUTION_TIMEOUT": "120",
     }
     try:
         result = subprocess.run(
@@ -449,13 +452,16 @@ def test_a_dag_run_reports_the_facets_and_injects_the_parent_run(remote: FlyteRe
         "summarize_deferred": "success",
     }
     for task_id in ("summarize", "summarize_deferred"):
-        _check_task_lineage(emitted(events), task_id, remote)
+        _check_task_lineage(emitted(events), task_id, remote, result.stderr)
 
 
-def _check_task_lineage(events: list[dict[str, Any]], task_id: str, remote: FlyteRemote) -> None:
+def _check_task_lineage(events: list[dict[str, Any]], task_id: str, remote: FlyteRemote, stderr: str) -> None:
     """The task's COMPLETE event carries the facets; the Flyte run and the execution name the task's run."""
     job = f"flyte_lineage_e2e.{task_id}"
-    (complete,) = [e for e in events if e["job"]["name"] == job and e["eventType"] == "COMPLETE"]
+    completes = [e for e in events if e["job"]["name"] == job and e["eventType"] == "COMPLETE"]
+    # Without its event, the listener's own log (in the DAG run's stderr) tells why: a timeout, an exception.
+    assert len(completes) == 1, f"{len(completes)} COMPLETE events for {job}\n{stderr[-4000:]}"
+    (complete,) = completes
     facet = complete["run"]["facets"]["flyte_execution"]
     assert facet["phase"] == "SUCCEEDED"
     assert complete["run"]["facets"]["externalQuery"]["externalQueryId"] == facet["executionId"]
