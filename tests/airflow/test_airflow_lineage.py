@@ -420,7 +420,13 @@ print("STATES " + json.dumps(states))
 @pytest.mark.skipif(not AIRFLOW_ISOLATED, reason="Airflow was imported before its test home could be set up")
 @pytest.mark.usefixtures("airflow_db")
 def test_a_dag_run_reports_the_facets_and_injects_the_parent_run(remote: FlyteRemote, tmp_path: Path) -> None:
-    """Real task runs: Airflow's OpenLineage listener (in a forked process, as in production) reports our facets."""
+    """Real task runs: Airflow's OpenLineage listener reports our facets.
+
+    The listener emits from a thread here (``[openlineage] execute_in_thread``), not from a forked child as by default:
+    ``dag.test()`` runs the deferred task's trigger, and its gRPC polling, in the same process as the task, and a child
+    forked while gRPC is busy may hang (gRPC then skips its fork handlers; seen twice in full runs, the child hung
+    until killed and the COMPLETE event was lost). A worker in production runs no trigger.
+    """
     dags_folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     dag_file = dags_folder / "flyte_lineage_e2e_dag.py"
     dag_file.write_text(textwrap.dedent(_LINEAGE_DAG).format(plan=LAUNCH_PLAN, inputs=INPUTS))
@@ -430,9 +436,10 @@ def test_a_dag_run_reports_the_facets_and_injects_the_parent_run(remote: FlyteRe
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(events), "append": True}),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": NAMESPACE,
         "AIRFLOW__OPENLINEAGE__SPARK_INJECT_PARENT_JOB_INFO": "true",
-        # The listener kills an emitting child after this many seconds (10 by default, so that lineage never delays
-        # a task); on a loaded two-core machine a cold child can need more, and its event would silently be lost.
-        "AIRFLOW__OPENLINEAGE__EXECUTION_TIMEOUT": "120",
+        "AIRFLOW__OPENLINEAGE__EXECUTE_IN_THREAD": "true",
+        # The listener gives up on an emission after this many seconds (10 by default, so that lineage never delays
+        # a task); on a loaded two-core machine the first emission of a process can need more.
+        "AIRFLOW__OPENLINEAGE__EXECUTION_TIMEOUT": "60",
     }
     try:
         result = subprocess.run(
