@@ -397,32 +397,38 @@ class FaultKind:
 
     name: str
     stage: str
-    inject: Callable[[FlyteSandbox, int], Callable[[], object]]
+    inject: Callable[[Any, int], Callable[[], object]]
     run_seconds: float = 1.0
     fails: bool = False
     paths: tuple[str, ...] = tuple(PATHS)
 
 
-def _window(code: grpc.StatusCode, seconds: float) -> Callable[[FlyteSandbox, int], Callable[[], object]]:
-    def inject(sandbox: FlyteSandbox, trials: int) -> Callable[[], object]:
+# The injectors take either Flyte's sandbox (FlyteSandbox, Flyte2Sandbox): fault_matrix_v2 uses them too.
+
+
+def _window(code: grpc.StatusCode, seconds: float) -> Callable[[Any, int], Callable[[], object]]:
+    def inject(sandbox: Any, trials: int) -> Callable[[], object]:
         sandbox.faults.fail(None, code, seconds=seconds)
         return lambda: time.sleep(seconds)
 
     return inject
 
 
-def _slow_reads(seconds: float) -> Callable[[FlyteSandbox, int], Callable[[], object]]:
-    def inject(sandbox: FlyteSandbox, trials: int) -> Callable[[], object]:
-        for rpc in ("GetExecution", "ListExecutions"):
+def _slow_reads(
+    seconds: float, rpcs: tuple[str, ...] = ("GetExecution", "ListExecutions")
+) -> Callable[[Any, int], Callable[[], object]]:
+    def inject(sandbox: Any, trials: int) -> Callable[[], object]:
+        for rpc in rpcs:
             sandbox.faults.delay(rpc, RPC_TIMEOUT * 1.5, duration=seconds)
         return lambda: time.sleep(seconds + RPC_TIMEOUT * 1.5)
 
     return inject
 
 
-def _outage(seconds: float, engine: bool) -> Callable[[FlyteSandbox, int], Callable[[], object]]:
-    def inject(sandbox: FlyteSandbox, trials: int) -> Callable[[], object]:
-        return sandbox.outage(seconds, engine=engine).wait
+def _outage(seconds: float, engine: bool) -> Callable[[Any, int], Callable[[], object]]:
+    def inject(sandbox: Any, trials: int) -> Callable[[], object]:
+        over: Callable[[], object] = sandbox.outage(seconds, engine=engine).wait
+        return over
 
     return inject
 
@@ -432,8 +438,8 @@ def _slow_creates(sandbox: FlyteSandbox, trials: int) -> object:
     return sandbox.faults.commit_late("CreateExecution", seconds=RPC_TIMEOUT * 1.5, times=2 * trials)
 
 
-def _creates(apply: Callable[[FlyteSandbox, int], object]) -> Callable[[FlyteSandbox, int], Callable[[], object]]:
-    def inject(sandbox: FlyteSandbox, trials: int) -> Callable[[], object]:
+def _creates(apply: Callable[[Any, int], object]) -> Callable[[Any, int], Callable[[], object]]:
+    def inject(sandbox: Any, trials: int) -> Callable[[], object]:
         apply(sandbox, trials)
         return lambda: None
 

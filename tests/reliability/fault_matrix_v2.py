@@ -38,11 +38,18 @@ from fault_matrix import (
     Trial,
     Verdict,
     _catching,
+    _creates,
     _first_event,
+    _outage,
+    _report_operator,
+    _slow_reads,
+    _window,
 )
 from flyte_admin_sandbox.v2 import Flyte2Sandbox
 
 NAP = "reliability.nap"
+V2_READS = ("GetRunDetails", "WatchRunDetails", "ListRuns", "WatchRuns")
+"""The reads a Flyte 2 wait makes, slowed by the slow-reads fault."""
 CONNECTION = "flyte2_matrix"
 
 
@@ -131,22 +138,11 @@ def _operator(trial: Trial, deferrable: bool) -> Any:
     )
 
 
-def _report(trial: Trial, run: Callable[[], dict[str, Any]]) -> None:
-    from airflow_provider_flyte.operators.flyte import FlyteExecutionFailedError
-
-    try:
-        result = run()
-    except FlyteExecutionFailedError as failed:
-        trial.reported = (str(failed.phase), failed.flyte_message, None)
-    else:
-        trial.reported = (result["phase"], "", (result["outputs"] or {}).get("o0"))
-
-
 def sync_operator(trial: Trial, sandbox: Flyte2Sandbox) -> None:
     """The synchronous FlyteOperator on Flyte 2: launch, then poll ``GetRunDetails`` on the worker."""
     operator = _operator(trial, deferrable=False)
     context = {"ti": TaskInstance(trial.name)}
-    _report(trial, lambda: operator.execute(context))
+    _report_operator(trial, lambda: operator.execute(context))
 
 
 def deferrable_operator(trial: Trial, sandbox: Flyte2Sandbox) -> None:
@@ -164,7 +160,7 @@ def deferrable_operator(trial: Trial, sandbox: Flyte2Sandbox) -> None:
             event = asyncio.run(_first_event(deferred.trigger))
             return operator.execute_complete(context, event)  # type: ignore[no-any-return]
 
-    _report(trial, run)
+    _report_operator(trial, run)
 
 
 PATHS: dict[str, Callable[[Trial, Flyte2Sandbox], None]] = {
@@ -176,38 +172,6 @@ PATHS: dict[str, Callable[[Trial, Flyte2Sandbox], None]] = {
 # ---------------------------------------------------------------------------------------------------- faults
 
 
-def _window(code: grpc.StatusCode, seconds: float) -> Callable[[Any, int], Callable[[], object]]:
-    def inject(sandbox: Flyte2Sandbox, trials: int) -> Callable[[], object]:
-        sandbox.faults.fail(None, code, seconds=seconds)
-        return lambda: time.sleep(seconds)
-
-    return inject
-
-
-def _slow_reads(seconds: float) -> Callable[[Any, int], Callable[[], object]]:
-    def inject(sandbox: Flyte2Sandbox, trials: int) -> Callable[[], object]:
-        for rpc in ("GetRunDetails", "WatchRunDetails", "ListRuns", "WatchRuns"):
-            sandbox.faults.delay(rpc, RPC_TIMEOUT * 1.5, duration=seconds)
-        return lambda: time.sleep(seconds + RPC_TIMEOUT * 1.5)
-
-    return inject
-
-
-def _outage(seconds: float, engine: bool) -> Callable[[Any, int], Callable[[], object]]:
-    def inject(sandbox: Flyte2Sandbox, trials: int) -> Callable[[], object]:
-        return sandbox.outage(seconds, engine=engine).wait
-
-    return inject
-
-
-def _creates(apply: Callable[[Flyte2Sandbox, int], object]) -> Callable[[Any, int], Callable[[], object]]:
-    def inject(sandbox: Flyte2Sandbox, trials: int) -> Callable[[], object]:
-        apply(sandbox, trials)
-        return lambda: None
-
-    return inject
-
-
 FAULT_KINDS: dict[str, FaultKind] = {
     kind.name: kind
     for kind in (
@@ -215,7 +179,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
         FaultKind(
             "v2-resource-exhausted-3s", "wait", _window(grpc.StatusCode.RESOURCE_EXHAUSTED, 3.0), paths=tuple(PATHS)
         ),
-        FaultKind("v2-slow-reads-3s", "wait", _slow_reads(3.0), paths=tuple(PATHS)),
+        FaultKind("v2-slow-reads-3s", "wait", _slow_reads(3.0, V2_READS), paths=tuple(PATHS)),
         FaultKind(
             "v2-unavailable-run-fails",
             "wait",
@@ -266,7 +230,7 @@ def run_round(sandbox: Flyte2Sandbox, kind: FaultKind, trials_per_path: int) -> 
     trials = [Trial(path, expected) for path in kind.paths for _ in range(trials_per_path)]
     over: Callable[[], object] = lambda: None  # noqa: E731
     if kind.stage == "launch":
-        over = kind.inject(sandbox, len(trials))  # type: ignore[arg-type]
+        over = kind.inject(sandbox, len(trials))
     for trial in trials:
         trial.thread = threading.Thread(target=_catching(PATHS[trial.path], trial, sandbox), daemon=True)  # type: ignore[arg-type]
         trial.thread.start()
@@ -274,7 +238,7 @@ def run_round(sandbox: Flyte2Sandbox, kind: FaultKind, trials_per_path: int) -> 
     if kind.stage == "wait":
         for trial in trials:
             trial.started.wait(TRIAL_LIMIT)
-        over = kind.inject(sandbox, len(trials))  # type: ignore[arg-type]
+        over = kind.inject(sandbox, len(trials))
     over()
     for trial in trials:
         assert trial.thread is not None
